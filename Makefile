@@ -1,0 +1,29 @@
+# The two commands of the README: `make demo` (the main job on the embedded toy world) and
+# `make test`. Both create .venv/ at the repo root when it is missing.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test test-fast clean
+
+$(BIN)/vold: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch/torchvision first, pinned to a pair that imports together (see README).
+	$(BIN)/pip install -q "torch==2.14.1" "torchvision==0.29.1"
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(BIN)/vold
+
+setup: $(BIN)/vold
+
+demo: setup
+	$(BIN)/vold demo
+
+test: setup
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -ra -m "not slow"
+
+clean:
+	rm -rf $(VENV) .pytest_cache

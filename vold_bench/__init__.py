@@ -1,0 +1,1 @@
+"""vold_bench: evaluation, scoring and leaderboards."""

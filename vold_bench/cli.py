@@ -1,0 +1,150 @@
+"""The `vold` command. Parses arguments and calls library functions; no logic lives here.
+
+Imports of the heavy modules happen inside each command so `vold --help` stays instant.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="vold: reasoning transfer from text-only LLMs to VLMs (VOLD).")
+toy_app = typer.Typer(no_args_is_help=True, help="The embedded toy world.")
+app.add_typer(toy_app, name="toy")
+
+
+def _fail(msg: str) -> None:
+    typer.secho(f"error: {msg}", fg="red", err=True)
+    raise typer.Exit(2)
+
+
+# ---------------------------------------------------------------- vold eval / vold score
+
+
+@app.command("eval")
+def eval_cmd(
+    bench: str = typer.Option("toy", help="Benchmark name (see tasks/)."),
+    model: str = typer.Option("toy-student", help="Hub id, local path, or toy-student / toy-teacher."),
+    split: Optional[str] = typer.Option(None, help="Split or setting; the task's default if omitted."),
+    data: Optional[str] = typer.Option(None, help="Local folder in the upstream schema, or a hub id."),
+    backend: str = typer.Option("hf", help="hf | vllm | openai"),
+    limit: Optional[int] = typer.Option(None, help="Evaluate only the first N items."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default results/<model>/<bench>-<split>/)."),
+    prompt: str = typer.Option("default", help="Prompt variant: default | official | ..."),
+    max_new_tokens: int = typer.Option(1024),
+    temperature: float = typer.Option(0.0),
+    top_p: float = typer.Option(1.0),
+    seed: int = typer.Option(0),
+    batch_size: int = typer.Option(8),
+    base_url: Optional[str] = typer.Option(None, help="openai backend: server URL."),
+    concurrency: int = typer.Option(8, help="openai backend: requests in flight."),
+    tensor_parallel_size: int = typer.Option(1, help="vllm backend."),
+    judge: Optional[str] = typer.Option(None, help="OpenAI-compatible URL of an optional LLM judge."),
+    judge_model: Optional[str] = typer.Option(None),
+    compat: bool = typer.Option(False, help="Reproduce the official scorer (MMMU-Pro, MathVision)."),
+):
+    """Evaluate a model on a benchmark; re-running continues where a run stopped."""
+    from vold_bench.errors import VoldError
+    from vold_bench.harness import EvalOptions, run_eval
+
+    opts = EvalOptions(**{k: v for k, v in locals().items() if k in EvalOptions.__dataclass_fields__})
+    try:
+        run_eval(opts)
+    except VoldError as e:
+        _fail(str(e))
+
+
+@app.command("score")
+def score_cmd(
+    bench: str = typer.Option(..., help="Benchmark name (see tasks/)."),
+    responses: Path = typer.Option(..., help='JSONL with {"id": ..., "response": ...} per line.'),
+    split: Optional[str] = typer.Option(None),
+    data: Optional[str] = typer.Option(None),
+    out: Optional[Path] = typer.Option(None),
+    compat: bool = typer.Option(False, help="Reproduce the official scorer (MMMU-Pro, MathVision)."),
+):
+    """Score saved responses without a model."""
+    from vold_bench.errors import VoldError
+    from vold_bench.harness import score_responses
+
+    try:
+        score_responses(bench=bench, responses=responses, split=split, data=data, out=out, compat=compat)
+    except VoldError as e:
+        _fail(str(e))
+
+
+# ---------------------------------------------------------------- vold compare
+
+
+@app.command("compare")
+def compare_cmd(
+    dirs: List[Path] = typer.Argument(None, help="Folders to scan for results.json (default results/)."),
+    baseline: Optional[str] = typer.Option(None, help="Run name to compute deltas against."),
+    ablation: bool = typer.Option(False, help="Lay out training variants as the paper's Table 3."),
+    paper: bool = typer.Option(True, help="Show the VOLD paper's published rows."),
+    out: Path = typer.Option(Path("results"), help="Where LEADERBOARD.md / .csv / .tex and plots go."),
+    plot: bool = typer.Option(False, help="Write PNG plots."),
+):
+    """Leaderboard of runs beside the paper's numbers, with paired significance."""
+    from vold_bench.compare import run_compare
+    from vold_bench.errors import VoldError
+
+    try:
+        run_compare(dirs=dirs or [Path("results")], baseline=baseline, ablation=ablation,
+                    paper=paper, out=out, plot=plot)
+    except VoldError as e:
+        _fail(str(e))
+
+
+# ---------------------------------------------------------------- vold toy
+
+
+@toy_app.command("build")
+def toy_build_cmd(
+    force: bool = typer.Option(False, help="Rebuild even if the models exist."),
+    out: Optional[Path] = typer.Option(None, help="Where to put the toy models (default: the package's)."),
+):
+    """Build the toy tokenizer, teacher and student (minutes on 2 cores)."""
+    from vold_train.toy.build import build
+
+    build(out=out, force=force)
+
+
+# ---------------------------------------------------------------- vold train / vold traces
+
+
+@app.command("train")
+def train_cmd(
+    recipe: str = typer.Option("vold", help="Recipe name under recipes/ or a YAML path."),
+    set_: List[str] = typer.Option([], "--set", help="Override a config key: --set key=value."),
+    out: Optional[Path] = typer.Option(None, help="Run folder (default results/runs/<recipe>-s<seed>)."),
+):
+    """Cold-start SFT then GRPO + on-policy distillation, or one of the ablations."""
+    from vold_bench.errors import VoldError
+    from vold_train.run import train_recipe
+
+    try:
+        train_recipe(recipe=recipe, overrides=set_, out=out)
+    except VoldError as e:
+        _fail(str(e))
+
+
+@app.command("traces")
+def traces_cmd(
+    recipe: str = typer.Option("vold", help="Recipe whose traces section to use."),
+    set_: List[str] = typer.Option([], "--set", help="Override a config key: --set key=value."),
+):
+    """The teacher writes reasoning traces for text prompts (resumable JSONL)."""
+    from vold_bench.errors import VoldError
+    from vold_train.traces import traces_recipe
+
+    try:
+        traces_recipe(recipe=recipe, overrides=set_)
+    except VoldError as e:
+        _fail(str(e))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""vold_train: the toy world, cold-start SFT, and GRPO + on-policy distillation."""
