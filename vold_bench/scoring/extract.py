@@ -122,19 +122,47 @@ def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
 
 
 def norm_text(s: str) -> str:
+    """Word-level form for prose options ("Basket 5", "Set A"): lowercase, no markup."""
     s = clean(s).lower()
-    s = re.sub(r"\\[a-z]+", " ", s)
-    s = re.sub(r"[^\w.%/+-]+", " ", s)
+    s = re.sub(r"\\(?:mathrm|text|textbf|mathbf|left|right|displaystyle|quad)\b", " ", s)
+    s = s.replace("\\", " ").replace("~", " ")
+    s = re.sub(r"[^\w.%/+\-^<>=]+", " ", s)
     return re.sub(r"\s+", " ", s).strip(" .")
 
 
+def latex_key(s: str) -> str:
+    """Exact-match form for LaTeX options: '$8 \\mathrm{~kg}$' and '8 kg' both give '8kg'."""
+    s = unicodedata.normalize("NFKC", s).lower().replace("**", "")
+    s = re.sub(r"\\(?:mathrm|text|textbf|mathbf|mbox|left|right|displaystyle|quad|qquad|,|;|!)", "", s)
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cdot", "*").replace("\\times", "*")
+    s = s.replace("×", "*").replace("·", "*")
+    s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree", "", s)
+    s = re.sub(r"[\s${}~]|\\[()\[\]]", "", s)
+    return s.rstrip(".")
+
+
 def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool) -> str | None:
-    """Label of the option whose text the segment states: the whole segment, its start, or
-    (with `anywhere`) the one option text contained in it. Longest text wins."""
-    s = norm_text(seg)
-    if not s or not options:
+    """Label of the option the segment states, by (1) the same LaTeX/text up to markup and
+    units, (2) the same numeric value, (3) prose: the segment starts with, or (`anywhere`)
+    contains exactly one option text. Longest text wins; ambiguity gives None."""
+    if not options or not seg.strip():
         return None
-    normed = [(norm_text(o), lab) for o, lab in zip(options, labels)]
+    from vold_bench.scoring.grade import number_value   # grade imports nothing from here
+    pairs = list(zip(options, labels))
+    k = latex_key(seg)
+    hits = {lab for o, lab in pairs if latex_key(o) and latex_key(o) == k}
+    if len(hits) == 1:
+        return hits.pop()
+    v = number_value(seg) if len(seg) <= 80 else None
+    if v is not None:
+        vals = [(number_value(o), lab) for o, lab in pairs]
+        hits = {lab for ov, lab in vals if ov is not None and abs(ov - v) <= 1e-9 * max(1.0, abs(v))}
+        if len(hits) == 1:
+            return hits.pop()
+        if any(ov is not None for ov, _ in vals):
+            return None   # a number that is no option's value: do not fall back to prose
+    s = norm_text(seg)
+    normed = [(norm_text(o), lab) for o, lab in pairs]
     normed = [(o, lab) for o, lab in normed if o]
     for o, lab in sorted(normed, key=lambda x: -len(x[0])):
         if s == o or (s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
@@ -150,14 +178,15 @@ def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool
 def choice_from_segment(seg: str, labels: list[str], options: list[str],
                         multi: bool) -> list[str]:
     """Labels stated by one anchor segment ([] if none)."""
-    clause = clean(first_clause(seg))
+    raw = first_clause(seg)
+    clause = clean(raw)
     if not clause:
         return []
     toks = label_tokens(clause, labels)
     starts = bool(toks) and toks[0][0] <= 2
     if starts and not multi:
         return [toks[0][1]]
-    lab = option_match(clause, options, labels, anywhere=False)
+    lab = option_match(raw, options, labels, anywhere=False)
     if lab is not None and not starts:
         return [lab]
     if toks:
@@ -171,7 +200,7 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
                 got.append(l1)
             return sorted(set(got), key=labels.index)
         return [toks[0][1]]
-    lab = option_match(clause, options, labels, anywhere=True)
+    lab = option_match(raw, options, labels, anywhere=True)
     return [lab] if lab is not None else []
 
 
