@@ -3,8 +3,8 @@ per-item judgement, for measuring how far vold's scorer agrees with the benchmar
 
 Each reader yields `Published(item, response, official_correct, trusted, official_extracted)`.
 "trusted" marks items whose official judgement can be relied on (issue 3):
-- MathVista: GPT-4's extraction occurs verbatim in the response and is an option, a label
-  or a number (otherwise the official scorer maps refusals to the nearest option by edit
+- MathVista: GPT-4's extraction occurs verbatim in the response, as a token of its own, and
+  is an option or a label (multiple choice) or a number (free form) (otherwise the official scorer maps refusals to the nearest option by edit
   distance and may call them correct);
 - MMMU-Pro: the official letter actually stands in the response and the official parser did
   not reach its random fallback;
@@ -77,8 +77,10 @@ def read_mathvista(path: Path) -> Iterator[Published]:
         item = mathvista_item(rec)
         resp = str(rec.get("response") or "")
         ext = str(rec.get("extraction") or "").strip()
-        valid = ext in item.options or ext in item.labels or to_float(ext) is not None
-        yield Published(item, resp, bool(rec.get("true_false")), bool(ext) and ext in resp and valid, ext)
+        # an MC extraction must be an option or a label, a free-form one a number
+        valid = (ext in item.options or ext in item.labels) if item.options else to_float(ext) is not None
+        occurs = bool(ext) and re.search(rf"(?<![A-Za-z0-9]){re.escape(ext)}(?![A-Za-z0-9])", resp) is not None
+        yield Published(item, resp, bool(rec.get("true_false")), occurs and valid, ext)
 
 
 # ------------------------------------------------------------------ MathVision

@@ -205,6 +205,21 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
 
 
 _LEAD = re.compile(r"^\s*(?:\*\*)?\(?([A-Z]|\d{1,2})(?:\)|\.|:|\*\*|\s*$|\s*\n)")
+# Closing pleasantries and end-of-sequence tokens are not part of the answer.
+_BOILER = re.compile(r"hope (?:this|that|it) helps|let me know|any (?:other|more|further) questions|"
+                     r"do you (?:want|have)|feel free|happy to help", re.I)
+
+
+def final_statement(text: str) -> str:
+    """The last sentence of the response that says something: trailing pleasantries, EOS
+    tokens and code fences are skipped."""
+    text = re.sub(r"</s>|<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>", "", text)
+    lines = [ln.strip() for ln in text.strip().splitlines()]
+    lines = [ln for ln in lines if ln and not _BOILER.search(ln) and not ln.startswith("```")]
+    if not lines:
+        return ""
+    sents = [x for x in re.split(r"(?<=[.!?。])\s+", lines[-1]) if x.strip() and not _BOILER.search(x)]
+    return sents[-1] if sents else lines[-1]
 
 
 def extract_choice(text: str, labels: list[str], options: list[str],
@@ -224,27 +239,51 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     m = _LEAD.match(text)
     if m and m.group(1) in labels:
         return [m.group(1)], "leading"
-    # "... option (C)." / "... is (B)." as the last statement
-    last = [ln for ln in text.strip().splitlines() if ln.strip()][-1:] or [""]
-    toks = [(p, lab) for p, lab in label_tokens(clean(last[0]), labels)]
-    paren = re.findall(r"\(([A-Z]|\d{1,2})\)", last[0])
-    paren = [p for p in paren if p in labels]
+    # "... option (C)." / "... is (B)." / "... is May." as the final statement
+    last = final_statement(text)
+    paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
     if paren and len(set(paren)) == 1:
         return [paren[0]], "last_line"
+    toks = label_tokens(clean(last), labels)
     if len({lab for _, lab in toks}) == 1 and re.search(
-            r"(?:option|choice|answer|is|be)\s*\(?[A-Z\d]", last[0], re.I):
+            r"(?:option|choice|answer|is|be)\s*\(?[A-Z\d]", last, re.I):
         return [toks[0][1]], "last_line"
+    if options:
+        lab = option_match(last, options, labels, anywhere=True)
+        if lab is None:
+            num = final_number(last)
+            lab = option_match(num, options, labels, anywhere=False) if num else None
+        if lab is not None:
+            return [lab], "last_line_option"
     return [], "none"
 
 
 # ------------------------------------------------------------------ free form
 
 _NUM = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+−]?\.\d+")
+_COPULA = re.compile(r"(?:\b(?:is|are|was|were|be|equals?|of|about|approximately)\b|=|:|≈)\s*", re.I)
+
+
+def final_number(sentence: str) -> str | None:
+    """The number a sentence states as its result: after the last '=', else the first one
+    after the last copula ("There are 3 bars below 40" -> 3), else the last one."""
+    if "=" in sentence:
+        nums = _NUM.findall(sentence.rsplit("=", 1)[1])
+        if nums:
+            return nums[0]
+    cops = list(_COPULA.finditer(sentence))
+    for m in reversed(cops):
+        nums = _NUM.findall(sentence[m.end():])
+        if nums:
+            return nums[0]
+    nums = _NUM.findall(sentence)
+    return nums[-1] if nums else None
 
 
 def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
-    """(short answer, rule) for a free-form response. For numeric answers the last number of
-    the response is the fallback (as MathVista's and MATH-V's own rules do)."""
+    """(short answer, rule) for a free-form response. For numeric answers the number stated
+    by the final sentence is the fallback (MathVista's and MATH-V's own rules also fall back
+    on the response's numbers)."""
     text = text[-TAIL:]
     boxes = boxed_all(text)
     if boxes:
@@ -254,10 +293,15 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
         if clause and (not numeric or _NUM.search(clause)):
             return clause, kind
     stripped = text.strip()
-    if stripped and len(stripped) <= 60 and "\n" not in stripped:
+    if stripped and len(stripped) <= 60 and "\n" not in stripped and (not numeric or _NUM.fullmatch(
+            re.sub(r"[^\d.,+−-]", "", stripped) or "x")):
         return stripped, "bare"
     if numeric:
-        nums = _NUM.findall(text)
-        if nums:
-            return nums[-1], "last_number"
+        last = final_statement(text)
+        num = final_number(last) if last else None
+        if num is None:
+            nums = _NUM.findall(text)
+            num = nums[-1] if nums else None
+        if num is not None:
+            return num, "last_number"
     return None, "none"
