@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from vold_bench.scoring.grade import number_value   # grade imports nothing from here
+
 TAIL = 20_000   # answers sit at the end; a 1 MB response is scanned on its tail only
 
 _THINK_OPEN = re.compile(r"<think>", re.I)
@@ -64,6 +66,7 @@ _ANCHOR = re.compile(
     r"(?:\((?:s)\)\s*)?"
     r"(?:is|are|would\s+be|should\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
     r"|\banswer\s*(?:\*\*)?\s*[:：]"
+    r"|\banswer\s+(?:to|for|of)\s+(?:the|this|your|my)\s+(?:question|problem)\s+(?:is|would\s+be)\s*[:：]?"
     r"|\bfinal\s+answer\b\s*(?:\*\*)?\s*[:：]?"
     r"|答案\s*(?:是|为)?\s*[:：]?)",
     re.I)
@@ -147,8 +150,11 @@ def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool
     contains exactly one option text. Longest text wins; ambiguity gives None."""
     if not options or not seg.strip():
         return None
-    from vold_bench.scoring.grade import number_value   # grade imports nothing from here
-    pairs = list(zip(options, labels))
+    pairs, seen = [], set()
+    for o, lab in zip(options, labels):     # a duplicated option text keeps its first label
+        if o.strip() not in seen:
+            seen.add(o.strip())
+            pairs.append((o, lab))
     k = latex_key(seg)
     hits = {lab for o, lab in pairs if latex_key(o) and latex_key(o) == k}
     if len(hits) == 1:
@@ -210,10 +216,16 @@ _BOILER = re.compile(r"hope (?:this|that|it) helps|let me know|any (?:other|more
                      r"do you (?:want|have)|feel free|happy to help", re.I)
 
 
+_EOS = re.compile(r"</s>|<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<eos>|<\|end\|>")
+
+
+def strip_eos(text: str) -> str:
+    return _EOS.sub("", text)
+
+
 def final_statement(text: str) -> str:
     """The last sentence of the response that says something: trailing pleasantries, EOS
     tokens and code fences are skipped."""
-    text = re.sub(r"</s>|<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>", "", text)
     lines = [ln.strip() for ln in text.strip().splitlines()]
     lines = [ln for ln in lines if ln and not _BOILER.search(ln) and not ln.startswith("```")]
     if not lines:
@@ -225,7 +237,7 @@ def final_statement(text: str) -> str:
 def extract_choice(text: str, labels: list[str], options: list[str],
                    multi: bool = False) -> tuple[list[str], str]:
     """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit."""
-    text = text[-TAIL:]
+    text = strip_eos(text[-TAIL:])
     for _, kind, seg in reversed(anchors(text)):
         got = choice_from_segment(seg, labels, options, multi)
         if got:
@@ -284,13 +296,15 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
     """(short answer, rule) for a free-form response. For numeric answers the number stated
     by the final sentence is the fallback (MathVista's and MATH-V's own rules also fall back
     on the response's numbers)."""
-    text = text[-TAIL:]
+    text = strip_eos(text[-TAIL:])
     boxes = boxed_all(text)
     if boxes:
         return boxes[-1][1].strip(), "boxed"
     for _, kind, seg in reversed(anchors(text)):
         clause = first_clause(seg).strip()
         if clause and (not numeric or _NUM.search(clause)):
+            if numeric and number_value(clause) is None:
+                clause = _NUM.findall(clause)[0]   # "1982 with a total of 931,441" -> 1982
             return clause, kind
     stripped = text.strip()
     if stripped and len(stripped) <= 60 and "\n" not in stripped and (not numeric or _NUM.fullmatch(
