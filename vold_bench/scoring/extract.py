@@ -72,11 +72,18 @@ _ANCHOR = re.compile(
     re.I)
 
 
+# The label before its anchor: "Situation A is the correct answer", "(C) is correct".
+_LABEL_FIRST = re.compile(r"(?:\(([A-Z])\)|(?<![A-Za-z'’\\])([A-Z])\b)\)?\s+(?:is|would\s+be)\s+"
+                          r"(?:the\s+)?(?:correct|right|best)\b")
+
+
 def anchors(text: str) -> list[tuple[int, str, str]]:
     """(position, kind, segment after it) for every anchor, boxed ones included, in order."""
     out = [(p, "boxed", c) for p, c in boxed_all(text)]
     for m in _ANCHOR.finditer(text):
         out.append((m.start(), "anchor", text[m.end(): m.end() + 300]))
+    for m in _LABEL_FIRST.finditer(text):
+        out.append((m.start(), "label_first", f"({m.group(1) or m.group(2)})"))
     out.sort(key=lambda x: x[0])
     return out
 
@@ -189,6 +196,10 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
     if not clause:
         return []
     toks = label_tokens(clause, labels)
+    if not toks:   # a lowercase label standing alone: "answer : c", "(b)."
+        m = re.match(r"^\(?([a-z])\)?(?:[.)]|\s*$)", clause)
+        if m and m.group(1).upper() in labels:
+            return [m.group(1).upper()]
     starts = bool(toks) and toks[0][0] <= 2
     if starts and not multi:
         return [toks[0][1]]
@@ -267,6 +278,15 @@ def extract_choice(text: str, labels: list[str], options: list[str],
             lab = option_match(num, options, labels, anywhere=False) if num else None
         if lab is not None:
             return [lab], "last_line_option"
+    # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
+    paren = {p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", text) if p in labels}
+    if len(paren) == 1:
+        return [paren.pop()], "only_label"
+    # a short answer that states exactly one option's text: "The statement is true."
+    if options and len(text) <= 300:
+        lab = option_match(text, options, labels, anywhere=True)
+        if lab is not None:
+            return [lab], "short_option"
     return [], "none"
 
 
