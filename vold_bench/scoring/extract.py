@@ -151,10 +151,11 @@ def latex_key(s: str) -> str:
     return s.rstrip(".")
 
 
-def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool) -> str | None:
-    """Label of the option the segment states, by (1) the same LaTeX/text up to markup and
-    units, (2) the same numeric value, (3) prose: the segment starts with, or (`anywhere`)
-    contains exactly one option text. Longest text wins; ambiguity gives None."""
+def option_match(seg: str, options: list[str], labels: list[str], how: str = "start") -> str | None:
+    """Label of the option the segment states. how="exact": the same LaTeX/text up to markup
+    and units, or the same numeric value; "start": also prose the segment starts with;
+    "end": prose the segment ends with ("... is May."); "anywhere": the one option text it
+    contains. Longest text wins; ambiguity gives None."""
     if not options or not seg.strip():
         return None
     pairs, seen = [], set()
@@ -174,13 +175,17 @@ def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool
             return hits.pop()
         if any(ov is not None for ov, _ in vals):
             return None   # a number that is no option's value: do not fall back to prose
+    if how == "exact":
+        return None
     s = norm_text(seg)
     normed = [(norm_text(o), lab) for o, lab in pairs]
-    normed = [(o, lab) for o, lab in normed if o]
-    for o, lab in sorted(normed, key=lambda x: -len(x[0])):
-        if s == o or (s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
+    normed = sorted([(o, lab) for o, lab in normed if o], key=lambda x: -len(x[0]))
+    for o, lab in normed:
+        if s == o or (how == "start" and s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
             return lab
-    if anywhere:
+        if how == "end" and s.endswith(o) and not s[-len(o) - 1: -len(o)].isalnum():
+            return lab
+    if how == "anywhere":
         hits = [(o, lab) for o, lab in normed if re.search(rf"(?<![\w.]){re.escape(o)}(?![\w])", s)]
         hits = [(o, lab) for o, lab in hits if not any(o != o2 and o in o2 for o2, _ in hits)]
         if len({lab for _, lab in hits}) == 1:
@@ -190,7 +195,8 @@ def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool
 
 def choice_from_segment(seg: str, labels: list[str], options: list[str],
                         multi: bool) -> list[str]:
-    """Labels stated by one anchor segment ([] if none)."""
+    """Labels stated by one anchor segment ([] if none): a label at its start, else an
+    option stated exactly, else labels anywhere in it, else an option's text in it."""
     raw = first_clause(seg)
     clause = clean(raw)
     if not clause:
@@ -203,7 +209,7 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
     starts = bool(toks) and toks[0][0] <= 2
     if starts and not multi:
         return [toks[0][1]]
-    lab = option_match(raw, options, labels, anywhere=False)
+    lab = option_match(raw, options, labels, how="exact" if toks else "start")
     if lab is not None and not starts:
         return [lab]
     if toks:
@@ -217,7 +223,7 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
                 got.append(l1)
             return sorted(set(got), key=labels.index)
         return [toks[0][1]]
-    lab = option_match(raw, options, labels, anywhere=True)
+    lab = option_match(raw, options, labels, how="anywhere")
     return [lab] if lab is not None else []
 
 
@@ -239,7 +245,8 @@ def final_statement(text: str) -> str:
     tokens and code fences are skipped."""
     lines = [ln.strip() for ln in text.strip().splitlines()]
     lines = [ln for ln in lines if ln and not _BOILER.search(ln) and not ln.startswith("```")]
-    if not lines:
+    # a list item ("3. Set A", "- B") is not a conclusion
+    if not lines or re.match(r"^(?:\d+[.)]|[-*•‣⑤])\s", lines[-1]):
         return ""
     sents = [x for x in re.split(r"(?<=[.!?。])\s+", lines[-1]) if x.strip() and not _BOILER.search(x)]
     return sents[-1] if sents else lines[-1]
@@ -269,13 +276,13 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         return [paren[0]], "last_line"
     toks = label_tokens(clean(last), labels)
     if len({lab for _, lab in toks}) == 1 and re.search(
-            r"(?:option|choice|answer|is|be)\s*\(?[A-Z\d]", last, re.I):
+            r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", last):
         return [toks[0][1]], "last_line"
-    if options:
-        lab = option_match(last, options, labels, anywhere=True)
+    if options and last:
+        lab = option_match(last, options, labels, how="end")
         if lab is None:
             num = final_number(last)
-            lab = option_match(num, options, labels, anywhere=False) if num else None
+            lab = option_match(num, options, labels, how="exact") if num else None
         if lab is not None:
             return [lab], "last_line_option"
     # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
@@ -284,10 +291,22 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         return [paren.pop()], "only_label"
     # a short answer that states exactly one option's text: "The statement is true."
     if options and len(text) <= 300:
-        lab = option_match(text, options, labels, anywhere=True)
+        lab = option_match(text, options, labels, how="anywhere")
         if lab is not None:
             return [lab], "short_option"
+    # "it is impossible to determine" names the abstention option when there is one
+    if options and _ABSTAIN.search(text[-600:]):
+        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
+        if len(hits) == 1:
+            return hits, "abstain_option"
     return [], "none"
+
+
+_ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:possible\s+)?(?:to\s+)?"
+                      r"(?:be\s+)?(?:determine|determined|tell|say|know|conclude)|insufficient|"
+                      r"not enough information", re.I)
+_ABSTAIN_OPTION = re.compile(r"insufficient|impossible to (?:tell|say|determine)|cannot be determined|"
+                             r"not enough information|none of (?:these|the above)", re.I)
 
 
 # ------------------------------------------------------------------ free form
