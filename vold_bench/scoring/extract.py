@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from vold_bench.scoring.grade import number_value   # grade imports nothing from here
 
@@ -131,6 +132,7 @@ def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
     return out
 
 
+@lru_cache(maxsize=8192)
 def norm_text(s: str) -> str:
     """Word-level form for prose options ("Basket 5", "Set A"): lowercase, no markup."""
     s = clean(s).lower()
@@ -140,6 +142,7 @@ def norm_text(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip(" .")
 
 
+@lru_cache(maxsize=8192)
 def latex_key(s: str) -> str:
     """Exact-match form for LaTeX options: '$8 \\mathrm{~kg}$' and '8 kg' both give '8kg'."""
     s = unicodedata.normalize("NFKC", s).lower().replace("**", "")
@@ -149,6 +152,17 @@ def latex_key(s: str) -> str:
     s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree", "", s)
     s = re.sub(r"[\s${}~]|\\[()\[\]]", "", s)
     return s.rstrip(".")
+
+
+def _contains_word(s: str, o: str) -> bool:
+    i = s.find(o)
+    while i != -1:
+        before = s[i - 1] if i > 0 else " "
+        after = s[i + len(o)] if i + len(o) < len(s) else " "
+        if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
+            return True
+        i = s.find(o, i + 1)
+    return False
 
 
 def option_match(seg: str, options: list[str], labels: list[str], how: str = "start") -> str | None:
@@ -183,10 +197,11 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
     for o, lab in normed:
         if s == o or (how == "start" and s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
             return lab
-        if how == "end" and s.endswith(o) and not s[-len(o) - 1: -len(o)].isalnum():
+        if (how == "end" and s.endswith(o) and not s[-len(o) - 1: -len(o)].isalnum()
+                and not re.search(r"\b(?:or|and|nor|between)\s*$", s[: -len(o)])):
             return lab
     if how == "anywhere":
-        hits = [(o, lab) for o, lab in normed if re.search(rf"(?<![\w.]){re.escape(o)}(?![\w])", s)]
+        hits = [(o, lab) for o, lab in normed if _contains_word(s, o)]
         hits = [(o, lab) for o, lab in hits if not any(o != o2 and o in o2 for o2, _ in hits)]
         if len({lab for _, lab in hits}) == 1:
             return hits[0][1]
@@ -252,9 +267,42 @@ def final_statement(text: str) -> str:
     return sents[-1] if sents else lines[-1]
 
 
+_LISTED = re.compile(r"(?:\(\s*[A-Za-z]\s*\)|\b[A-Za-z]\s*[).:])\s*$")
+
+
+def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
+    """Remove echoed option listings ("(a) true (b) false (c) insufficient information",
+    "A. True\nB. False"): restating the choices is not choosing one."""
+    low = text.lower()
+    cuts = []
+    for opt in options:
+        o = opt.strip().lower()
+        if not o:
+            continue
+        i = low.find(o)
+        while i != -1:
+            if _LISTED.search(low[max(0, i - 8): i]):
+                cuts.append((max(0, i - 8), i + len(o)))
+            i = low.find(o, i + 1)
+    for a, b in sorted(cuts, reverse=True):
+        text = text[:a] + " " + text[b:]
+    return text
+
+
+def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
+    if options and _ABSTAIN.search(text):
+        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
+        if len(hits) == 1:
+            return hits
+    return []
+
+
 def extract_choice(text: str, labels: list[str], options: list[str],
                    multi: bool = False) -> tuple[list[str], str]:
-    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit."""
+    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit.
+    Order: the last anchor; a bare answer; a label or option leading the response; the
+    final statement; a sole parenthesised label; a short response naming one option; an
+    abstention ("impossible to tell") when the item offers that option."""
     text = strip_eos(text[-TAIL:])
     for _, kind, seg in reversed(anchors(text)):
         got = choice_from_segment(seg, labels, options, multi)
@@ -269,6 +317,11 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     m = _LEAD.match(text)
     if m and m.group(1) in labels:
         return [m.group(1)], "leading"
+    first = stripped.split("\n", 1)[0]
+    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
+    if lab is not None:
+        return [lab], "leading_option"
+    text = strip_listing(text, labels, options)
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
     paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
@@ -278,6 +331,9 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     if len({lab for _, lab in toks}) == 1 and re.search(
             r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", last):
         return [toks[0][1]], "last_line"
+    got = _abstain(last, labels, options)
+    if got:
+        return got, "abstain_option"
     if options and last:
         lab = option_match(last, options, labels, how="end")
         if lab is None:
@@ -294,12 +350,8 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         lab = option_match(text, options, labels, how="anywhere")
         if lab is not None:
             return [lab], "short_option"
-    # "it is impossible to determine" names the abstention option when there is one
-    if options and _ABSTAIN.search(text[-600:]):
-        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
-        if len(hits) == 1:
-            return hits, "abstain_option"
-    return [], "none"
+    got = _abstain(text[-600:], labels, options)
+    return (got, "abstain_option") if got else ([], "none")
 
 
 _ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:possible\s+)?(?:to\s+)?"
