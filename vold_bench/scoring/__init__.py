@@ -52,11 +52,16 @@ def _options(item: Item) -> list[str]:
 
 
 def _gold_labels(item: Item, labels: list[str], options: list[str]) -> list[str]:
+    """Gold as labels. For single choice, every label whose option text equals the gold
+    option's text counts (MathVista has items listing the same value twice)."""
     gold = item.gold.strip()
+    if gold not in labels and gold in options:   # a gold given as option text
+        gold = labels[options.index(gold)]
     if gold in labels:
+        if len(options) == len(labels):
+            text = options[labels.index(gold)].strip()
+            return [lab for lab, o in zip(labels, options) if o.strip() == text]
         return [gold]
-    if gold in options:                 # a gold given as option text (MathVista upstream)
-        return [labels[options.index(gold)]]
     return [g.strip() for g in gold.split(",") if g.strip()]
 
 
@@ -70,7 +75,7 @@ def _grade_choice(body: str, item: Item) -> Score:
     if multi:
         correct = bool(gold) and set(got) == set(gold)
         return Score(", ".join(got), item.gold, correct, "ok", rule)
-    return Score(got[0], item.gold, bool(gold) and got[0] == gold[0], "ok", rule)
+    return Score(got[0], item.gold, got[0] in gold, "ok", rule)
 
 
 def _grade_free(body: str, item: Item) -> Score:

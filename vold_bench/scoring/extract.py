@@ -67,15 +67,16 @@ _ANCHOR = re.compile(
     r"(?:\((?:s)\)\s*)?"
     r"(?:is|are|would\s+be|should\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
     r"|\banswer\s*(?:\*\*)?\s*[:：]"
-    r"|\banswer\s+(?:to|for|of)\s+(?:the|this|your|my)\s+(?:question|problem)\s+(?:is|would\s+be)\s*[:：]?"
+    # "the answer to the question is", "the only choice that must equal 180 is"
+    r"|\b(?:answer|option|choice)\b[^.\n:]{0,40}?\b(?:is|would\s+be)\s*[:：]?"
     r"|\bfinal\s+answer\b\s*(?:\*\*)?\s*[:：]?"
-    r"|答案\s*(?:是|为)?\s*[:：]?)",
+    r"|(?:答案|选项|故选|应选)\s*(?:是|为|应该是)?\s*[:：]?)",
     re.I)
 
 
 # The label before its anchor: "Situation A is the correct answer", "(C) is correct".
 _LABEL_FIRST = re.compile(r"(?:\(([A-Z])\)|(?<![A-Za-z'’\\])([A-Z])\b)\)?\s+(?:is|would\s+be)\s+"
-                          r"(?:the\s+)?(?:correct|right|best)\b")
+                          r"(?:the\s+)?(?:correct|(?:right|best)\s+(?:answer|option|choice))\b")
 
 
 def anchors(text: str) -> list[tuple[int, str, str]]:
@@ -274,7 +275,7 @@ def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
     """Remove echoed option listings ("(a) true (b) false (c) insufficient information",
     "A. True\nB. False"): restating the choices is not choosing one."""
     low = text.lower()
-    cuts = []
+    cuts, listed = [], set()
     for opt in options:
         o = opt.strip().lower()
         if not o:
@@ -283,7 +284,10 @@ def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
         while i != -1:
             if _LISTED.search(low[max(0, i - 8): i]):
                 cuts.append((max(0, i - 8), i + len(o)))
+                listed.add(o)
             i = low.find(o, i + 1)
+    if len(listed) < 2:   # one "(B) Lower half" is an answer, not a listing
+        return text
     for a, b in sorted(cuts, reverse=True):
         text = text[:a] + " " + text[b:]
     return text
@@ -364,21 +368,18 @@ _ABSTAIN_OPTION = re.compile(r"insufficient|impossible to (?:tell|say|determine)
 # ------------------------------------------------------------------ free form
 
 _NUM = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+−]?\.\d+")
-_COPULA = re.compile(r"(?:\b(?:is|are|was|were|be|equals?|of|about|approximately)\b|=|:|≈)\s*", re.I)
+# "There are 3 objects ..." / "is about 2.5" / "= 16": a number right after a copula
+_STATED = re.compile(r"(?:\b(?:is|are|was|were|be|equals?|to)\b|=|:|≈)\s*(?:about|approximately|around|"
+                     r"roughly|only|exactly|just|nearly|\*\*|\$)?\s*(" + _NUM.pattern + r")", re.I)
 
 
 def final_number(sentence: str) -> str | None:
-    """The number a sentence states as its result: after the last '=', else the first one
-    after the last copula ("There are 3 bars below 40" -> 3), else the last one."""
-    if "=" in sentence:
-        nums = _NUM.findall(sentence.rsplit("=", 1)[1])
-        if nums:
-            return nums[0]
-    cops = list(_COPULA.finditer(sentence))
-    for m in reversed(cops):
-        nums = _NUM.findall(sentence[m.end():])
-        if nums:
-            return nums[0]
+    """The number a sentence states as its result: the last one standing right after a
+    copula or '=' ("There are 3 objects preferred by more than 7 people" -> 3), else the
+    last number in it."""
+    stated = _STATED.findall(sentence)
+    if stated:
+        return stated[-1]
     nums = _NUM.findall(sentence)
     return nums[-1] if nums else None
 
