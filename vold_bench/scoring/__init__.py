@@ -75,6 +75,8 @@ def _grade_choice(body: str, item: Item) -> Score:
     if multi:
         correct = bool(gold) and set(got) == set(gold)
         return Score(", ".join(got), item.gold, correct, "ok", rule)
+    if len(got) > 1:   # "Answer: A, E" on a single-answer item: not one answer, not correct
+        return Score(", ".join(got), item.gold, False, "ok", rule + "+several")
     return Score(got[0], item.gold, got[0] in gold, "ok", rule)
 
 

@@ -209,6 +209,16 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
     return None
 
 
+def _joined(clause: str, toks: list[tuple[int, str]], labels: list[str]) -> list[str]:
+    got = [toks[0][1]]
+    for (p0, _), (p1, l1) in zip(toks, toks[1:]):
+        gap = clause[p0 + 1: p1]
+        if re.fullmatch(r"[\s(),&/.]*(?:and|or|,|&)?[\s(),&/.]*", gap, re.I) is None:
+            break
+        got.append(l1)
+    return sorted(set(got), key=labels.index)
+
+
 def choice_from_segment(seg: str, labels: list[str], options: list[str],
                         multi: bool) -> list[str]:
     """Labels stated by one anchor segment ([] if none): a label at its start, else an
@@ -223,22 +233,15 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
         if m and m.group(1).upper() in labels:
             return [m.group(1).upper()]
     starts = bool(toks) and toks[0][0] <= 2
-    if starts and not multi:
-        return [toks[0][1]]
+    if starts:
+        # "A, C" / "A and C" / "(A)(D)": labels joined by list separators only. For a single
+        # choice item more than one means the response did not commit to one answer.
+        return _joined(clause, toks, labels)
     lab = option_match(raw, options, labels, how="exact" if toks else "start")
-    if lab is not None and not starts:
+    if lab is not None:
         return [lab]
     if toks:
-        if multi:
-            # "A, C" / "A and C" / "B & D": labels joined by list separators only
-            got = [toks[0][1]]
-            for (p0, _), (p1, l1) in zip(toks, toks[1:]):
-                gap = clause[p0 + 1: p1]
-                if re.fullmatch(r"[\s(),&/]*(?:and|or|,|&)?[\s(),&/]*", gap, re.I) is None:
-                    break
-                got.append(l1)
-            return sorted(set(got), key=labels.index)
-        return [toks[0][1]]
+        return _joined(clause, toks, labels) if multi else [toks[0][1]]
     lab = option_match(raw, options, labels, how="anywhere")
     return [lab] if lab is not None else []
 
@@ -268,23 +271,25 @@ def final_statement(text: str) -> str:
     return sents[-1] if sents else lines[-1]
 
 
-_LISTED = re.compile(r"(?:\(\s*[A-Za-z]\s*\)|\b[A-Za-z]\s*[).:])\s*$")
+_LISTED = re.compile(r"(?:\(\s*([a-z])\s*\)|\b([a-z])\s*[).:])\s*$")
 
 
 def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
     """Remove echoed option listings ("(a) true (b) false (c) insufficient information",
-    "A. True\nB. False"): restating the choices is not choosing one."""
+    "A. True\nB. False"): restating the choices is not choosing one. An option counts as
+    listed when its own label stands right before it; two or more make a listing."""
     low = text.lower()
     cuts, listed = [], set()
-    for opt in options:
+    for lab, opt in zip(labels, options):
         o = opt.strip().lower()
         if not o:
             continue
         i = low.find(o)
         while i != -1:
-            if _LISTED.search(low[max(0, i - 8): i]):
-                cuts.append((max(0, i - 8), i + len(o)))
-                listed.add(o)
+            m = _LISTED.search(low[max(0, i - 8): i])
+            if m and (m.group(1) or m.group(2)) == lab.lower():
+                cuts.append((max(0, i - 8) + m.start(), i + len(o)))
+                listed.add(lab)
             i = low.find(o, i + 1)
     if len(listed) < 2:   # one "(B) Lower half" is an answer, not a listing
         return text
