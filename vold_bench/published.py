@@ -190,6 +190,8 @@ AUDIT_CLASSES = {
     "rounding_2dp": ("official equates values that agree only to 2 decimals", "vold"),
     "letter_from_expression": ("official takes a letter out of an expression ('x+y=a' -> a)", "vold"),
     "several_labels": ("the response names several options for a single-answer item", "vold"),
+    "duplicate_option": ("two options have the same text; official accepts only one label", "vold"),
+    "free_form_units": ("official keeps units/%/degrees/markup in a free-form answer", "vold"),
     "semantic_prose": ("the answer is stated in prose only; GPT-4 reads it, rules abstain", "official"),
     "other": ("anything else (inspected by hand; see docs)", "unclear"),
 }
@@ -209,6 +211,10 @@ def classify_disagreement(bench: str, pub: Published, ours) -> str:
     item, ext = pub.item, (ours.extracted or "")
     if ours.detail.endswith("+several"):
         return "several_labels"
+    opts = item.options or item.meta.get("hidden_options") or []
+    if ours.correct and ext in item.labels and item.gold in item.labels and ext != item.gold \
+            and len(opts) == len(item.labels) and opts[item.labels.index(ext)] == opts[item.labels.index(item.gold)]:
+        return "duplicate_option"
     if pub.official_correct and off in ("I", "A") and ours.extracted is None and _REFUSAL.search(resp):
         return "pronoun_or_article"
     if pub.official_correct and _REFUSAL.search(resp[:200]) and ours.parse_status != "ok":
@@ -232,6 +238,8 @@ def classify_disagreement(bench: str, pub: Published, ours) -> str:
                 return "label_in_markup"
             if lab and ("option" in ours.detail or off.lower() not in {x.lower() for x in item.labels}):
                 return "option_value_written"
+            if not item.options and _num(ext) is not None and _num(off) is None:
+                return "free_form_units"
     if ours.parse_status != "ok" and pub.official_correct:
         return "semantic_prose"
     return "other"

@@ -129,7 +129,7 @@ def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
                 continue
             if lab == "I" and re.match(r"['’]", seg[m.end():]):
                 continue
-        out.append((m.start(), lab))
+        out.append((m.start(2), lab))   # position of the label character itself
     return out
 
 
@@ -240,12 +240,17 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
     lab = option_match(raw, options, labels, how="exact" if toks else "start")
     if lab is not None:
         return [lab]
+    run = re.match(r"^\(?([A-Z]{2,4})\)?(?![A-Za-z])", clause)   # "Answer: AC" = A and C
+    if run and all(c in labels for c in run.group(1)) and len(set(run.group(1))) == len(run.group(1)):
+        return sorted(set(run.group(1)), key=labels.index)
     if toks:
         return _joined(clause, toks, labels) if multi else [toks[0][1]]
     lab = option_match(raw, options, labels, how="anywhere")
     return [lab] if lab is not None else []
 
 
+REFUSAL = re.compile(r"\W*(?:I'm sorry|I am sorry|Sorry|I can(?:no|['’])t|I cannot|I am unable|"
+                     r"I'm unable|As an AI)\b", re.I)
 _LEAD = re.compile(r"^\s*(?:\*\*)?\(?([A-Z]|\d{1,2})(?:\)|\.|:|\*\*|\s*$|\s*\n)")
 # Closing pleasantries and end-of-sequence tokens are not part of the answer.
 _BOILER = re.compile(r"hope (?:this|that|it) helps|let me know|any (?:other|more|further) questions|"
@@ -318,6 +323,8 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         if got:
             return got, kind
     stripped = text.strip().strip("*").strip()
+    if REFUSAL.match(stripped):   # "I'm sorry, I can't ..." chooses nothing
+        return [], "refusal"
     # a bare answer: "B", "(B)", "B.", "B, D", or an option's text
     if len(stripped) <= 40:
         got = choice_from_segment(stripped, labels, options, multi)

@@ -126,8 +126,8 @@ class _Parser:
                     v = v / w
                 else:
                     v = v * w
-            elif tok[0] in ("num", "cmd", "word") or tok[1] in ("(", "{", "√", "π"):
-                v = v * self.unary()       # implicit product: 2\sqrt{3}, 3π
+            elif tok[0] in ("cmd", "word") or tok[1] in ("(", "{", "√", "π"):
+                v = v * self.unary()       # implicit product: 2\sqrt{3}, 3π (never "2 3")
             else:
                 break
         return v
@@ -226,10 +226,17 @@ class _Parser:
             self.depth -= 1
 
 
+_MIXED = re.compile(r"\s*([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)\s*")
+
+
 def evaluate(s: str) -> float | None:
     """Value of a short numeric expression, or None when it is not one (or is too big)."""
     if not s or len(s) > MAX_LEN:
         return None
+    m = _MIXED.fullmatch(s)   # a mixed number "2 1/2" is 2.5, not 2*1/2
+    if m and int(m.group(4)) != 0:
+        v = int(m.group(2)) + int(m.group(3)) / int(m.group(4))
+        return -v if m.group(1) == "-" else v
     s = strip_thousands(s).replace("$", "").replace("\\!", "")
     try:
         toks = _tokens(s)
