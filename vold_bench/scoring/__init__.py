@@ -20,9 +20,10 @@ from typing import Callable
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item, Score
 from vold_bench.scoring.compat import mathv_extract, mathv_is_equal, mmmu_pro_parse
-from vold_bench.scoring.extract import boxed_all, extract_choice, extract_free, strip_reasoning
-from vold_bench.scoring.grade import grade_math, grade_number, grade_text, normalize
-from vold_bench.scoring.numeric import to_float
+from vold_bench.scoring.extract import (boxed_all, extract_choice, extract_free, final_number,
+                                        strip_reasoning)
+from vold_bench.scoring.grade import grade_math, grade_number, grade_text, normalize, number_value
+from vold_bench.scoring.numeric import strip_thousands, to_float
 
 # Bump a scorer's version on ANY change of its behaviour: results.json records it, and
 # `vold compare` refuses to rank runs scored by different versions side by side.
@@ -85,6 +86,8 @@ def _grade_free(body: str, item: Item) -> Score:
     short, rule = extract_free(body, numeric=at in ("integer", "float"))
     if short is None or not short.strip():
         return Score(None, item.gold, False, "no_answer", rule)
+    if at in ("integer", "float") and number_value(short) is None:
+        short = final_number(short) or short   # "? 2013", "There are 5 objects left"
     if at == "integer":
         ok = grade_number(short, item.gold, integer=True)
     elif at == "float":
@@ -93,7 +96,10 @@ def _grade_free(body: str, item: Item) -> Score:
         ok = grade_text(short, item.gold)
     else:
         ok = grade_math(short, item.gold)
-    return Score(normalize(short) or short.strip(), item.gold, ok, "ok", rule)
+    shown = normalize(short) or short.strip()
+    if at in ("integer", "float"):
+        shown = strip_thousands(shown)
+    return Score(shown, item.gold, ok, "ok", rule)
 
 
 def _prepare(response: str | None, item: Item) -> tuple[str | None, Score | None]:
