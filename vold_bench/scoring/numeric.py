@@ -86,8 +86,9 @@ class _Parser:
     """expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|implicit) unary)* ;
     unary := ('-'|'+') unary | power ; power := atom ('^' unary)? postfix*"""
 
-    def __init__(self, toks: list[tuple[str, str]]):
+    def __init__(self, toks: list[tuple[str, str]], latex_only: bool = False):
         self.t, self.i, self.depth = toks, 0, 0
+        self.latex_only = latex_only
 
     def peek(self) -> tuple[str, str] | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -126,7 +127,8 @@ class _Parser:
                     v = v / w
                 else:
                     v = v * w
-            elif tok[0] in ("cmd", "word") or tok[1] in ("(", "{", "√", "π"):
+            elif tok[0] in ("cmd", "word") or tok[1] in ("(", "{", "√", "π") or (
+                    self.latex_only and tok[0] == "num"):
                 v = v * self.unary()       # implicit product: 2\sqrt{3}, 3π (never "2 3")
             else:
                 break
@@ -229,12 +231,18 @@ class _Parser:
 _MIXED = re.compile(r"\s*([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)\s*")
 
 
-def evaluate(s: str) -> float | None:
-    """Value of a short numeric expression, or None when it is not one (or is too big)."""
+def evaluate(s: str, latex_only: bool = False) -> float | None:
+    """Value of a short numeric expression, or None when it is not one (or is too big).
+    latex_only mimics latex2sympy for the MATH-V compat scorer: ':' divides, unicode π/√ and
+    degree signs are not understood, and juxtaposed numbers multiply."""
     if not s or len(s) > MAX_LEN:
         return None
+    if latex_only:
+        if re.search(r"[π√°]|\\degree|\\circ", s):
+            return None
+        s = s.replace(":", "/")
     m = _MIXED.fullmatch(s)   # a mixed number "2 1/2" is 2.5, not 2*1/2
-    if m and int(m.group(4)) != 0:
+    if m and int(m.group(4)) != 0 and not latex_only:
         v = int(m.group(2)) + int(m.group(3)) / int(m.group(4))
         return -v if m.group(1) == "-" else v
     s = strip_thousands(s).replace("$", "").replace("\\!", "")
@@ -242,7 +250,7 @@ def evaluate(s: str) -> float | None:
         toks = _tokens(s)
         if not toks:
             return None
-        p = _Parser(toks)
+        p = _Parser(toks, latex_only)
         v = p.expr()
         if p.i != len(toks):
             return None
