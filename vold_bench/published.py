@@ -234,7 +234,7 @@ def classify_disagreement(bench: str, pub: Published, ours) -> str:
                     return "rounding_2dp"
         if ours.correct and not pub.official_correct:
             lab = ext if ext in item.labels else ""
-            if lab and off[:1] == lab.lower() and len(off) > 1 or re.fullmatch(r"(?:bf)?\(?[a-e]\)?", off):
+            if lab and len(off) > 1 and (off[:1] == lab.lower() or re.fullmatch(rf"(?:bf|\()?{lab.lower()}\)?", off)):
                 return "label_in_markup"
             if lab and ("option" in ours.detail or off.lower() not in {x.lower() for x in item.labels}):
                 return "option_value_written"

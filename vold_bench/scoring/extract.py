@@ -127,6 +127,9 @@ def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
         lab = m.group(2)
         if lab not in labels:
             continue
+        # a variable in an equation ("A = C", "x+y=a") is not a label
+        if re.match(r"\s*[=+*/^<>]", seg[m.end():]) or re.search(r"[=+*/^<>]\s*$", seg[:m.start()]):
+            continue
         if lab in ("A", "I") and not (m.group(1) and m.group(3)):
             nxt = re.match(r"\s+([a-z][a-z'’]*)", seg[m.end():])
             if nxt and nxt.group(1) not in _LABEL_FOLLOWERS:
@@ -213,11 +216,15 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
     return None
 
 
+_JOIN = re.compile(r"\)?\s*(?:,|\band\b|\bor\b|&|/)\s*\(?|\)\s*\(", re.I)
+
+
 def _joined(clause: str, toks: list[tuple[int, str]], labels: list[str]) -> list[str]:
+    """Labels listed together: "A, C", "A and C", "(A)(D)". A bare letter after "(A) " is
+    read as option text, not as a second label."""
     got = [toks[0][1]]
     for (p0, _), (p1, l1) in zip(toks, toks[1:]):
-        gap = clause[p0 + 1: p1]
-        if re.fullmatch(r"[\s(),&/.]*(?:and|or|,|&)?[\s(),&/.]*", gap, re.I) is None:
+        if _JOIN.fullmatch(clause[p0 + 1: p1]) is None:
             break
         got.append(l1)
     return sorted(set(got), key=labels.index)
