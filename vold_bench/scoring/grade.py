@@ -11,7 +11,7 @@ import unicodedata
 from functools import lru_cache
 
 from vold_bench.scoring.mathcheck import math_equivalent
-from vold_bench.scoring.numeric import close, decimals, evaluate, to_float
+from vold_bench.scoring.numeric import close, decimals, evaluate, same_function, to_float
 
 # Units stripped from the end of an answer. One-letter units need a space before them so
 # that "2a" or "3x" keep their variable.
@@ -23,7 +23,7 @@ _UNIT_SHORT = r"(?:m|g|s|h|l|n|j|w|v|pa)"
 _UNIT_WORDS = rf"(?:{_UNIT_LONG}|{_UNIT_SHORT})"
 _TRAIL_UNIT = re.compile(rf"(?:(?:\s*~?\s*{_UNIT_LONG}|(?:\s+|~){_UNIT_SHORT})"
                          rf"(?:\s*\^?\s*\{{?[23]\}}?|²|³)?\.?)+\s*$", re.I)
-_TEXT_CMD = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
+_TEXT_CMD = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname|boxed)\s*\{([^{}]*)\}")
 
 
 @lru_cache(maxsize=8192)
@@ -42,7 +42,7 @@ def normalize(s: str) -> str:
     for sep in ("=", "\\approx", "≈"):
         if sep in s:
             s = s.split(sep)[-1]
-    s = s.strip().rstrip(".").strip()
+    s = s.strip().rstrip(".\\").strip()
     s = _TRAIL_UNIT.sub("", s).strip() if not re.fullmatch(_UNIT_WORDS, s, re.I) else s
     return s.strip(" ,;:")
 
@@ -93,6 +93,9 @@ def grade_math(pred: str, gold: str, symbolic: bool = True) -> bool:
         return False
     if _flat(p) == _flat(g):
         return True
+    p, g = _RATIO.sub(r"\1/\2", p), _RATIO.sub(r"\1/\2", g)   # a ratio 1:2 is the number 1/2
+    if to_float(g) is not None and re.search(r"[<>≤≥]|\\[lg]eq?\b", p):
+        return False   # an inequality is never a number
     gv, pv = evaluate(g) if to_float(g) is None else to_float(g), number_value(p)
     if gv is not None and pv is not None:
         if close(pv, gv, 1e-6):
@@ -101,11 +104,17 @@ def grade_math(pred: str, gold: str, symbolic: bool = True) -> bool:
         return d >= 2 and round(gv, d) == pv
     if gv is not None and pv is None and re.search(r"[a-zA-Z]{2,}", re.sub(r"\\[a-zA-Z]+", "", p)):
         return False   # prose where a number was expected: not worth a symbolic check
-    if not symbolic or _HUGE.search(p) or _HUGE.search(g):
+    if _HUGE.search(p) or _HUGE.search(g):
+        return False
+    same = same_function(p, g)
+    if same is not None:
+        return same
+    if not symbolic:
         return False
     return bool(math_equivalent(g, p))
 
 
+_RATIO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$")
 # Towers and long exponents would make sympy compute astronomically large integers: a model
 # answer like 10^{10^{10}} is never checked symbolically (the worker would only time out).
 _HUGE = re.compile(r"\^\s*\{[^{}]*\^|\^\s*\{?\s*\d{4,}|\*\*\s*\d{4,}|!\s*!")

@@ -86,9 +86,11 @@ class _Parser:
     """expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|implicit) unary)* ;
     unary := ('-'|'+') unary | power ; power := atom ('^' unary)? postfix*"""
 
-    def __init__(self, toks: list[tuple[str, str]], latex_only: bool = False):
+    def __init__(self, toks: list[tuple[str, str]], latex_only: bool = False,
+                 env: dict[str, float] | None = None):
         self.t, self.i, self.depth = toks, 0, 0
         self.latex_only = latex_only
+        self.env = env
 
     def peek(self) -> tuple[str, str] | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -223,6 +225,15 @@ class _Parser:
                     return _FUNCS[name](self.atom())
                 except (ValueError, OverflowError):
                     raise _Fail() from None
+            if self.env is not None and kind in ("word", "cmd"):
+                # variables: single letters, products of letters ("ab"), Greek commands
+                names = [name] if kind == "cmd" else list(name)
+                if all(n in self.env for n in names):
+                    self.take()
+                    v = 1.0
+                    for n in names:
+                        v *= self.env[n]
+                    return v
             raise _Fail()
         finally:
             self.depth -= 1
@@ -231,7 +242,7 @@ class _Parser:
 _MIXED = re.compile(r"\s*([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)\s*")
 
 
-def evaluate(s: str, latex_only: bool = False) -> float | None:
+def evaluate(s: str, latex_only: bool = False, env: dict[str, float] | None = None) -> float | None:
     """Value of a short numeric expression, or None when it is not one (or is too big).
     latex_only mimics latex2sympy for the MATH-V compat scorer: ':' divides, unicode π/√ and
     degree signs are not understood, and juxtaposed numbers multiply."""
@@ -250,13 +261,41 @@ def evaluate(s: str, latex_only: bool = False) -> float | None:
         toks = _tokens(s)
         if not toks:
             return None
-        p = _Parser(toks, latex_only)
+        p = _Parser(toks, latex_only, env)
         v = p.expr()
         if p.i != len(toks):
             return None
     except (_Fail, RecursionError, OverflowError, ValueError, ZeroDivisionError):
         return None
     return v if isinstance(v, float) and math.isfinite(v) else None
+
+
+_VAR = re.compile(r"\\(?:alpha|beta|gamma|theta|phi|lambda|mu|sigma|omega)\b|(?<![\\a-zA-Z])[a-zA-Z]+")
+_POINTS = [0.5772, 1.6180, 2.7183, 0.3679]   # fixed, irrational-looking: deterministic results
+
+
+def same_function(a: str, b: str) -> bool | None:
+    """Numerical identity test for expressions in variables (a, x, \\theta, ...): equal at
+    four fixed points -> True, differ at one -> False, None when either side cannot be
+    evaluated (then math-verify decides). Cheap, bounded and signal-free."""
+    names = set()
+    for src in (a, b):
+        for m in _VAR.finditer(src):
+            tok = m.group(0)
+            if tok.startswith("\\"):
+                names.add(tok[1:])
+            elif tok.lower() not in _FUNCS and tok not in ("frac", "sqrt", "pi", "cdot", "times"):
+                names.update(tok)
+    if not names or len(names) > 6:
+        return None
+    for k, x in enumerate(_POINTS):
+        env = {n: x + 0.37 * i + 0.11 * k for i, n in enumerate(sorted(names))}
+        va, vb = evaluate(a, env=env), evaluate(b, env=env)
+        if va is None or vb is None:
+            return None
+        if not close(va, vb, 1e-8):
+            return False
+    return True
 
 
 def close(a: float, b: float, rel: float = 1e-6) -> bool:
