@@ -228,6 +228,7 @@ def classify_disagreement(bench: str, pub: Published, ours) -> str:
             if len(off) == 1 and off.isalpha() and ext.upper() not in item.labels:
                 return "letter_from_expression"
             pv = _num(ext) if ext not in item.labels else _num(item.options[item.labels.index(ext)])
+            pv = _num(off) if pv is None else pv
             for g in gold_vals:
                 gv = _num(g)
                 if pv is not None and gv is not None and pv != gv and round(pv, 2) == round(gv, 2):
@@ -238,7 +239,8 @@ def classify_disagreement(bench: str, pub: Published, ours) -> str:
                 return "label_in_markup"
             if lab and ("option" in ours.detail or off.lower() not in {x.lower() for x in item.labels}):
                 return "option_value_written"
-            if not item.options and _num(ext) is not None and _num(off) is None:
+            from vold_bench.scoring.grade import normalize
+            if not item.options and _num(ext) is not None and (_num(off) is None or normalize(off) != off):
                 return "free_form_units"
     if ours.parse_status != "ok" and pub.official_correct:
         return "semantic_prose"
