@@ -11,6 +11,12 @@ from pathlib import Path
 
 from vold_bench.tasks import REPO_ROOT, TaskSpec
 
+# The key lists of vold_bench/schema.py's docstring, checked by the tests.
+RESULT_KEYS = ("bench", "split", "model", "backend", "prompt_variant", "scorer", "scorer_version",
+               "n", "n_errors", "accuracy", "parse_rate", "breakdown", "generation", "dataset",
+               "git_sha", "packages", "wall_s", "items_per_s", "gen_tokens_per_s", "created")
+SAMPLE_KEYS = ("id", "prompt", "response", "extracted", "gold", "correct", "parse_status",
+               "gen_tokens", "meta", "error")
 PACKAGES = ("vold", "torch", "transformers", "datasets", "tokenizers", "accelerate", "pillow",
             "math-verify", "sympy", "vllm", "lmms-eval")
 
@@ -67,8 +73,6 @@ def summarize(samples: list[dict], task: TaskSpec) -> dict:
     for field in task.breakdown:
         acc = defaultdict(lambda: [0, 0])
         for s in samples:
-            if s["parse_status"] == "error" and not s.get("meta"):
-                continue
             v = (s.get("meta") or {}).get(field)
             for val in (v if isinstance(v, list) else [v]):
                 key = "unknown" if val is None or val == "" else str(val)

@@ -106,10 +106,10 @@ class HFBackend:
             out = self.model.generate(**inputs, **gen_kw)
             new = out[:, inputs["input_ids"].shape[1]:].tolist()
             for i, toks in zip(idx, new):
-                results[i] = self._result(requests[i].id, toks, cfg.max_new_tokens)
+                results[i] = self._result(requests[i].id, toks)
         return [results[i] for i in range(len(requests))]
 
-    def _result(self, rid: str, toks: list[int], max_new: int) -> GenResult:
+    def _result(self, rid: str, toks: list[int]) -> GenResult:
         stop = next((k for k, t in enumerate(toks) if t in self.eos_ids), None)
         if stop is None:   # never emitted an end token: cut by the length limit
             body, n, reason = toks, len(toks), "length"
@@ -118,4 +118,4 @@ class HFBackend:
         # Keep special tokens such as <think> (a truncated reasoning block must stay visible to
         # the scorer); the end token and padding are already cut off.
         text = self.tokenizer.decode(body, skip_special_tokens=False)
-        return GenResult(id=rid, text=text, gen_tokens=n, finish_reason=reason if n < max_new or stop is not None else "length")
+        return GenResult(id=rid, text=text, gen_tokens=n, finish_reason=reason)
