@@ -160,12 +160,12 @@ def test_hub_loading_uses_the_pinned_revision(monkeypatch):
 
 def test_score_responses_counts_bad_lines(tmp_path, bench_dir):
     resp = tmp_path / "model-x.jsonl"
-    resp.write_text('{"id": "4", "response": "\\\\boxed{6}"}\n{"id": "5", "response": "no idea"}\n'
+    resp.write_text('{"id": "4", "response": "\\\\boxed{6}"}\n{"id": "5", "response": ""}\n'
                     '{"id": "zzz", "response": "x"}\n{"oops": 1}\n')
     res = H.score_responses("mathvision", resp, split="testmini", data=str(bench_dir / "mathvision"),
                             out=tmp_path / "scored")
     assert res["n"] == 3 and res["n_errors"] == 1
     assert res["unmatched_ids"] == 1 and res["items_without_response"] == 302
     samples = [json.loads(x) for x in (tmp_path / "scored" / "samples.jsonl").read_text().splitlines()]
-    assert samples[0]["correct"] is True and samples[1]["parse_status"] == "no_answer"
+    assert samples[0]["correct"] is True and samples[1]["parse_status"] == "empty"
     assert "line 4" in samples[2]["error"]

@@ -225,6 +225,8 @@ def _judge_block(samples: list[dict], judge) -> dict:
 
 def _dataset_info(task: TaskSpec, split: str, data: str | None) -> dict:
     from vold_bench.data import local_file, resolve_source
+    if task.loader == "toy":   # generated in-process; the revision is the world's version
+        return {"source": task.hub_id, "revision": task.revision, "split": split}
     kind, src = resolve_source(task, data)
     spec = task.splits[split]
     if kind == "hub":
