@@ -20,7 +20,7 @@ from pathlib import Path
 
 from vold_bench.data import error_item, is_error, load_items
 from vold_bench.errors import VoldError
-from vold_bench.metrics import (environment, read_samples, summarize, write_json,
+from vold_bench.metrics import (environment, ordered, read_samples, summarize, write_json,
                                 write_samples)
 from vold_bench.prompts import build_request, prompt_text
 from vold_bench.schema import GenConfig, Item, Score
@@ -177,6 +177,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
         **environment())
     if judge is not None:
         results["judge"] = _judge_block(samples, judge)
+    results = ordered(results)
     write_json(out / "results.json", results)
     return results
 
@@ -250,6 +251,7 @@ def _composite(task: TaskSpec, split: str, parts: dict[str, dict], out: Path) ->
                breakdown={"split": {s: {"n": p["n"], "accuracy": p["accuracy"]} for s, p in parts.items()}},
                dataset={s: p["dataset"] for s, p in parts.items()},
                wall_s=round(sum(p["wall_s"] for p in parts.values()), 3))
+    res = ordered(res)
     write_json(out / "results.json", res)
     return res
 
@@ -324,6 +326,7 @@ def score_responses(bench: str, responses: Path, split: str | None = None, data:
                gen_tokens_per_s=0.0, **environment())
     res["unmatched_ids"] = len(unknown)
     res["items_without_response"] = len(items) - (len(got) - len(unknown))
+    res = ordered(res)
     write_json(out / "results.json", res)
     _print_summary(res, out)
     return res

@@ -21,6 +21,12 @@ PACKAGES = ("vold", "torch", "transformers", "datasets", "tokenizers", "accelera
             "math-verify", "sympy", "vllm", "lmms-eval")
 
 
+def ordered(results: dict) -> dict:
+    """results.json keys in the schema's order (easier to read), extras after."""
+    return {k: results[k] for k in RESULT_KEYS if k in results} | {
+        k: v for k, v in results.items() if k not in RESULT_KEYS}
+
+
 def read_samples(path: Path) -> dict[str, dict]:
     """id -> sample from a samples.jsonl that a kill may have cut mid-line. The torn tail is
     truncated away, so the next append starts on a clean line; a later duplicate id (which
