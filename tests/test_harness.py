@@ -205,3 +205,45 @@ def test_mmmu_pro_overall_is_the_mean_of_its_settings(tmp_path, monkeypatch):
     assert backend.seen[4:] == [(1, False)] * 4     # one screenshot, options hidden from the prompt
     for part in ("standard10", "vision"):
         assert json.loads((tmp_path / "o" / part / "results.json").read_text())["n"] == 4
+
+
+def test_judge_verdicts_are_reported_apart_and_a_dead_judge_stops_the_run(tmp_path, bench_dir, monkeypatch):
+    from vold_bench.schema import Score
+
+    class Mumbling(Scripted):   # odd ids answer in prose the rules cannot read
+        def generate(self, requests, cfg):
+            return [GenResult(r.id, "\\boxed{A}" if int(r.id) % 2 == 0 else "", 2) for r in requests]
+
+    class FakeJudge:
+        model = "fake-judge"
+
+        def __init__(self, die_after=None):
+            self.calls, self.die_after = 0, die_after
+
+        def judge(self, item, response, score):
+            if score.parse_status != "empty":
+                return None
+            self.calls += 1
+            if self.die_after is not None and self.calls > self.die_after:
+                raise VoldError("LLM judge unavailable, run stopped")
+            return Score(item.gold, item.gold, True, "ok", "judge:fake")
+
+    monkeypatch.setattr(H, "_make_backend", lambda o: Mumbling())
+    monkeypatch.setattr(H, "_make_judge", lambda o, t, out: FakeJudge())
+    res = H.run_eval(opts(tmp_path, bench_dir, judge="http://judge", judge_model="fake-judge"))
+    n_odd = res["judge"]["n_consulted"]
+    assert n_odd == sum(1 for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()
+                        if int(json.loads(line)["id"]) % 2)
+    assert res["judge"]["n_flipped_to_correct"] == n_odd
+    # the rule accuracy ignores the judge; the judged one is reported beside it
+    assert res["judge"]["accuracy_with_judge"] > res["accuracy"]
+
+    monkeypatch.setattr(H, "_make_judge", lambda o, t, out: FakeJudge(die_after=1))
+    with pytest.raises(VoldError, match="judge unavailable"):
+        H.run_eval(opts(tmp_path, bench_dir, judge="http://judge", judge_model="fake-judge",
+                        out=tmp_path / "dead"))
+    kept = (tmp_path / "dead" / "samples.jsonl").read_text().splitlines()
+    # the first batch (one judged item) was flushed; the batch whose judge call failed was not
+    assert len(kept) == 3
+    assert all("judge" in json.loads(x)["meta"] for x in kept if json.loads(x)["parse_status"] == "empty")
+    assert not (tmp_path / "dead" / "results.json").exists()   # no numbers from a half-judged run
