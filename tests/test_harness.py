@@ -205,6 +205,8 @@ def test_mmmu_pro_overall_is_the_mean_of_its_settings(tmp_path, monkeypatch):
     assert backend.seen[4:] == [(1, False)] * 4     # one screenshot, options hidden from the prompt
     for part in ("standard10", "vision"):
         assert json.loads((tmp_path / "o" / part / "results.json").read_text())["n"] == 4
+    merged = [json.loads(x)["id"] for x in (tmp_path / "o" / "samples.jsonl").read_text().splitlines()]
+    assert merged == [f"{p}/{i}" for p in ("standard10", "vision") for i in range(1, 5)]
 
 
 def test_judge_verdicts_are_reported_apart_and_a_dead_judge_stops_the_run(tmp_path, bench_dir, monkeypatch):

@@ -239,7 +239,7 @@ def _dataset_info(task: TaskSpec, split: str, data: str | None) -> dict:
     return {"source": str(path.resolve()), "revision": f"sha256:{digest[:16]}", "split": split}
 
 
-def _composite(task: TaskSpec, split: str, parts: dict[str, dict], out: Path) -> dict:
+def _composite(task: TaskSpec, split: str, parts: dict[str, dict], dirs: dict[str, Path], out: Path) -> dict:
     """MMMU-Pro `overall`: the mean of its settings' accuracies, as the paper reports it."""
     first = next(iter(parts.values()))
     res = {k: first[k] for k in first if k not in ("split", "n", "n_errors", "accuracy",
@@ -253,6 +253,11 @@ def _composite(task: TaskSpec, split: str, parts: dict[str, dict], out: Path) ->
                wall_s=round(sum(p["wall_s"] for p in parts.values()), 3))
     res = ordered(res)
     write_json(out / "results.json", res)
+    # One samples file for the composite too (ids prefixed by setting), for paired tests.
+    merged = []
+    for part in parts:
+        merged += [s | {"id": f"{part}/{s['id']}"} for s in read_samples(dirs[part] / "samples.jsonl").values()]
+    write_samples(out / "samples.jsonl", merged)
     return res
 
 
@@ -264,12 +269,12 @@ def run_eval(opts: EvalOptions) -> dict:
     if split not in task.composite:
         res = _eval_split(task, split, opts, out)
     else:
-        parts = {}
+        parts, dirs = {}, {}
         for part in task.composite[split]:
-            sub = out / part if opts.out else default_out(opts.model, task.name, part)
-            parts[part] = _eval_split(task, part, opts, sub)
+            dirs[part] = out / part if opts.out else default_out(opts.model, task.name, part)
+            parts[part] = _eval_split(task, part, opts, dirs[part])
         out.mkdir(parents=True, exist_ok=True)
-        res = _composite(task, split, parts, out)
+        res = _composite(task, split, parts, dirs, out)
     _print_summary(res, out)
     return res
 

@@ -78,11 +78,20 @@ class HFBackend:
         return self.tokenizer.apply_chat_template(_text_only(r.messages), add_generation_prompt=True,
                                                   tokenize=False)
 
+    def _cost(self, r: GenRequest, text: str) -> float:
+        """Approximate prompt tokens, without running the processor: ~4 characters per text
+        token, and one visual token per 28x28 pixels after the processor's resize bounds."""
+        cost = len(text) / 4
+        if self.vision and r.images:
+            size = getattr(self.processor.image_processor, "size", None) or {}
+            lo, hi = size.get("shortest_edge", 0), size.get("longest_edge", float("inf"))
+            cost += sum(min(hi, max(lo, im.width * im.height)) / 784 for im in r.images)
+        return cost
+
     @torch.inference_mode()
     def generate(self, requests: list[GenRequest], cfg: GenConfig) -> list[GenResult]:
         texts = [self._chat_text(r) for r in requests]
-        # Sort by (images, characters): a cheap proxy for token length that needs no processing.
-        order = sorted(range(len(requests)), key=lambda i: (len(requests[i].images), len(texts[i])))
+        order = sorted(range(len(requests)), key=lambda i: self._cost(requests[i], texts[i]))
         results: dict[int, GenResult] = {}
         torch.manual_seed(cfg.seed)
         for s in range(0, len(order), max(1, cfg.batch_size)):
