@@ -53,3 +53,15 @@ def test_unknown_backend_and_model_are_clear_errors(tmp_path):
         make_backend("tgi", "x")
     with pytest.raises(VoldError, match="cannot load its config"):
         make_backend("hf", str(tmp_path / "nope"))
+
+
+@pytest.mark.gpu
+def test_gpu_runs_in_bf16_and_agrees_with_batch_of_one(tiny_pair):
+    import torch
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    gpu = make_backend("hf", tiny_pair[0])
+    assert gpu.device == "cuda" and next(gpu.model.parameters()).dtype == torch.bfloat16
+    reqs = [req(0, 1, 1), req(1, 1, 5)]
+    out = gpu.generate(reqs, GenConfig(max_new_tokens=5, batch_size=2))
+    assert [r.id for r in out] == ["r0", "r1"] and all(1 <= r.gen_tokens <= 5 for r in out)
