@@ -4,7 +4,8 @@ Resume: samples are appended to samples.jsonl and flushed after every batch. A r
 same command reads the file back (a torn last line from a kill is dropped), skips the ids it
 holds and generates only the rest. At the end samples.jsonl is rewritten in dataset order and
 results.json is computed from it alone, so an interrupted-then-resumed run ends with the same
-files as an uninterrupted one (timings aside).
+files as an uninterrupted one (timings aside). That holds for greedy decoding; with
+temperature > 0 the items left after a crash draw other random numbers than they would have.
 
 A broken record or image becomes an error sample (parse_status "error", counted in n and in
 n_errors, scored wrong); the run goes on.
@@ -127,8 +128,12 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
     columns = (TextColumn(f"{task.name}-{split}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, transient=False) as bar, open(samples_path, "a", encoding="utf-8") as f:
         job = bar.add_task("eval", total=len(items), completed=len(items) - len(todo))
-        for b in range(0, len(todo), max(1, opts.batch_size)):
-            batch = todo[b: b + opts.batch_size]
+        # hf batches exactly what it is given. vLLM and servers schedule their own continuous
+        # batches and need many requests in hand to be fast; 256 per flush keeps them busy
+        # while bounding what a crash can cost.
+        chunk = max(1, opts.batch_size) if opts.backend == "hf" else max(opts.batch_size, 256)
+        for b in range(0, len(todo), chunk):
+            batch = todo[b: b + chunk]
             new, reqs, req_items = [], [], []
             for it in batch:
                 if is_error(it):
