@@ -74,6 +74,7 @@ class RLConfig:
     prompts_per_step: int = 16        # paper: 256 / 5 rollouts ~ 51 prompts
     group_size: int = 5               # rollouts per prompt, G (paper: 5)
     max_new_tokens: int = 64
+    min_new_tokens: int = 0           # >0 forces fixed-length rollouts (benchmarks only)
     temperature: float = 1.0
     top_p: float = 1.0
     clip_low: float = 0.2             # paper Table 4

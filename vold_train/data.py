@@ -40,7 +40,10 @@ def load_problems(source: str, split: str, n: int, seed: int) -> list[Item]:
     if source == "toy":
         from vold_train.toy.world import toy_problems
 
-        return toy_problems(split, n=n, seed=seed, form="text")
+        items = toy_problems(split, n=n, seed=seed, form="text")
+        for it in items:  # the reward grades as `vold eval --bench toy` does (boxed integer)
+            it.meta.setdefault("scorer", "toy")
+        return items
     recs, bad = read_jsonl(Path(source), ("question", "gold"))
     if bad:
         print(f"{source}: skipped {bad} malformed records")

@@ -88,7 +88,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
 
             # 1. rollouts
             ro = generate_rollouts(student, tok, s_prompts, G, cfg.max_new_tokens, cfg.temperature,
-                                   cfg.top_p, V)
+                                   cfg.top_p, V, cfg.min_new_tokens)
             t1 = time.perf_counter()
             # 2. reward: the scorer sees only the completion text (model output is untrusted data)
             rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))])

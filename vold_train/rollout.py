@@ -43,7 +43,8 @@ def completion_mask(completion: torch.Tensor, eos_id: int) -> tuple[torch.Tensor
 
 @torch.no_grad()
 def generate_rollouts(model, tok, prompts: list[list[int]], group_size: int, max_new_tokens: int,
-                      temperature: float, top_p: float, shared_vocab: int) -> Rollouts:
+                      temperature: float, top_p: float, shared_vocab: int,
+                      min_new_tokens: int = 0) -> Rollouts:
     """`group_size` sampled completions per prompt; rollouts of prompt i are rows i*G..i*G+G-1."""
     from transformers import LogitsProcessorList
 
@@ -52,7 +53,8 @@ def generate_rollouts(model, tok, prompts: list[list[int]], group_size: int, max
     model.eval()
     out = model.generate(
         input_ids=ids, attention_mask=attn, do_sample=True, temperature=temperature, top_p=top_p,
-        top_k=0, max_new_tokens=max_new_tokens, num_return_sequences=group_size,
+        top_k=0, max_new_tokens=max_new_tokens, min_new_tokens=min_new_tokens or None,
+        num_return_sequences=group_size,
         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
         logits_processor=LogitsProcessorList([_SharedVocabOnly(shared_vocab)]),
     )
