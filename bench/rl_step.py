@@ -42,7 +42,7 @@ def models(tmp: Path) -> tuple[str, str, str]:
 def vold_steps(student: str, teacher: str, a, beta: float, out: Path) -> list[dict]:
     from vold_train.run import train_recipe
 
-    args = ["stages=rl", f"rl.model={student}", f"rl.teacher={teacher}", f"rl.steps={a.steps}",
+    args = ["stages=rl", f"threads={a.threads}", f"rl.model={student}", f"rl.teacher={teacher}", f"rl.steps={a.steps}",
             f"rl.prompts_per_step={a.prompts}", f"rl.group_size={a.group}",
             f"rl.max_new_tokens={a.tokens}", f"rl.min_new_tokens={a.tokens}", f"rl.beta={beta}",
             f"rl.teacher_metrics={beta > 0}", f"rl.micro_batch={a.prompts * a.group}",
@@ -61,7 +61,7 @@ def main() -> None:
     ap.add_argument("--group", type=int, default=4)
     ap.add_argument("--tokens", type=int, default=48)
     ap.add_argument("--steps", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     import torch

@@ -102,7 +102,7 @@ class RLConfig:
 
 
 STAGE_CLASSES = {"traces": TracesConfig, "sft": SFTConfig, "rl": RLConfig}
-TOP_KEYS = ("stages", "seed", "description")
+TOP_KEYS = ("stages", "seed", "threads", "description")
 
 
 @dataclass
@@ -110,6 +110,10 @@ class Recipe:
     name: str
     stages: list[str]
     seed: int = 0
+    # CPU threads for torch (0 = torch's default). Toy matmuls are tiny: with 2+ threads the
+    # OpenMP barriers cost more than the maths, and on a busy machine (load > cores) a step was
+    # measured 30x slower with 2 threads than with 1.
+    threads: int = 1
     description: str = ""
     traces: TracesConfig = field(default_factory=TracesConfig)
     sft: SFTConfig = field(default_factory=SFTConfig)
@@ -117,7 +121,7 @@ class Recipe:
 
     def to_dict(self) -> dict:
         d = {"name": self.name, "stages": list(self.stages), "seed": self.seed,
-             "description": self.description}
+             "threads": self.threads, "description": self.description}
         for s in STAGES:
             d[s] = asdict(getattr(self, s))
         return d
@@ -220,7 +224,8 @@ def _build(name: str, flat: dict, where: str) -> Recipe:
             if (sec, f.name) in flat:
                 kw[f.name] = _coerce(flat[(sec, f.name)], f.type, f"{sec}.{f.name}", where)
         secs[sec] = cls(**kw)
-    r = Recipe(name=name, stages=[s for s in STAGES if s in stages], seed=seed,
+    threads = _coerce(flat.get((None, "threads"), 1), "int", "threads", where)
+    r = Recipe(name=name, stages=[s for s in STAGES if s in stages], seed=seed, threads=threads,
                description=str(flat.get((None, "description"), "")), **secs)
     _validate(r, where)
     return r

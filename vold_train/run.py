@@ -46,6 +46,10 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_same_run(run_dir, r)
     save_config(r, run_dir / "config.yaml")
+    if r.threads > 0:
+        import torch
+
+        torch.set_num_threads(r.threads)
 
     t0 = time.perf_counter()
     timings = {}

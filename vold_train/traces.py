@@ -95,6 +95,8 @@ def traces_recipe(recipe: str = "vold", overrides: list[str] | None = None) -> P
     """`vold traces`: the recipe's traces section alone, written to traces.out or
     results/traces/<recipe>.jsonl."""
     r = load_recipe(recipe, overrides)
+    if r.threads > 0:
+        torch.set_num_threads(r.threads)
     out = Path(r.traces.out or f"results/traces/{r.name}-s{r.seed}.jsonl")
     counts = write_traces(r.traces, out)
     print(f"traces -> {out}: {counts}")
