@@ -48,6 +48,47 @@ def _policy_terms(student, ids, attn, completion, mask, shared_vocab, chunk, tea
     return logp, ent, kl_full
 
 
+def policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hidden, t_head,
+                  cfg: RLConfig, V: int) -> tuple[dict, float]:
+    """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches.
+
+    Each micro-batch loss is weighted by its share of the rollouts; with agg="token" that is
+    the exact batch mean only when micro-batches hold equally many tokens (the default
+    micro_batch covers the whole toy batch)."""
+    N, mb = ids.shape[0], max(1, cfg.micro_batch)
+    old_logp = None
+    if cfg.update_epochs > 1:  # the sampling policy, frozen before the first update
+        with torch.no_grad():
+            old_logp = torch.cat([_policy_terms(student, ids[s:s + mb], attn[s:s + mb],
+                                                ro.completion[s:s + mb], ro.mask[s:s + mb], V,
+                                                cfg.logprob_chunk)[0] for s in range(0, N, mb)])
+    agg: dict[str, float] = {}
+    for _ in range(cfg.update_epochs):
+        for s in range(0, N, mb):
+            sl, mask = slice(s, s + mb), ro.mask[s:s + mb]
+            full_t = (t_hidden[sl], t_head) if cfg.kd == "full" and cfg.beta > 0 and t_hidden is not None else None
+            logp, ent, kl_full = _policy_terms(student, ids[sl], attn[sl], ro.completion[sl], mask, V,
+                                               cfg.logprob_chunk, full_t)
+            old = old_logp[sl] if old_logp is not None else logp.detach()  # on-policy: ratio = 1
+            if kl_full is not None:
+                kl = kl_full
+            elif t_logp is not None:
+                kl, _ = losses.kd_k2(logp, t_logp[sl], mask)
+            else:
+                kl = torch.zeros_like(logp)
+            loss, st = losses.vold_loss(logp, old, adv[sl], mask, kl, rewards[sl], cfg.beta, cfg.kd_mask,
+                                        cfg.clip_low, cfg.clip_high, cfg.agg, cfg.pg)
+            (loss * mask.shape[0] / N).backward()
+            st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
+            for k, v in st.items():
+                agg[k] = agg.get(k, 0.0) + v * mask.shape[0] / N / cfg.update_epochs
+        gnorm = torch.nn.utils.clip_grad_norm_(student.parameters(), cfg.max_grad_norm)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+    return agg, float(gnorm)
+
+
 def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     stage_dir = run_dir / "rl"
     final = stage_dir / "final"
@@ -106,42 +147,12 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
                 t_logp, t_hidden = sc["logp"], sc["hidden"]
             t2 = time.perf_counter()
 
-            # 4. update: one objective on the same rollouts, in micro-batches
+            # 4. update: one objective on the same rollouts
             rows = [s_prompts[i // G] for i in range(len(ro.texts))]
             ids, attn = joined(rows, ro.completion, ro.mask, tok.pad_token_id)
-            N, mb = len(rows), max(1, cfg.micro_batch)
-            old_logp = None
-            if cfg.update_epochs > 1:
-                with torch.no_grad():
-                    old_logp = torch.cat([_policy_terms(student, ids[s:s + mb], attn[s:s + mb],
-                                                        ro.completion[s:s + mb], ro.mask[s:s + mb],
-                                                        V, cfg.logprob_chunk)[0] for s in range(0, N, mb)])
-            agg: dict[str, float] = {}
-            for _ in range(cfg.update_epochs):
-                for s in range(0, N, mb):
-                    sl = slice(s, s + mb)
-                    mask = ro.mask[sl]
-                    full_t = (t_hidden[sl], teacher.get_output_embeddings()) if t_hidden is not None and cfg.beta > 0 else None
-                    logp, ent, kl_full = _policy_terms(student, ids[sl], attn[sl], ro.completion[sl],
-                                                       mask, V, cfg.logprob_chunk, full_t)
-                    old = old_logp[sl] if old_logp is not None else logp.detach()
-                    if kl_full is not None:
-                        kl = kl_full
-                    elif t_logp is not None:
-                        kl, _ = losses.kd_k2(logp, t_logp[sl], mask)
-                    else:
-                        kl = torch.zeros_like(logp)
-                    loss, st = losses.vold_loss(logp, old, adv[sl], mask, kl, rewards[sl], cfg.beta,
-                                                cfg.kd_mask, cfg.clip_low, cfg.clip_high, cfg.agg, cfg.pg)
-                    (loss * mask.shape[0] / N).backward()
-                    st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
-                    w = mask.shape[0] / N / cfg.update_epochs
-                    for k, v in st.items():
-                        agg[k] = agg.get(k, 0.0) + w * v
-                gnorm = torch.nn.utils.clip_grad_norm_(student.parameters(), cfg.max_grad_norm)
-                opt.step()
-                sched.step()
-                opt.zero_grad(set_to_none=True)
+            t_head = teacher.get_output_embeddings() if teacher is not None else None
+            agg, gnorm = policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp,
+                                       t_hidden, t_head, cfg, V)
             t3 = time.perf_counter()
 
             gen_tokens = int(ro.mask.sum())
@@ -151,7 +162,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
                    "masked_frac": agg.get("masked_frac", 0.0), "entropy": agg.get("entropy", 0.0),
                    "resp_len": gen_tokens / len(ro.texts), "finished_frac": ro.finished.float().mean().item(),
                    "pg_loss": agg.get("pg_loss", 0.0), "clip_frac": agg.get("clip_frac", 0.0),
-                   "loss": agg.get("loss", 0.0), "grad_norm": float(gnorm), "lr": sched.get_last_lr()[0],
+                   "loss": agg.get("loss", 0.0), "grad_norm": gnorm, "lr": sched.get_last_lr()[0],
                    **adv_stats, "rollout_s": t1 - t0, "teacher_s": t2 - t1, "train_s": t3 - t2,
                    "step_s": t3 - t0, "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9)}
             metrics.log(step + 1, rec)
