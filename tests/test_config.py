@@ -60,3 +60,13 @@ def test_unknown_recipe_and_key_in_a_yaml(tmp_path):
     p.write_text("stages: [rl]\n")  # rl.model defaults to 'sft' but there is no sft stage
     with pytest.raises(VoldError, match="no sft stage"):
         load_recipe(str(p))
+
+
+def test_cli_reports_bad_key_and_exits_2():
+    from typer.testing import CliRunner
+
+    from vold_bench.cli import app
+
+    res = CliRunner().invoke(app, ["train", "--recipe", "vold", "--set", "rl.nope=1"])
+    assert res.exit_code == 2
+    assert "unknown config key 'rl.nope'" in res.output
