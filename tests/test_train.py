@@ -134,7 +134,11 @@ def test_full_vocabulary_kl_runs(world, tmp_path):
 def test_teacher_with_another_tokenizer_is_refused(world, tmp_path):
     from vold_train.toy.models import make_tiny_pair
 
-    _, other = make_tiny_pair(tmp_path / "other", corpus=["zebra quartz " * 50, "xylophone jump " * 50])
+    import random
+
+    r = random.Random(0)  # nonsense words: a full-size vocabulary whose ids mean other strings
+    words = ["".join(r.choice("qwxzjkvy") for _ in range(r.randint(3, 7))) for _ in range(3000)]
+    _, other = make_tiny_pair(tmp_path / "other", corpus=[" ".join(words[i:i + 30]) for i in range(0, 3000, 30)] * 3)
     with pytest.raises(VoldError, match="tokenizer disagrees with the student's"):
         train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", f"rl.teacher={other}"),
                      out=tmp_path / "bad", reward_fn=boxed_reward)
@@ -152,3 +156,16 @@ def test_completion_check_and_missing_data(world, tmp_path):
     with pytest.raises(VoldError, match="not found"):
         train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", "rl.data=/nonexistent.jsonl"),
                      out=tmp_path / "nodata", reward_fn=boxed_reward)
+
+
+def test_teacher_with_a_smaller_vocabulary_is_refused(world, tmp_path):
+    from transformers import Qwen3ForCausalLM
+
+    from vold_train.toy.models import build_tokenizer, save_teacher, tiny_teacher_config
+
+    small = build_tokenizer(vocab_size=600)
+    save_teacher(Qwen3ForCausalLM(tiny_teacher_config(small, hidden=64, layers=1, heads=1)), small,
+                 tmp_path / "small")
+    with pytest.raises(VoldError, match=r"does not cover the student's \d+ tokens"):
+        train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", f"rl.teacher={tmp_path / 'small'}"),
+                     out=tmp_path / "bad", reward_fn=boxed_reward)

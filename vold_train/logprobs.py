@@ -99,11 +99,18 @@ def completion_hidden(model, input_ids: Tensor, attention_mask: Tensor, n_comple
     return h[:, L - n_completion - 1:L - 1]
 
 
-def shared_vocab_size(student, teacher, student_tok, teacher_tok) -> int:
-    """The id range both models can score: the smaller tokenizer, capped by both heads."""
-    return min(len(student_tok), len(teacher_tok),
-               student.get_output_embeddings().weight.shape[0],
-               teacher.get_output_embeddings().weight.shape[0])
+def shared_vocab_size(student, teacher, student_tok, teacher_tok, teacher_name: str = "teacher") -> int:
+    """The id range both models score: every token of the student's tokenizer.
+
+    The teacher must cover all of them (tokenizer and head); a teacher with a smaller
+    vocabulary could not score some tokens the student emits, so it is refused here."""
+    n = min(len(student_tok), student.get_output_embeddings().weight.shape[0])
+    t_rows = teacher.get_output_embeddings().weight.shape[0]
+    if len(teacher_tok) < n or t_rows < n:
+        raise VoldError(f"{teacher_name}: its vocabulary ({len(teacher_tok)} tokens, {t_rows} logit "
+                        f"rows) does not cover the student's {n} tokens; set rl.shared_vocab to "
+                        f"compare a smaller range on purpose")
+    return n
 
 
 def check_tokenizers(student_tok, teacher_tok, shared_vocab: int, teacher_name: str = "teacher") -> None:

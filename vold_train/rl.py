@@ -108,7 +108,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     if use_teacher:
         ttok = load_tokenizer(cfg.teacher)
         teacher = load_model(cfg.teacher, "teacher").eval().requires_grad_(False)
-    V = cfg.shared_vocab or (shared_vocab_size(student, teacher, tok, ttok) if teacher is not None
+    V = cfg.shared_vocab or (shared_vocab_size(student, teacher, tok, ttok, cfg.teacher) if teacher is not None
                              else min(len(tok), student.get_output_embeddings().weight.shape[0]))
     if teacher is not None:
         check_tokenizers(tok, ttok, V, cfg.teacher)
