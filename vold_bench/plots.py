@@ -14,7 +14,7 @@ from vold_bench.compare import Board  # noqa: E402
 from vold_bench.stats import bootstrap_ci  # noqa: E402
 
 CURVES = (("reward", "training reward"), ("teacher_kl", "teacher KL (per token)"),
-          ("masked_frac", "masked fraction (KD off)"))
+          ("masked_frac", "masked fraction (reward-1, no KD)"))
 
 
 def leaderboard_png(board: Board, path: Path) -> Path | None:
@@ -22,49 +22,53 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
     cols = board.columns
     if not rows or not cols:
         return None
-    n = len(rows)
-    width = 0.8 / n
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 + len(cols) * (0.45 * n + 0.6)), 4.2))
-    colors = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    for i, r in enumerate(rows):
-        xs, ys, lo, hi = [], [], [], []
-        for j, c in enumerate(cols):
-            cell = r.cells.get(c)
-            if cell is None:
-                continue
-            xs.append(j - 0.4 + width * (i + 0.5))
-            ys.append(cell.acc)
+    # Each column gets only the bars of the rows that have it, so sparse boards (runs on
+    # some benchmarks, published rows on others) do not leave holes.
+    groups = [[r for r in rows if c in r.cells] for c in cols]
+    centers, x = [], 0.0
+    for g in groups:
+        centers.append(x + (len(g) - 1) / 2)
+        x += len(g) + 1.0
+    colors = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
+    color_of = {r.name: colors(i % colors.N) for i, r in enumerate(rows)}
+    fig, ax = plt.subplots(figsize=(min(22.0, max(6.5, 2.0 + 0.42 * x)), 4.4))
+    seen = set()
+    top = 0.0
+    for j, (c, g) in enumerate(zip(cols, groups)):
+        for k, r in enumerate(g):
+            cell = r.cells[c]
+            xpos = centers[j] - (len(g) - 1) / 2 + k
+            published = r.kind == "published"
+            label = None if r.name in seen else r.name + (" (published)" if published else "")
+            seen.add(r.name)
+            ax.bar(xpos, cell.acc, 0.85, label=label, color=color_of[r.name],
+                   alpha=0.45 if published else 0.9, hatch="//" if published else None,
+                   edgecolor="grey" if published else "white", linewidth=0.5)
+            high = cell.acc
             if cell.correct:
                 # The whisker is the CI of this run's own accuracy over its items; the
                 # paired test (LEADERBOARD.md) is the right tool for differences.
-                _, low, high = bootstrap_ci(list(cell.correct.values()))
-                lo.append(max(0.0, cell.acc - low))
-                hi.append(max(0.0, high - cell.acc))
-            else:
-                lo.append(0.0)
-                hi.append(0.0)
-        if not xs:
-            continue
-        published = r.kind == "published"
-        ax.bar(xs, ys, width * 0.92, label=r.name + (" (published)" if published else ""),
-               color=colors(i % colors.N), alpha=0.45 if published else 0.9,
-               hatch="//" if published else None, edgecolor="white" if not published else "grey",
-               linewidth=0.5)
-        if any(lo) or any(hi):
-            ax.errorbar(xs, ys, yerr=[lo, hi], fmt="none", ecolor="black", elinewidth=1, capsize=2.5)
-        for x, y in zip(xs, ys):
-            ax.text(x, y + 0.8, f"{y:.0f}", ha="center", va="bottom", fontsize=7, color="#333")
-    ax.set_xticks(range(len(cols)))
-    ax.set_xticklabels(cols)
-    top = max(c.acc for r in rows for c in r.cells.values())
-    ax.set_ylim(0, min(100, top * 1.18 + 5))
+                _, lo, high = bootstrap_ci(list(cell.correct.values()))
+                ax.errorbar([xpos], [cell.acc], yerr=[[cell.acc - lo], [high - cell.acc]],
+                            fmt="none", ecolor="black", elinewidth=1, capsize=3)
+            ax.text(xpos, high + 0.8, f"{cell.acc:.1f}", ha="center", va="bottom", fontsize=7,
+                    color="#333")
+            top = max(top, high)
+    ax.set_xticks(centers)
+    ax.set_xticklabels(cols, fontsize=9)
+    ax.set_xlim(-0.8, x - 1.2)
+    ax.set_ylim(0, min(100, top * 1.12 + 4))
     ax.set_ylabel("accuracy (%)")
-    ax.set_title("Leaderboard (whiskers: 95% bootstrap CI over items)", fontsize=10)
+    ax.set_title("Leaderboard (whiskers: 95% bootstrap CI over items; hatched = published)",
+                 fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    handles, labels = ax.get_legend_handles_labels()
+    order = {r.name: i for i, r in enumerate(rows)}
+    pairs = sorted(zip(handles, labels), key=lambda hl: order[hl[1].removesuffix(" (published)")])
+    ax.legend(*zip(*pairs), fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)

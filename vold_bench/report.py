@@ -77,8 +77,9 @@ def sig_rows(board: Board) -> list[list[str]]:
     return out
 
 
-SIG_HEADER = ["run", "bench/split", "n paired", "baseline %", "run %", "diff (pp)", "95% CI",
-              "McNemar p", "only run / only baseline right"]
+# "wins/losses": items only the run got right / items only the baseline got right.
+SIG_HEADER = ["run", "bench/split", "n", "base %", "run %", "diff pp", "95% CI", "McNemar p",
+              "wins/losses"]
 
 
 def published_rows(board: Board) -> list[list[str]]:
@@ -165,7 +166,8 @@ def markdown(board: Board, ablation: bool = False) -> str:
     if board.sig:
         parts.append(f"## Paired significance vs {board.baseline}\n\nOn the item ids both runs "
                      "scored: paired bootstrap 95% CI of the difference (10,000 resamples, "
-                     "seed 0) and the exact McNemar test.")
+                     "seed 0) and the exact McNemar test; wins/losses = items only the run / "
+                     "only the baseline got right.")
         parts.append(_md_table(SIG_HEADER, sig_rows(board)))
     if ablation:
         rows = ablation_rows(board)
