@@ -17,6 +17,14 @@ CURVES = (("reward", "training reward"), ("teacher_kl", "teacher KL (per token)"
           ("masked_frac", "masked fraction (reward-1, no KD)"))
 
 
+def _palette(n: int) -> list:
+    """Distinct colours for up to 60 rows (tab10, then the tab20 family), cycling after."""
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(n)]
+    cols = [plt.get_cmap(m)(i) for m in ("tab20", "tab20b", "tab20c") for i in range(20)]
+    return [cols[i % len(cols)] for i in range(n)]
+
+
 def leaderboard_png(board: Board, path: Path) -> Path | None:
     rows = board.rows
     cols = board.columns
@@ -27,10 +35,10 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
     groups = [[r for r in rows if c in r.cells] for c in cols]
     centers, x = [], 0.0
     for g in groups:
-        centers.append(x + (len(g) - 1) / 2)
-        x += len(g) + 1.0
-    colors = plt.get_cmap("tab10" if len(rows) <= 10 else "tab20")
-    color_of = {r.name: colors(i % colors.N) for i, r in enumerate(rows)}
+        slot = max(len(g), 2.0)         # room for the two-line tick label under a lone bar
+        centers.append(x + (slot - 1) / 2)
+        x += slot + 1.0
+    color_of = {r.name: c for r, c in zip(rows, _palette(len(rows)))}
     fig, ax = plt.subplots(figsize=(min(22.0, max(6.5, 2.0 + 0.42 * x)), 4.4))
     seen = set()
     top = 0.0
@@ -55,7 +63,7 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
                     color="#333")
             top = max(top, high)
     ax.set_xticks(centers)
-    ax.set_xticklabels(cols, fontsize=9)
+    ax.set_xticklabels([c.replace("/", "\n", 1) for c in cols], fontsize=9)
     ax.set_xlim(-0.8, x - 1.2)
     ax.set_ylim(0, min(100, top * 1.12 + 4))
     ax.set_ylabel("accuracy (%)")
