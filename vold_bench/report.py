@@ -89,7 +89,8 @@ def published_rows(board: Board) -> list[list[str]]:
             continue
         src = board.sources.get(r.source or "", {})
         for col, cell in r.cells.items():
-            out.append([r.name, col, _fmt(cell.acc), src.get("cite", r.source or "?"),
+            # the value exactly as published (Table 3 has two decimals)
+            out.append([r.name, col, f"{cell.acc:g}", src.get("cite", r.source or "?"),
                         cell.check or "unchecked", cell.note or ""])
     return out
 
