@@ -49,13 +49,14 @@ def make_run(folder: Path, recipe: str, seed: int = 0, steps: int = 30, slope: f
     (folder / "run.json").write_text(json.dumps({
         "recipe": recipe, "variant": VARIANTS[recipe], "seed": seed,
         "final_model": str(folder / "final")}))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, sum(map(ord, recipe))])
     with (folder / "metrics.jsonl").open("w") as f:
         for s in range(steps):
             kd = VARIANTS[recipe]["kd"]
             f.write(json.dumps({
                 "step": s, "reward": float(min(1, 0.2 + slope * s + rng.normal(0, 0.05))),
-                "kd_loss": 0.0, "teacher_kl": float(2.0 * math.exp(-s / (10 if kd else 60))
+                "kd_loss": 0.0, "teacher_kl": float(2.0 * math.exp(-s / ((10 if kd else 60)
+                                                                      * (1 + len(recipe) / 10)))
                                                      + rng.normal(0, 0.03)),
                 "masked_frac": float(0.3 + 0.4 * s / steps) if VARIANTS[recipe]["kd_mask"] else 0.0,
                 "entropy": 1.0, "resp_len": 50, "step_s": 1.0, "tokens_per_s": 100.0}) + "\n")

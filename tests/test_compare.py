@@ -170,3 +170,22 @@ def test_paper_file_every_number_has_source_and_check():
         assert all(0 < v < 100 for v in row["values"].values())
         if row["table"] == "ablation":
             assert set(row["variant"]) >= {"sft", "rl", "kd"}
+
+
+def test_seed_means_row(tmp_path):
+    accs = {0: [True] * 6 + [False] * 4, 1: [True] * 8 + [False] * 2, 2: [True] * 7 + [False] * 3}
+    for seed, correct in accs.items():
+        final = make_run(tmp_path / f"runs/vold-s{seed}", "vold", seed=seed)
+        make_result(tmp_path / f"ev/{seed}", "toy", "test", str(final), correct)
+    final = make_run(tmp_path / "runs/grpo-s0", "grpo-only", seed=0)
+    make_result(tmp_path / "ev/g", "toy", "test", str(final), [True] * 5 + [False] * 5)
+    board = build_board(scan([tmp_path])[0], baseline="grpo-only", paper=False)
+    mean = board.row("vold (mean of 3 seeds)")
+    assert mean.kind == "mean" and mean.cells["toy/test"].acc == pytest.approx(70.0)
+    assert mean.cells["toy/test"].std == pytest.approx(10.0)
+    assert board.deltas[("vold (mean of 3 seeds)", "toy/test")] == pytest.approx(20.0)
+    # significance stays per seed (paired on items), never on the mean row
+    assert {r for r, _, _ in board.sig} == {"vold-s0", "vold-s1", "vold-s2"}
+    from vold_bench import plots, report
+    assert "70.0±10.0 (+20.0)" in report.markdown(board, ablation=True)
+    assert plots.leaderboard_png(board, tmp_path / "lb.png").exists()

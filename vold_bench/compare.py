@@ -41,18 +41,21 @@ class Cell:
     created: str = ""
     check: str | None = None                 # published only: verification status
     note: str = ""
+    std: float | None = None                 # mean-of-seeds rows: std over the seeds
 
 
 @dataclass
 class Row:
     name: str
-    kind: str                                # "run" | "published"
+    kind: str                                # "run" | "mean" (of seeds) | "published"
     cells: dict[str, Cell] = field(default_factory=dict)
     variant: dict[str, Any] | None = None    # run.json variant, or the paper's for Table 3
     run_dir: Path | None = None
     model: str = ""
     source: str | None = None                # published: key into sources
     table: str = "main"                      # published: "main" | "ablation"
+    recipe: str | None = None                # from run.json
+    seed: int | None = None
 
 
 @dataclass
@@ -221,8 +224,10 @@ def _group(entries, problems: list[str]) -> list[Row]:
     rows: dict[str, Row] = {}
     for e, name in zip(entries, names):
         model, col, cell, info, run_dir, _ = e
+        info = info or {}
         row = rows.setdefault(name, Row(name=name, kind="run", model=model, run_dir=run_dir,
-                                        variant=(info or {}).get("variant")))
+                                        variant=info.get("variant"), recipe=info.get("recipe"),
+                                        seed=info.get("seed")))
         old = row.cells.get(col)
         if old is not None:
             keep, drop = (cell, old) if cell.created >= old.created else (old, cell)
@@ -272,6 +277,30 @@ def paper_rows(columns: list[str], path: Path = PAPER_FILE) -> tuple[list[Row], 
 # ---------------------------------------------------------------------- the board
 
 
+def seed_means(runs: list[Row]) -> list[Row]:
+    """One extra row per recipe trained with several seeds: the mean over seeds per column
+    (only columns every seed has), with the seeds' std. RL results vary a lot by seed; a
+    single-seed gap is weaker evidence than the paired test on one seed suggests."""
+    groups: dict[str, list[Row]] = {}
+    for r in runs:
+        if r.kind == "run" and r.recipe and r.seed is not None:
+            groups.setdefault(r.recipe, []).append(r)
+    out = []
+    for recipe, rs in sorted(groups.items()):
+        if len({r.seed for r in rs}) < 2:
+            continue
+        row = Row(name=f"{recipe} (mean of {len(rs)} seeds)", kind="mean", variant=rs[0].variant,
+                  recipe=recipe)
+        for col in sorted(set.intersection(*(set(r.cells) for r in rs))):
+            vals = [r.cells[col].acc for r in rs]
+            mu = sum(vals) / len(vals)
+            sd = (sum((v - mu) ** 2 for v in vals) / (len(vals) - 1)) ** 0.5
+            row.cells[col] = Cell(acc=mu, n=rs[0].cells[col].n, std=sd,
+                                  note=f"seeds {sorted(r.seed for r in rs)}")
+        out.append(row)
+    return out
+
+
 def _reference(col: str, rows: list[Row], baseline: Row | None) -> dict | None:
     if baseline is not None and baseline.kind == "run" and col in baseline.cells:
         return baseline.cells[col].protocol
@@ -285,7 +314,7 @@ def _reference(col: str, rows: list[Row], baseline: Row | None) -> dict | None:
 def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True,
                 problems: list[str] | None = None, n_boot: int = 10_000, seed: int = 0) -> Board:
     columns = sorted({c for r in runs for c in r.cells})
-    rows = list(runs)
+    rows = list(runs) + seed_means(runs)
     sources: dict = {}
     if paper and columns:
         prow, sources, _ = paper_rows(columns)
@@ -308,6 +337,8 @@ def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True
             cell = r.cells.get(col)
             if cell is None:
                 continue
+            if r.kind == "mean":
+                continue                      # its seeds' own cells carry any flag
             if r.kind == "published":
                 # Published-ness and the check status are shown per row; only a split
                 # mismatch needs a mark on the cell itself.
@@ -324,16 +355,29 @@ def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True
         for r in rows:
             if r is base:
                 continue
+            partner = _paired_partner(r, base, runs)
             for col, cell in r.cells.items():
                 if col in base.cells:
                     board.deltas[(r.name, col)] = cell.acc - base.cells[col].acc
-                bcell = base.cells.get(col)
-                if (r.kind == "run" and base.kind == "run" and bcell is not None
-                        and cell.correct and bcell.correct):
+                bcell = partner.cells.get(col) if partner is not None else None
+                if r.kind == "run" and bcell is not None and cell.correct and bcell.correct:
                     test = paired_test(bcell.correct, cell.correct, n_boot=n_boot, seed=seed)
                     if test is not None:
-                        board.sig.append((r.name, col, test))
+                        board.sig.append((r.name if partner is base else f"{r.name} vs {partner.name}",
+                                          col, test))
     return board
+
+
+def _paired_partner(row: Row, base: Row, runs: list[Row]) -> Row | None:
+    """Whom a run is tested against: the baseline run itself, or, when the baseline is a
+    mean over seeds, the baseline recipe's run with the same seed (same items, same seed)."""
+    if row.kind != "run":
+        return None
+    if base.kind == "run":
+        return base
+    if base.kind == "mean" and row.recipe != base.recipe:
+        return next((r for r in runs if r.recipe == base.recipe and r.seed == row.seed), None)
+    return None
 
 
 def _flag(board: Board, row: str, col: str, text: str) -> None:
@@ -352,7 +396,10 @@ def run_compare(dirs: list[Path], baseline: str | None = None, ablation: bool = 
 
     from vold_bench import report
 
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)    # logs and pipes: do not squeeze tables into 80
     runs, problems, run_dirs = scan([Path(d) for d in dirs])
     for p in problems:
         console.print(f"[yellow]skipped:[/] {p}", highlight=False, soft_wrap=True)

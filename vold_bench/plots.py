@@ -3,6 +3,7 @@ and training curves (reward, teacher KL, masked fraction) from runs' metrics.jso
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -26,7 +27,10 @@ def _palette(n: int) -> list:
 
 
 def leaderboard_png(board: Board, path: Path) -> Path | None:
-    rows = board.rows
+    # With several seeds per recipe, draw the seed means (whisker: +-1 std over seeds) instead
+    # of every seed; runs without seeds keep their bootstrap CI over items.
+    averaged = {r.recipe for r in board.rows if r.kind == "mean"}
+    rows = [r for r in board.rows if not (r.kind == "run" and r.recipe in averaged)]
     cols = board.columns
     if not rows or not cols:
         return None
@@ -53,7 +57,11 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
                    alpha=0.45 if published else 0.9, hatch="//" if published else None,
                    edgecolor="grey" if published else "white", linewidth=0.5)
             high = cell.acc
-            if cell.correct:
+            if cell.std is not None:
+                high = cell.acc + cell.std
+                ax.errorbar([xpos], [cell.acc], yerr=[[min(cell.std, cell.acc)], [cell.std]],
+                            fmt="none", ecolor="black", elinewidth=1, capsize=3)
+            elif cell.correct:
                 # The whisker is the CI of this run's own accuracy over its items; the
                 # paired test (LEADERBOARD.md) is the right tool for differences.
                 _, lo, high = bootstrap_ci(list(cell.correct.values()))
@@ -67,8 +75,11 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
     ax.set_xlim(-0.8, x - 1.2)
     ax.set_ylim(0, min(100, top * 1.12 + 4))
     ax.set_ylabel("accuracy (%)")
-    ax.set_title("Leaderboard (whiskers: 95% bootstrap CI over items; hatched = published)",
-                 fontsize=10)
+    title = "whiskers: 95% bootstrap CI over items"
+    title += "; seed means: ±1 std over seeds" if averaged else ""
+    title += "; hatched: published, not re-run"
+    ax.set_title("Leaderboard\n" + textwrap.fill(title, width=int(fig.get_figwidth() * 9)),
+                 fontsize=9, loc="left")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -106,37 +117,56 @@ def _ema(ys: list[float], alpha: float) -> list[float]:
     return out
 
 
-def run_label(run_dir: Path) -> str:
+def run_info(run_dir: Path) -> tuple[str, int | None]:
     try:
         info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-        label = str(info.get("recipe") or run_dir.name)
-        return f"{label}-s{info['seed']}" if "seed" in info else label
+        return str(info.get("recipe") or run_dir.name), info.get("seed")
     except (OSError, json.JSONDecodeError):
-        return run_dir.name
+        return run_dir.name, None
+
+
+def _series(recs: list[dict], key: str) -> dict[int, float]:
+    return {int(r["step"]): float(r[key]) for r in recs
+            if isinstance(r.get(key), (int, float)) and isinstance(r.get("step"), (int, float))}
 
 
 def curves_png(run_dirs: list[Path], path: Path) -> Path | None:
-    runs = [(run_label(d), read_metrics(d)) for d in run_dirs]
-    runs = [(name, m) for name, m in runs if m]
-    if not runs:
+    """One line per recipe: a single run smoothed over its faint raw values, several seeds
+    as their mean with a min-max band (curves are aligned on the steps all seeds logged)."""
+    groups: dict[str, list[list[dict]]] = {}
+    for d in run_dirs:
+        recs = read_metrics(d)
+        if recs:
+            groups.setdefault(run_info(d)[0], []).append(recs)
+    if not groups:
         return None
     fig, axes = plt.subplots(1, len(CURVES), figsize=(4.2 * len(CURVES), 3.4))
-    colors = plt.get_cmap("tab10")
-    for k, (key, title) in enumerate(CURVES):
-        ax = axes[k]
-        for i, (name, recs) in enumerate(sorted(runs)):
-            pts = [(r["step"], r[key]) for r in recs if isinstance(r.get(key), (int, float))]
-            if not pts:
+    colors = dict(zip(sorted(groups), _palette(len(groups))))
+    # dashes too, so recipes whose curves coincide (e.g. masked fraction 0) stay visible
+    dashes = {g: ("-", "--", "-.", ":")[i % 4] for i, g in enumerate(sorted(groups))}
+    for ax, (key, title) in zip(axes, CURVES):
+        for recipe in sorted(groups):
+            runs = [_series(recs, key) for recs in groups[recipe]]
+            runs = [r for r in runs if r]
+            if not runs:
                 continue
-            xs, ys = zip(*pts)
-            color = colors(i % 10)
-            if len(xs) > 8:
-                # raw values faint, a smoothed line on top: RL metrics are noisy per step
-                ax.plot(xs, ys, color=color, alpha=0.25, linewidth=0.8)
-                ax.plot(xs, _ema(list(ys), 2 / (1 + max(4, len(xs) // 10))), color=color,
-                        linewidth=1.8, label=name)
-            else:
-                ax.plot(xs, ys, color=color, linewidth=1.8, marker="o", markersize=3, label=name)
+            steps = sorted(set.intersection(*(set(r) for r in runs)))
+            if not steps:
+                continue
+            alpha = 2 / (1 + max(4, len(steps) // 10))
+            smooth = [_ema([r[s] for s in steps], alpha) if len(steps) > 8 else [r[s] for s in steps]
+                      for r in runs]
+            mean = [sum(v) / len(v) for v in zip(*smooth)]
+            c = colors[recipe]
+            label = recipe if len(runs) == 1 else f"{recipe} ({len(runs)} seeds)"
+            if len(runs) == 1 and len(steps) > 8:
+                # raw values faint under the smoothed line: RL metrics are noisy per step
+                ax.plot(steps, [runs[0][s] for s in steps], color=c, alpha=0.25, linewidth=0.8)
+            elif len(runs) > 1:
+                ax.fill_between(steps, [min(v) for v in zip(*smooth)], [max(v) for v in zip(*smooth)],
+                                color=c, alpha=0.15, linewidth=0)
+            ax.plot(steps, mean, color=c, linewidth=1.8, label=label, linestyle=dashes[recipe],
+                    marker="o" if len(steps) <= 8 else None, markersize=3)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)

@@ -33,6 +33,8 @@ def cell_text(board: Board, row: Row, col: str, marks: bool = True) -> str:
     if cell is None:
         return "-"
     text = _fmt(cell.acc)
+    if cell.std is not None:
+        text += f"±{cell.std:.1f}"
     delta = board.deltas.get((row.name, col))
     if delta is not None:
         text += f" ({_fmt(delta, signed=True)})"
@@ -54,7 +56,7 @@ def avg_text(board: Board, row: Row) -> str:
 
 
 def _kind(row: Row) -> str:
-    return "published" if row.kind == "published" else "run"
+    return {"published": "published", "mean": "seed mean"}.get(row.kind, "run")
 
 
 def _marks(variant: dict | None) -> list[str]:
@@ -63,7 +65,9 @@ def _marks(variant: dict | None) -> list[str]:
 
 
 def ablation_rows(board: Board) -> list[Row]:
-    rows = [r for r in board.rows if r.variant and (r.kind == "run" or r.table == "ablation")]
+    averaged = {r.recipe for r in board.rows if r.kind == "mean"}    # show those as one row
+    rows = [r for r in board.rows if r.variant and (r.kind != "published" or r.table == "ablation")
+            and not (r.kind == "run" and r.recipe in averaged)]
     return sorted(rows, key=lambda r: (r.kind != "published",
                                        tuple(bool((r.variant or {}).get(k)) for k, _ in VARIANT_KEYS)))
 
@@ -235,6 +239,8 @@ def latex(board: Board, ablation: bool = False) -> str:
                 cells.append("--")
                 continue
             v = f"{cell.acc:.1f}"
+            if cell.std is not None:
+                v += r"{\scriptsize$\pm$" + f"{cell.std:.1f}" + "}"
             if r.kind == "run" and best[c] is not None and cell.acc == best[c]:
                 v = r"\textbf{" + v + "}"
             if board.flags.get((r.name, c)):
