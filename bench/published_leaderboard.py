@@ -28,10 +28,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from vold_bench.compare import run_compare  # noqa: E402
+from vold_bench.compare import make_console, run_compare  # noqa: E402
 
 
 @dataclass
@@ -132,7 +131,7 @@ def write_official(p: Published, folder: Path) -> None:
                                 "gen_tokens": None, "meta": {}, "error": None}) + "\n")
 
 
-def rescore(p: Published, bench_root: Path, out: Path, console: Console) -> Path | None:
+def rescore(p: Published, bench_root: Path, out: Path, console) -> Path | None:
     from vold_bench.harness import score_responses
 
     resp = out / "responses" / f"{p.bench}-{p.split}" / f"{p.model}.jsonl"
@@ -180,7 +179,7 @@ def main() -> None:
     ap.add_argument("--official-only", action="store_true", help="skip vold score")
     args = ap.parse_args()
 
-    console = Console()
+    console = make_console()
     shared = Path(os.environ.get("VOLD_SHARED", REPO.parent / "shared"))
     bench_root = shared / "benchmarks"
     pub = bench_root / "published"

@@ -189,3 +189,11 @@ def test_seed_means_row(tmp_path):
     from vold_bench import plots, report
     assert "70.0±10.0 (+20.0)" in report.markdown(board, ablation=True)
     assert plots.leaderboard_png(board, tmp_path / "lb.png").exists()
+
+
+def test_no_delta_between_published_and_run_rows(world):
+    board = build_board(scan([world])[0], baseline="Qwen/Qwen2.5-VL-3B-Instruct", paper=True)
+    assert ("VOLD (VOLD T1)", "mathvision/testmini") not in board.deltas
+    board = build_board(scan([world])[0], baseline="Qwen2.5-VL-3B (VOLD T1)", paper=True)
+    assert board.deltas[("VOLD (VOLD T1)", "mathvision/testmini")] == pytest.approx(28.0 - 21.9)
+    assert ("Qwen/Qwen2.5-VL-3B-Instruct", "mathvision/testmini") not in board.deltas

@@ -357,7 +357,9 @@ def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True
                 continue
             partner = _paired_partner(r, base, runs)
             for col, cell in r.cells.items():
-                if col in base.cells:
+                # A published number was made under the paper's protocol: a delta against
+                # our run would be a silent cross-protocol comparison, so none is shown.
+                if col in base.cells and (r.kind == "published") == (base.kind == "published"):
                     board.deltas[(r.name, col)] = cell.acc - base.cells[col].acc
                 bcell = partner.cells.get(col) if partner is not None else None
                 if r.kind == "run" and bcell is not None and cell.correct and bcell.correct:
@@ -389,17 +391,20 @@ def _flag(board: Board, row: str, col: str, text: str) -> None:
 # ---------------------------------------------------------------------- entry point
 
 
+def make_console():
+    from rich.console import Console
+
+    console = Console()
+    # in logs and pipes rich assumes 80 columns; do not squeeze the tables into that
+    return console if console.is_terminal else Console(width=160)
+
+
 def run_compare(dirs: list[Path], baseline: str | None = None, ablation: bool = False,
                 paper: bool = True, out: Path = Path("results"), plot: bool = False,
                 console=None) -> Board:
-    from rich.console import Console
-
     from vold_bench import report
 
-    if console is None:
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=160)    # logs and pipes: do not squeeze tables into 80
+    console = console or make_console()
     runs, problems, run_dirs = scan([Path(d) for d in dirs])
     for p in problems:
         console.print(f"[yellow]skipped:[/] {p}", highlight=False, soft_wrap=True)
