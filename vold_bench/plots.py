@@ -43,7 +43,10 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
         centers.append(x + (slot - 1) / 2)
         x += slot + 1.0
     color_of = {r.name: c for r, c in zip(rows, _palette(len(rows)))}
-    fig, ax = plt.subplots(figsize=(min(22.0, max(6.5, 2.0 + 0.42 * x)), 4.4))
+    n_bars = sum(len(g) for g in groups)
+    legend_cols = 1 if len(rows) <= 16 else 2
+    height = max(4.4, 0.2 * len(rows) / legend_cols + 1.2)    # the legend must fit beside
+    fig, ax = plt.subplots(figsize=(min(24.0, max(6.5, 2.0 + 0.42 * x + 2.5 * legend_cols)), height))
     seen = set()
     top = 0.0
     for j, (c, g) in enumerate(zip(cols, groups)):
@@ -67,13 +70,14 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
                 _, lo, high = bootstrap_ci(list(cell.correct.values()))
                 ax.errorbar([xpos], [cell.acc], yerr=[[cell.acc - lo], [high - cell.acc]],
                             fmt="none", ecolor="black", elinewidth=1, capsize=3)
-            ax.text(xpos, high + 0.8, f"{cell.acc:.1f}", ha="center", va="bottom", fontsize=7,
-                    color="#333")
+            crowded = n_bars > 30
+            ax.text(xpos, high + 0.8, f"{cell.acc:.1f}", ha="center", va="bottom",
+                    fontsize=6 if crowded else 7, rotation=90 if crowded else 0, color="#333")
             top = max(top, high)
     ax.set_xticks(centers)
     ax.set_xticklabels([c.replace("/", "\n", 1) for c in cols], fontsize=9)
     ax.set_xlim(-0.8, x - 1.2)
-    ax.set_ylim(0, min(100, top * 1.12 + 4))
+    ax.set_ylim(0, min(100, top * 1.12 + (9 if n_bars > 30 else 4)))
     ax.set_ylabel("accuracy (%)")
     title = "whiskers: 95% bootstrap CI over items"
     title += "; seed means: ±1 std over seeds" if averaged else ""
@@ -87,7 +91,8 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
     handles, labels = ax.get_legend_handles_labels()
     order = {r.name: i for i, r in enumerate(rows)}
     pairs = sorted(zip(handles, labels), key=lambda hl: order[hl[1].removesuffix(" (published)")])
-    ax.legend(*zip(*pairs), fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(*zip(*pairs), fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              ncol=legend_cols)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
     plt.close(fig)
