@@ -197,3 +197,14 @@ def test_no_delta_between_published_and_run_rows(world):
     board = build_board(scan([world])[0], baseline="Qwen2.5-VL-3B (VOLD T1)", paper=True)
     assert board.deltas[("VOLD (VOLD T1)", "mathvision/testmini")] == pytest.approx(28.0 - 21.9)
     assert ("Qwen/Qwen2.5-VL-3B-Instruct", "mathvision/testmini") not in board.deltas
+
+
+def test_judge_and_compat_enter_the_protocol(tmp_path):
+    make_result(tmp_path / "a", "mathvista", "testmini", "a", [True, False])
+    make_result(tmp_path / "b", "mathvista", "testmini", "b", [True, True],
+                judge={"model": "qwen-judge", "n_consulted": 1})
+    make_result(tmp_path / "c", "mathvista", "testmini", "c", [False, True], compat=True)
+    board = build_board(scan([tmp_path])[0], baseline="a", paper=False)
+    notes = {r: board.footnotes[board.flags[(r, "mathvista/testmini")] - 1] for r in ("b", "c")}
+    assert "judge='qwen-judge' (reference None)" in notes["b"]
+    assert "compat=True (reference False)" in notes["c"]

@@ -27,7 +27,7 @@ PAPER_FILE = Path(__file__).with_name("vold_paper.yaml")
 REQUIRED = ("bench", "split", "model", "accuracy", "n")
 # What must match for two cells of a column to be comparable. Split is part of the column.
 PROTOCOL_KEYS = ("scorer", "scorer_version", "prompt_variant", "n", "judge", "compat",
-                 "max_new_tokens", "temperature", "top_p")
+                 "max_new_tokens", "temperature", "top_p", "dataset_revision")
 GENERIC_NAMES = {"final", "model", "hf", "checkpoint", "student", "last", "best"}
 
 
@@ -129,6 +129,11 @@ def read_result(path: Path) -> dict:
 def protocol_of(res: dict) -> dict[str, Any]:
     gen = res.get("generation") or {}
     merged = {**gen, **{k: v for k, v in res.items() if k != "generation"}}
+    judge = merged.get("judge")
+    # the harness writes a judge block with per-run counts; only which judge matters here
+    merged["judge"] = judge.get("model") if isinstance(judge, dict) else judge
+    merged["compat"] = bool(merged.get("compat"))
+    merged["dataset_revision"] = (res.get("dataset") or {}).get("revision")
     return {k: merged.get(k) for k in PROTOCOL_KEYS}
 
 
