@@ -208,3 +208,14 @@ def test_judge_and_compat_enter_the_protocol(tmp_path):
     notes = {r: board.footnotes[board.flags[(r, "mathvista/testmini")] - 1] for r in ("b", "c")}
     assert "judge='qwen-judge' (reference None)" in notes["b"]
     assert "compat=True (reference False)" in notes["c"]
+
+
+def test_curves_use_rl_stage_lines(tmp_path):
+    from vold_bench.plots import read_metrics
+
+    run = tmp_path / "run"
+    run.mkdir()
+    lines = [{"stage": "sft", "step": 0, "loss": 2.0}, {"stage": "sft", "step": 1, "loss": 1.0},
+             {"stage": "rl", "step": 0, "reward": 0.1}, {"stage": "rl", "step": 1, "reward": 0.3}]
+    (run / "metrics.jsonl").write_text("\n".join(json.dumps(l) for l in lines) + "\n{\"torn")
+    assert [r["reward"] for r in read_metrics(run)] == [0.1, 0.3]

@@ -111,7 +111,10 @@ def read_metrics(run_dir: Path) -> list[dict]:
             continue                      # a torn last line from a killed run
         if isinstance(rec, dict) and "step" in rec:
             out.append(rec)
-    return out
+    # The trainer tags each line with its stage; the curves are about RL (SFT steps would
+    # restart the step axis), so keep the RL lines when there are any.
+    rl = [r for r in out if r.get("stage") == "rl"]
+    return rl or out
 
 
 def _ema(ys: list[float], alpha: float) -> list[float]:
