@@ -88,12 +88,12 @@ def _eval(cfg: DemoConfig, model: str, out: Path) -> None:
 
 
 def run_demo(cfg: DemoConfig | None = None, console: Console | None = None):
-    from vold_bench.compare import run_compare
+    from vold_bench.compare import make_console, run_compare
     from vold_train.run import train_recipe
     from vold_train.toy import resolve_model
 
     cfg = cfg or DemoConfig()
-    console = console or Console()
+    console = console or make_console()
     out = Path(cfg.out)
     stages = _Stages(total=3 + 2 * len(cfg.variants), budget_s=cfg.budget_s, console=console)
 

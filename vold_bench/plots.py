@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from vold_bench.compare import Board  # noqa: E402
 from vold_bench.stats import bootstrap_ci  # noqa: E402
@@ -177,6 +178,7 @@ def curves_png(run_dirs: list[Path], path: Path) -> Path | None:
                     marker="o" if len(steps) <= 8 else None, markersize=3)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
