@@ -94,7 +94,8 @@ def published_rows(board: Board) -> list[list[str]]:
         src = board.sources.get(r.source or "", {})
         for col, cell in r.cells.items():
             # the value exactly as published (Table 3 has two decimals)
-            out.append([r.name, col, f"{cell.acc:g}", src.get("cite", r.source or "?"),
+            value = f"{cell.acc:.1f}" if round(cell.acc, 1) == cell.acc else f"{cell.acc:.2f}"
+            out.append([r.name, col, value, src.get("cite", r.source or "?"),
                         cell.check or "unchecked", cell.note or ""])
     return out
 
