@@ -219,3 +219,14 @@ def test_curves_use_rl_stage_lines(tmp_path):
              {"stage": "rl", "step": 0, "reward": 0.1}, {"stage": "rl", "step": 1, "reward": 0.3}]
     (run / "metrics.jsonl").write_text("\n".join(json.dumps(l) for l in lines) + "\n{\"torn")
     assert [r["reward"] for r in read_metrics(run)] == [0.1, 0.3]
+
+
+def test_missing_samples_or_disjoint_ids_are_noted(tmp_path):
+    make_result(tmp_path / "a", "toy", "test", "a", [True, False, True])
+    make_result(tmp_path / "b", "toy", "test", "b", [True, True, True])
+    (tmp_path / "b" / "samples.jsonl").unlink()
+    make_result(tmp_path / "c", "toy", "test", "c", [True], ids=["other"])
+    board = build_board(scan([tmp_path])[0], baseline="a", paper=False)
+    assert board.sig == []
+    assert any("b on toy/test" in n and str(tmp_path / "b") in n for n in board.notes)
+    assert any("c on toy/test" in n and "no item id in common" in n for n in board.notes)

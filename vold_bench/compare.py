@@ -367,11 +367,20 @@ def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True
                 if col in base.cells and (r.kind == "published") == (base.kind == "published"):
                     board.deltas[(r.name, col)] = cell.acc - base.cells[col].acc
                 bcell = partner.cells.get(col) if partner is not None else None
-                if r.kind == "run" and bcell is not None and cell.correct and bcell.correct:
-                    test = paired_test(bcell.correct, cell.correct, n_boot=n_boot, seed=seed)
-                    if test is not None:
-                        board.sig.append((r.name if partner is base else f"{r.name} vs {partner.name}",
-                                          col, test))
+                if r.kind != "run" or bcell is None:
+                    continue
+                if not (cell.correct and bcell.correct):
+                    missing = [str(c.path.parent) for c in (cell, bcell) if not c.correct and c.path]
+                    board.notes.append(f"no paired test for {r.name} on {col}: no per-item "
+                                       f"samples.jsonl in {', '.join(missing)}")
+                    continue
+                test = paired_test(bcell.correct, cell.correct, n_boot=n_boot, seed=seed)
+                if test is None:
+                    board.notes.append(f"no paired test for {r.name} on {col}: no item id in "
+                                       f"common with {partner.name}")
+                    continue
+                board.sig.append((r.name if partner is base else f"{r.name} vs {partner.name}",
+                                  col, test))
     return board
 
 

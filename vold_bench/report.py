@@ -120,6 +120,8 @@ def print_board(board: Board, console: Console, ablation: bool = False) -> None:
         console.print(f"avg over the columns every run has: {', '.join(board.avg_cols)}", style="dim")
     for i, f in enumerate(board.footnotes, 1):
         console.print(f"[{i}] {f}", style="yellow", highlight=False, soft_wrap=True)
+    for note in board.notes:
+        console.print(note, style="yellow", highlight=False, soft_wrap=True)
     if board.sig:
         s = Table(title=f"Paired significance vs {board.baseline} (same item ids)", title_justify="left")
         for h in SIG_HEADER:
@@ -175,6 +177,8 @@ def markdown(board: Board, ablation: bool = False) -> str:
                      "seed 0) and the exact McNemar test; wins/losses = items only the run / "
                      "only the baseline got right.")
         parts.append(_md_table(SIG_HEADER, sig_rows(board)))
+    if board.notes:
+        parts.append("\n".join(f"- {n}" for n in board.notes))
     if ablation:
         rows = ablation_rows(board)
         parts.append("## Ablation (VOLD Table 3 layout)")
