@@ -1,0 +1,188 @@
+"""All answer extraction and grading in vold: evaluation and the RL reward use this module.
+
+    score(response, item, scorer="default", compat=False) -> Score
+    reward(response, item) -> 1.0 | 0.0
+    scorer_version(name) -> str         (written into every results.json)
+
+Deterministic and rule-based: reasoning (<think>...</think>) is stripped, an unclosed block
+scores 0 as "truncated"; multiple choice is read from the LAST explicit anchor and restricted
+to the item's labels, never guessing; free-form answers are reduced to a short answer before
+any numeric or symbolic check (math-verify, time-limited). Model output is never executed.
+
+Layout: extract.py (response -> short answer), grade.py (short answer vs gold),
+numeric.py (safe number/LaTeX evaluator), mathcheck.py (math-verify in a killable worker),
+compat.py (the official MATH-V and MMMU-Pro scorers, for compat=True).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from vold_bench.errors import VoldError
+from vold_bench.schema import Item, Score
+from vold_bench.scoring.compat import mathv_extract, mathv_is_equal, mmmu_pro_parse
+from vold_bench.scoring.extract import boxed_all, extract_choice, extract_free, strip_reasoning
+from vold_bench.scoring.grade import grade_math, grade_number, grade_text, normalize
+from vold_bench.scoring.numeric import to_float
+
+# Bump a scorer's version on ANY change of its behaviour: results.json records it, and
+# `vold compare` refuses to rank runs scored by different versions side by side.
+_CORE = "1"
+SCORER_VERSIONS = {
+    "default": f"{_CORE}.0",
+    "mathvista": f"{_CORE}.0",
+    "mathvision": f"{_CORE}.0",
+    "logicvista": f"{_CORE}.0",
+    "mmmu_pro": f"{_CORE}.0",
+    "geo3k": f"{_CORE}.0",
+    "toy": f"{_CORE}.0",
+}
+_COMPAT = {"mathvision": "mathv-a1f5cc3", "mmmu_pro": "mmmu-pro-bb0b95a-seed42"}
+
+
+def _labels(item: Item) -> list[str]:
+    if item.labels:
+        return list(item.labels)
+    n = len(item.options) or 4
+    return [chr(ord("A") + i) for i in range(n)]
+
+
+def _options(item: Item) -> list[str]:
+    # MMMU-Pro vision keeps its options out of the prompt, but a model may still write them
+    return list(item.options or item.meta.get("hidden_options") or [])
+
+
+def _gold_labels(item: Item, labels: list[str], options: list[str]) -> list[str]:
+    gold = item.gold.strip()
+    if gold in labels:
+        return [gold]
+    if gold in options:                 # a gold given as option text (MathVista upstream)
+        return [labels[options.index(gold)]]
+    return [g.strip() for g in gold.split(",") if g.strip()]
+
+
+def _grade_choice(body: str, item: Item) -> Score:
+    labels, options = _labels(item), _options(item)
+    multi = item.answer_type == "multi_choice"
+    got, rule = extract_choice(body, labels, options, multi=multi)
+    if not got:
+        return Score(None, item.gold, False, "no_answer", rule)
+    gold = _gold_labels(item, labels, options)
+    if multi:
+        correct = bool(gold) and set(got) == set(gold)
+        return Score(", ".join(got), item.gold, correct, "ok", rule)
+    return Score(got[0], item.gold, bool(gold) and got[0] == gold[0], "ok", rule)
+
+
+def _grade_free(body: str, item: Item) -> Score:
+    at = item.answer_type
+    short, rule = extract_free(body, numeric=at in ("integer", "float"))
+    if short is None or not short.strip():
+        return Score(None, item.gold, False, "no_answer", rule)
+    if at == "integer":
+        ok = grade_number(short, item.gold, integer=True)
+    elif at == "float":
+        ok = grade_number(short, item.gold, precision=item.precision)
+    elif at == "text":
+        ok = grade_text(short, item.gold)
+    else:
+        ok = grade_math(short, item.gold)
+    return Score(normalize(short) or short.strip(), item.gold, ok, "ok", rule)
+
+
+def _prepare(response: str | None, item: Item) -> tuple[str | None, Score | None]:
+    """(answer part of the response, or the early Score for empty/truncated ones)."""
+    if response is None or not str(response).strip():
+        return None, Score(None, item.gold, False, "empty", "empty")
+    body, truncated = strip_reasoning(str(response))
+    if truncated:
+        return None, Score(None, item.gold, False, "truncated", "unclosed <think>")
+    if not body.strip():
+        return None, Score(None, item.gold, False, "no_answer", "nothing after </think>")
+    return body, None
+
+
+def _score_default(response: str | None, item: Item, compat: bool = False) -> Score:
+    body, early = _prepare(response, item)
+    if early is not None:
+        return early
+    if item.answer_type in ("choice", "multi_choice"):
+        return _grade_choice(body, item)
+    return _grade_free(body, item)
+
+
+def _score_mathvision(response: str | None, item: Item, compat: bool = False) -> Score:
+    if not compat:
+        return _score_default(response, item)
+    if response is None or not str(response).strip():
+        return Score(None, item.gold, False, "empty", "compat:mathv")
+    ans = mathv_extract(str(response))
+    gold_value = item.options[ord(item.gold) - ord("A")] if item.options and len(item.gold) == 1 \
+        and item.gold in _labels(item) else ""
+    ok = mathv_is_equal(item.gold, ans) or mathv_is_equal(gold_value, ans)
+    return Score(ans or None, item.gold, ok, "ok" if ans else "no_answer", "compat:mathv")
+
+
+def _score_mmmu_pro(response: str | None, item: Item, compat: bool = False) -> Score:
+    if not compat:
+        return _score_default(response, item)
+    text = "" if response is None else str(response)
+    letter, guessed = mmmu_pro_parse(text, _labels(item), _options(item), item.id)
+    return Score(letter, item.gold, letter == item.gold, "no_answer" if guessed else "ok",
+                 "compat:mmmu-pro" + (" random" if guessed else ""))
+
+
+def _score_toy(response: str | None, item: Item, compat: bool = False) -> Score:
+    """Toy world: the answer is an integer and must be in \\boxed{} (the format is taught)."""
+    body, early = _prepare(response, item)
+    if early is not None:
+        return early
+    boxes = boxed_all(body[-20_000:])
+    if not boxes:
+        return Score(None, item.gold, False, "no_answer", "no \\boxed{}")
+    short = normalize(boxes[-1][1])
+    pv, gv = to_float(short), to_float(item.gold)
+    ok = pv is not None and gv is not None and pv == gv
+    return Score(short, item.gold, ok, "ok", "boxed")
+
+
+SCORERS: dict[str, Callable[..., Score]] = {
+    "default": _score_default,
+    "mathvista": _score_default,
+    "mathvision": _score_mathvision,
+    "logicvista": _score_default,
+    "mmmu_pro": _score_mmmu_pro,
+    "geo3k": _score_default,
+    "toy": _score_toy,
+}
+_ALIASES = {"mmmu-pro": "mmmu_pro", "geo3k-mc": "geo3k"}
+
+
+def _resolve(scorer: str) -> str:
+    name = _ALIASES.get(scorer, scorer)
+    if name not in SCORERS:
+        raise VoldError(f"unknown scorer {scorer!r}; known: {', '.join(sorted(SCORERS))}")
+    return name
+
+
+def scorer_version(scorer: str, compat: bool = False) -> str:
+    name = _resolve(scorer)
+    v = f"{name}-{SCORER_VERSIONS[name]}"
+    return f"{v}+compat:{_COMPAT[name]}" if compat and name in _COMPAT else v
+
+
+def score(response: str | None, item: Item, scorer: str = "default", compat: bool = False) -> Score:
+    """Grade one response. Never raises on response content: an internal failure becomes
+    parse_status "error" (counted by the harness), so one odd response cannot stop a run."""
+    fn = SCORERS[_resolve(scorer)]
+    try:
+        return fn(response, item, compat)
+    except Exception as e:  # noqa: BLE001 - untrusted text must not crash an eval or RL step
+        return Score(None, item.gold, False, "error", f"{type(e).__name__}: {e}"[:200])
+
+
+def reward(response: str, item: Item) -> float:
+    """The RL reward: 1.0 if the response is correct under the item's scorer, else 0.0."""
+    return 1.0 if score(response, item, item.meta.get("scorer", "default")).correct else 0.0
+
+
+__all__ = ["SCORERS", "SCORER_VERSIONS", "score", "reward", "scorer_version", "normalize"]

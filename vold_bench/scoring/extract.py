@@ -1,0 +1,412 @@
+"""Answer extraction: from a raw response to the SHORT answer, before any grading.
+
+Everything here is string work with linear-time regexes; no symbolic maths. The order of
+evidence is the same for every benchmark: reasoning is stripped, then the LAST explicit
+anchor (\\boxed{}, "Answer:", "the answer is", ...) is read; weaker fallbacks (a bare
+label, a label at the very start, option text) only apply when no anchor yields anything.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from vold_bench.scoring.grade import number_value   # grade imports nothing from here
+
+TAIL = 20_000   # answers sit at the end; a 1 MB response is scanned on its tail only
+
+_THINK_OPEN = re.compile(r"<think>", re.I)
+_THINK_CLOSE = re.compile(r"</think>", re.I)
+
+
+def strip_reasoning(text: str) -> tuple[str, bool]:
+    """(text after the reasoning block, truncated?). An opened but never closed block means
+    generation stopped mid-thought: nothing after it is an answer."""
+    closes = list(_THINK_CLOSE.finditer(text))
+    if closes:
+        return text[closes[-1].end():], False
+    if _THINK_OPEN.search(text):
+        return "", True
+    return text, False
+
+
+# ------------------------------------------------------------------ \boxed{}
+
+_BOX = re.compile(r"\\(?:boxed|fbox)\s*")
+
+
+def boxed_all(text: str) -> list[tuple[int, str]]:
+    """Every \\boxed{...} (balanced braces) as (position, content), in order."""
+    out = []
+    for m in _BOX.finditer(text):
+        i = m.end()
+        if i < len(text) and text[i] == "{":
+            depth, j = 0, i
+            while j < len(text):
+                c = text[j]
+                if c == "{":
+                    depth += 1
+                elif c == "}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            out.append((m.start(), text[i + 1: j]))   # unbalanced: take the rest
+        else:   # "\boxed 5"
+            tok = re.match(r"[^\s$.,;]+", text[i:])
+            if tok:
+                out.append((m.start(), tok.group(0)))
+    return out
+
+
+# ------------------------------------------------------------------ anchors
+
+# "Answer:", "the (final|correct) answer is", "answer would be", "correct option is", 答案是 ...
+_ANCHOR = re.compile(
+    r"(?:\b(?:final|correct|right|best|my|the)?\s*(?:answer|option|choice)s?\s*"
+    r"(?:\((?:s)\)\s*)?"
+    r"(?:is|are|would\s+be|should\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
+    r"|\banswer\s*(?:\*\*)?\s*[:：]"
+    r"|\banswer\s+(?:to|for|of)\s+(?:the|this|your|my)\s+(?:question|problem)\s+(?:is|would\s+be)\s*[:：]?"
+    r"|\bfinal\s+answer\b\s*(?:\*\*)?\s*[:：]?"
+    r"|答案\s*(?:是|为)?\s*[:：]?)",
+    re.I)
+
+
+# The label before its anchor: "Situation A is the correct answer", "(C) is correct".
+_LABEL_FIRST = re.compile(r"(?:\(([A-Z])\)|(?<![A-Za-z'’\\])([A-Z])\b)\)?\s+(?:is|would\s+be)\s+"
+                          r"(?:the\s+)?(?:correct|right|best)\b")
+
+
+def anchors(text: str) -> list[tuple[int, str, str]]:
+    """(position, kind, segment after it) for every anchor, boxed ones included, in order."""
+    out = [(p, "boxed", c) for p, c in boxed_all(text)]
+    for m in _ANCHOR.finditer(text):
+        out.append((m.start(), "anchor", text[m.end(): m.end() + 300]))
+    for m in _LABEL_FIRST.finditer(text):
+        out.append((m.start(), "label_first", f"({m.group(1) or m.group(2)})"))
+    out.sort(key=lambda x: x[0])
+    return out
+
+
+def first_clause(seg: str) -> str:
+    """The answer part of an anchor segment: up to the end of the line or sentence."""
+    seg = seg.lstrip(" \t:*#\n")
+    seg = seg.split("\n", 1)[0]
+    m = re.search(r"(?<!\d)\.(?:\s|$)|;|\s+(?:because|since|as|which|so|but)\s", seg)
+    return seg[: m.start()] if m else seg
+
+
+_MARKUP = re.compile(r"\\(?:text|textbf|mathrm|mathbf|boxed|fbox|mbox|emph)\s*\{|\*\*|__|`|\$|\\[()\[\]]")
+
+
+def clean(seg: str) -> str:
+    seg = unicodedata.normalize("NFKC", seg)
+    seg = _MARKUP.sub(" ", seg)
+    return seg.replace("{", " ").replace("}", " ").strip()
+
+
+# ------------------------------------------------------------------ multiple choice
+
+# Words after a bare "A"/"I" that still make it a label ("A is correct"), not an article or
+# the pronoun ("A clock", "I think").
+_LABEL_FOLLOWERS = {"is", "and", "or", "fits", "matches", "corresponds", "completes",
+                    "represents", "shows", "follows", "because", "since", "as", "seems", "appears"}
+_TOKEN = re.compile(r"(?<![A-Za-z0-9'’\\])(\()?([A-Z]|\d{1,2})(\))?(?![A-Za-z0-9'’])")
+
+
+def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
+    """Labels standing as tokens in `seg` (position, label), skipping article/pronoun A, I."""
+    out = []
+    for m in _TOKEN.finditer(seg):
+        lab = m.group(2)
+        if lab not in labels:
+            continue
+        if lab in ("A", "I") and not (m.group(1) and m.group(3)):
+            nxt = re.match(r"\s+([a-z][a-z'’]*)", seg[m.end():])
+            if nxt and nxt.group(1) not in _LABEL_FOLLOWERS:
+                continue
+            if lab == "I" and re.match(r"['’]", seg[m.end():]):
+                continue
+        out.append((m.start(), lab))
+    return out
+
+
+@lru_cache(maxsize=8192)
+def norm_text(s: str) -> str:
+    """Word-level form for prose options ("Basket 5", "Set A"): lowercase, no markup."""
+    s = clean(s).lower()
+    s = re.sub(r"\\(?:mathrm|text|textbf|mathbf|left|right|displaystyle|quad)\b", " ", s)
+    s = s.replace("\\", " ").replace("~", " ")
+    s = re.sub(r"[^\w.%/+\-^<>=]+", " ", s)
+    return re.sub(r"\s+", " ", s).strip(" .")
+
+
+@lru_cache(maxsize=8192)
+def latex_key(s: str) -> str:
+    """Exact-match form for LaTeX options: '$8 \\mathrm{~kg}$' and '8 kg' both give '8kg'."""
+    s = unicodedata.normalize("NFKC", s).lower().replace("**", "")
+    s = re.sub(r"\\(?:mathrm|text|textbf|mathbf|mbox|left|right|displaystyle|quad|qquad|,|;|!)", "", s)
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\cdot", "*").replace("\\times", "*")
+    s = s.replace("×", "*").replace("·", "*")
+    s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree", "", s)
+    s = re.sub(r"[\s${}~]|\\[()\[\]]", "", s)
+    return s.rstrip(".")
+
+
+def _contains_word(s: str, o: str) -> bool:
+    i = s.find(o)
+    while i != -1:
+        before = s[i - 1] if i > 0 else " "
+        after = s[i + len(o)] if i + len(o) < len(s) else " "
+        if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
+            return True
+        i = s.find(o, i + 1)
+    return False
+
+
+def option_match(seg: str, options: list[str], labels: list[str], how: str = "start") -> str | None:
+    """Label of the option the segment states. how="exact": the same LaTeX/text up to markup
+    and units, or the same numeric value; "start": also prose the segment starts with;
+    "end": prose the segment ends with ("... is May."); "anywhere": the one option text it
+    contains. Longest text wins; ambiguity gives None."""
+    if not options or not seg.strip():
+        return None
+    pairs, seen = [], set()
+    for o, lab in zip(options, labels):     # a duplicated option text keeps its first label
+        if o.strip() not in seen:
+            seen.add(o.strip())
+            pairs.append((o, lab))
+    k = latex_key(seg)
+    hits = {lab for o, lab in pairs if latex_key(o) and latex_key(o) == k}
+    if len(hits) == 1:
+        return hits.pop()
+    v = number_value(seg) if len(seg) <= 80 else None
+    if v is not None:
+        vals = [(number_value(o), lab) for o, lab in pairs]
+        hits = {lab for ov, lab in vals if ov is not None and abs(ov - v) <= 1e-9 * max(1.0, abs(v))}
+        if len(hits) == 1:
+            return hits.pop()
+        if any(ov is not None for ov, _ in vals):
+            return None   # a number that is no option's value: do not fall back to prose
+    if how == "exact":
+        return None
+    s = norm_text(seg)
+    normed = [(norm_text(o), lab) for o, lab in pairs]
+    normed = sorted([(o, lab) for o, lab in normed if o], key=lambda x: -len(x[0]))
+    for o, lab in normed:
+        if s == o or (how == "start" and s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
+            return lab
+        if (how == "end" and s.endswith(o) and not s[-len(o) - 1: -len(o)].isalnum()
+                and not re.search(r"\b(?:or|and|nor|between)\s*$", s[: -len(o)])):
+            return lab
+    if how == "anywhere":
+        hits = [(o, lab) for o, lab in normed if _contains_word(s, o)]
+        hits = [(o, lab) for o, lab in hits if not any(o != o2 and o in o2 for o2, _ in hits)]
+        if len({lab for _, lab in hits}) == 1:
+            return hits[0][1]
+    return None
+
+
+def choice_from_segment(seg: str, labels: list[str], options: list[str],
+                        multi: bool) -> list[str]:
+    """Labels stated by one anchor segment ([] if none): a label at its start, else an
+    option stated exactly, else labels anywhere in it, else an option's text in it."""
+    raw = first_clause(seg)
+    clause = clean(raw)
+    if not clause:
+        return []
+    toks = label_tokens(clause, labels)
+    if not toks:   # a lowercase label standing alone: "answer : c", "(b)."
+        m = re.match(r"^\(?([a-z])\)?(?:[.)]|\s*$)", clause)
+        if m and m.group(1).upper() in labels:
+            return [m.group(1).upper()]
+    starts = bool(toks) and toks[0][0] <= 2
+    if starts and not multi:
+        return [toks[0][1]]
+    lab = option_match(raw, options, labels, how="exact" if toks else "start")
+    if lab is not None and not starts:
+        return [lab]
+    if toks:
+        if multi:
+            # "A, C" / "A and C" / "B & D": labels joined by list separators only
+            got = [toks[0][1]]
+            for (p0, _), (p1, l1) in zip(toks, toks[1:]):
+                gap = clause[p0 + 1: p1]
+                if re.fullmatch(r"[\s(),&/]*(?:and|or|,|&)?[\s(),&/]*", gap, re.I) is None:
+                    break
+                got.append(l1)
+            return sorted(set(got), key=labels.index)
+        return [toks[0][1]]
+    lab = option_match(raw, options, labels, how="anywhere")
+    return [lab] if lab is not None else []
+
+
+_LEAD = re.compile(r"^\s*(?:\*\*)?\(?([A-Z]|\d{1,2})(?:\)|\.|:|\*\*|\s*$|\s*\n)")
+# Closing pleasantries and end-of-sequence tokens are not part of the answer.
+_BOILER = re.compile(r"hope (?:this|that|it) helps|let me know|any (?:other|more|further) questions|"
+                     r"do you (?:want|have)|feel free|happy to help", re.I)
+
+
+_EOS = re.compile(r"</s>|<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<eos>|<\|end\|>")
+
+
+def strip_eos(text: str) -> str:
+    return _EOS.sub("", text)
+
+
+def final_statement(text: str) -> str:
+    """The last sentence of the response that says something: trailing pleasantries, EOS
+    tokens and code fences are skipped."""
+    lines = [ln.strip() for ln in text.strip().splitlines()]
+    lines = [ln for ln in lines if ln and not _BOILER.search(ln) and not ln.startswith("```")]
+    # a list item ("3. Set A", "- B") is not a conclusion
+    if not lines or re.match(r"^(?:\d+[.)]|[-*•‣⑤])\s", lines[-1]):
+        return ""
+    sents = [x for x in re.split(r"(?<=[.!?。])\s+", lines[-1]) if x.strip() and not _BOILER.search(x)]
+    return sents[-1] if sents else lines[-1]
+
+
+_LISTED = re.compile(r"(?:\(\s*[A-Za-z]\s*\)|\b[A-Za-z]\s*[).:])\s*$")
+
+
+def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
+    """Remove echoed option listings ("(a) true (b) false (c) insufficient information",
+    "A. True\nB. False"): restating the choices is not choosing one."""
+    low = text.lower()
+    cuts = []
+    for opt in options:
+        o = opt.strip().lower()
+        if not o:
+            continue
+        i = low.find(o)
+        while i != -1:
+            if _LISTED.search(low[max(0, i - 8): i]):
+                cuts.append((max(0, i - 8), i + len(o)))
+            i = low.find(o, i + 1)
+    for a, b in sorted(cuts, reverse=True):
+        text = text[:a] + " " + text[b:]
+    return text
+
+
+def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
+    if options and _ABSTAIN.search(text):
+        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
+        if len(hits) == 1:
+            return hits
+    return []
+
+
+def extract_choice(text: str, labels: list[str], options: list[str],
+                   multi: bool = False) -> tuple[list[str], str]:
+    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit.
+    Order: the last anchor; a bare answer; a label or option leading the response; the
+    final statement; a sole parenthesised label; a short response naming one option; an
+    abstention ("impossible to tell") when the item offers that option."""
+    text = strip_eos(text[-TAIL:])
+    for _, kind, seg in reversed(anchors(text)):
+        got = choice_from_segment(seg, labels, options, multi)
+        if got:
+            return got, kind
+    stripped = text.strip().strip("*").strip()
+    # a bare answer: "B", "(B)", "B.", "B, D", or an option's text
+    if len(stripped) <= 40:
+        got = choice_from_segment(stripped, labels, options, multi)
+        if got:
+            return got, "bare"
+    m = _LEAD.match(text)
+    if m and m.group(1) in labels:
+        return [m.group(1)], "leading"
+    first = stripped.split("\n", 1)[0]
+    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
+    if lab is not None:
+        return [lab], "leading_option"
+    text = strip_listing(text, labels, options)
+    # "... option (C)." / "... is (B)." / "... is May." as the final statement
+    last = final_statement(text)
+    paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
+    if paren and len(set(paren)) == 1:
+        return [paren[0]], "last_line"
+    toks = label_tokens(clean(last), labels)
+    if len({lab for _, lab in toks}) == 1 and re.search(
+            r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", last):
+        return [toks[0][1]], "last_line"
+    got = _abstain(last, labels, options)
+    if got:
+        return got, "abstain_option"
+    if options and last:
+        lab = option_match(last, options, labels, how="end")
+        if lab is None:
+            num = final_number(last)
+            lab = option_match(num, options, labels, how="exact") if num else None
+        if lab is not None:
+            return [lab], "last_line_option"
+    # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
+    paren = {p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", text) if p in labels}
+    if len(paren) == 1:
+        return [paren.pop()], "only_label"
+    # a short answer that states exactly one option's text: "The statement is true."
+    if options and len(text) <= 300:
+        lab = option_match(text, options, labels, how="anywhere")
+        if lab is not None:
+            return [lab], "short_option"
+    got = _abstain(text[-600:], labels, options)
+    return (got, "abstain_option") if got else ([], "none")
+
+
+_ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:possible\s+)?(?:to\s+)?"
+                      r"(?:be\s+)?(?:determine|determined|tell|say|know|conclude)|insufficient|"
+                      r"not enough information", re.I)
+_ABSTAIN_OPTION = re.compile(r"insufficient|impossible to (?:tell|say|determine)|cannot be determined|"
+                             r"not enough information|none of (?:these|the above)", re.I)
+
+
+# ------------------------------------------------------------------ free form
+
+_NUM = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+−]?\.\d+")
+_COPULA = re.compile(r"(?:\b(?:is|are|was|were|be|equals?|of|about|approximately)\b|=|:|≈)\s*", re.I)
+
+
+def final_number(sentence: str) -> str | None:
+    """The number a sentence states as its result: after the last '=', else the first one
+    after the last copula ("There are 3 bars below 40" -> 3), else the last one."""
+    if "=" in sentence:
+        nums = _NUM.findall(sentence.rsplit("=", 1)[1])
+        if nums:
+            return nums[0]
+    cops = list(_COPULA.finditer(sentence))
+    for m in reversed(cops):
+        nums = _NUM.findall(sentence[m.end():])
+        if nums:
+            return nums[0]
+    nums = _NUM.findall(sentence)
+    return nums[-1] if nums else None
+
+
+def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
+    """(short answer, rule) for a free-form response. For numeric answers the number stated
+    by the final sentence is the fallback (MathVista's and MATH-V's own rules also fall back
+    on the response's numbers)."""
+    text = strip_eos(text[-TAIL:])
+    boxes = boxed_all(text)
+    if boxes:
+        return boxes[-1][1].strip(), "boxed"
+    for _, kind, seg in reversed(anchors(text)):
+        clause = first_clause(seg).strip()
+        if clause and (not numeric or _NUM.search(clause)):
+            if numeric and number_value(clause) is None:
+                clause = _NUM.findall(clause)[0]   # "1982 with a total of 931,441" -> 1982
+            return clause, kind
+    stripped = text.strip()
+    if stripped and len(stripped) <= 60 and "\n" not in stripped and (not numeric or _NUM.fullmatch(
+            re.sub(r"[^\d.,+−-]", "", stripped) or "x")):
+        return stripped, "bare"
+    if numeric:
+        last = final_statement(text)
+        num = final_number(last) if last else None
+        if num is None:
+            nums = _NUM.findall(text)
+            num = nums[-1] if nums else None
+        if num is not None:
+            return num, "last_number"
+    return None, "none"
