@@ -1,0 +1,25 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_root() -> Path:
+    return Path(os.environ.get("VOLD_SHARED") or REPO.parent / "shared")
+
+
+@pytest.fixture(scope="session")
+def bench_dir():
+    d = shared_root() / "benchmarks"
+    if not d.is_dir():
+        pytest.skip(f"shared benchmark data not found at {d} (set VOLD_SHARED)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def tiny_pair(tmp_path_factory):
+    """Random-init tiny Qwen2.5-VL student and Qwen3 teacher sharing one tokenizer."""
+    from vold_train.toy.models import make_tiny_pair
+    return make_tiny_pair(tmp_path_factory.mktemp("tiny"))

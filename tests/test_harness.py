@@ -1,0 +1,171 @@
+"""run_eval / score_responses plumbing with a scripted backend: resume after a crash, torn
+lines, bad records and images, result keys."""
+import json
+import shutil
+
+import pytest
+from PIL import Image
+
+import vold_bench.harness as H
+from vold_bench.errors import VoldError
+from vold_bench.metrics import RESULT_KEYS, SAMPLE_KEYS
+from vold_bench.schema import GenResult
+
+TIMING = {"wall_s", "items_per_s", "gen_tokens_per_s", "created"}
+
+
+class Scripted:
+    """Deterministic answers (a function of the item id); raises on call number `crash_at`."""
+
+    def __init__(self, crash_at=None):
+        self.calls, self.crash_at, self.seen = 0, crash_at, []
+
+    def generate(self, requests, cfg):
+        self.calls += 1
+        if self.calls == self.crash_at:
+            raise KeyboardInterrupt("simulated kill")
+        self.seen += [r.id for r in requests]
+        return [GenResult(r.id, f"so \\boxed{{{'A' if int(r.id) % 3 else 'B'}}}", 7) for r in requests]
+
+
+def opts(tmp_path, bench_dir, **kw):
+    base = dict(bench="mathvision", split="testmini", data=str(bench_dir / "mathvision"),
+                model="scripted", limit=10, batch_size=3, out=tmp_path / "run")
+    base.update(kw)
+    return H.EvalOptions(**base)
+
+
+def strip_timing(res):
+    return {k: v for k, v in res.items() if k not in TIMING}
+
+
+def test_kill_and_resume_gives_identical_results(tmp_path, bench_dir, monkeypatch):
+    ref_backend = Scripted()
+    monkeypatch.setattr(H, "_make_backend", lambda o: ref_backend)
+    ref = H.run_eval(opts(tmp_path, bench_dir, out=tmp_path / "ref"))
+
+    crashing = Scripted(crash_at=3)
+    monkeypatch.setattr(H, "_make_backend", lambda o: crashing)
+    with pytest.raises(KeyboardInterrupt):
+        H.run_eval(opts(tmp_path, bench_dir))
+    lines = (tmp_path / "run" / "samples.jsonl").read_text().splitlines()
+    assert len(lines) == 6          # two batches of 3 were flushed before the kill
+    # a kill in the middle of a write leaves half a line behind
+    with open(tmp_path / "run" / "samples.jsonl", "a") as f:
+        f.write('{"id": "99", "prompt": "half a li')
+
+    resumed = Scripted()
+    monkeypatch.setattr(H, "_make_backend", lambda o: resumed)
+    res = H.run_eval(opts(tmp_path, bench_dir))
+    assert len(resumed.seen) == 4   # only the 4 items not yet done were generated
+    assert set(resumed.seen).isdisjoint(crashing.seen)
+    assert strip_timing(res) == strip_timing(ref) | {"git_sha": res["git_sha"]}
+    got = (tmp_path / "run" / "samples.jsonl").read_text()
+    assert got == (tmp_path / "ref" / "samples.jsonl").read_text()
+    ids = [json.loads(x)["id"] for x in got.splitlines()]
+    assert len(ids) == len(set(ids)) == 10
+
+    # a third run has nothing left to do and changes nothing
+    idle = Scripted()
+    monkeypatch.setattr(H, "_make_backend", lambda o: idle)
+    again = H.run_eval(opts(tmp_path, bench_dir))
+    assert idle.calls == 0 and strip_timing(again)["accuracy"] == ref["accuracy"]
+
+
+def test_results_and_samples_have_every_schema_key(tmp_path, bench_dir, monkeypatch):
+    monkeypatch.setattr(H, "_make_backend", lambda o: Scripted())
+    res = H.run_eval(opts(tmp_path, bench_dir, limit=4))
+    on_disk = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert set(RESULT_KEYS) <= set(on_disk) and on_disk == json.loads(json.dumps(res, default=str))
+    assert set(on_disk["breakdown"]) == {"subject", "level"}
+    assert on_disk["dataset"]["revision"].startswith("sha256:")
+    assert on_disk["n"] == 4 and on_disk["generation"]["batch_size"] == 3
+    for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines():
+        s = json.loads(line)
+        assert tuple(s) == SAMPLE_KEYS
+        assert s["prompt"].startswith("<image>\n") and s["gen_tokens"] == 7
+
+
+def test_resume_refuses_a_folder_of_another_run(tmp_path, bench_dir, monkeypatch):
+    monkeypatch.setattr(H, "_make_backend", lambda o: Scripted())
+    H.run_eval(opts(tmp_path, bench_dir, limit=3))
+    with pytest.raises(VoldError, match="different settings.*prompt"):
+        H.run_eval(opts(tmp_path, bench_dir, limit=3, prompt="official"))
+
+
+def test_bad_records_and_images_are_counted_and_the_run_goes_on(tmp_path, bench_dir, monkeypatch):
+    data = tmp_path / "mv"
+    (data / "images").mkdir(parents=True)
+    src = (bench_dir / "mathvision" / "testmini.jsonl").read_text().splitlines()[:6]
+    recs = [json.loads(x) for x in src]
+    for r in recs:
+        shutil.copy(bench_dir / "mathvision" / r["image"], data / r["image"])
+    (data / recs[1]["image"]).unlink()                       # missing image
+    (data / recs[2]["image"]).write_bytes(b"not a jpeg")      # corrupt image
+    del recs[3]["answer"]                                     # record without its answer
+    lines = [json.dumps(r) for r in recs]
+    lines.insert(4, '{"id": "broken", ')                      # a line that is not JSON
+    (data / "testmini.jsonl").write_text("\n".join(lines) + "\n")
+
+    monkeypatch.setattr(H, "_make_backend", lambda o: Scripted())
+    res = H.run_eval(opts(tmp_path, bench_dir, data=str(data), limit=None))
+    samples = [json.loads(x) for x in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert res["n"] == 7 and res["n_errors"] == 4
+    errors = {s["id"]: s["error"] for s in samples if s["parse_status"] == "error"}
+    assert "image not found" in errors[recs[1]["id"]] and recs[1]["image"] in errors[recs[1]["id"]]
+    assert "corrupt" in errors[recs[2]["id"]]
+    assert any("missing key 'answer'" in e and "line 4" in e for e in errors.values())
+    assert any("line 5" in e and "not valid JSON" in e for e in errors.values())
+    assert sum(s["parse_status"] == "ok" for s in samples) == 3
+
+
+def test_missing_folder_and_unknown_split_are_clear_errors(tmp_path, bench_dir, monkeypatch):
+    monkeypatch.setattr(H, "_make_backend", lambda o: Scripted())
+    with pytest.raises(VoldError, match="no-such-dir: no such folder"):
+        H.run_eval(opts(tmp_path, bench_dir, data="./no-such-dir"))
+    with pytest.raises(VoldError, match="testmini.jsonl: not found"):
+        H.run_eval(opts(tmp_path, bench_dir, data=str(tmp_path)))
+    with pytest.raises(VoldError, match="unknown split 'val'"):
+        H.run_eval(opts(tmp_path, bench_dir, split="val"))
+
+
+def test_hub_loading_uses_the_pinned_revision(monkeypatch):
+    import datasets
+
+    from vold_bench.data import load_items
+    calls = []
+
+    class FakeDS(list):
+        def select(self, idx):
+            return FakeDS(self[i] for i in idx)
+
+    img = Image.new("RGB", (28, 28))
+
+    def fake_load(path, name=None, split=None, revision=None):
+        calls.append((path, name, split, revision))
+        return FakeDS([{"id": str(i), "question": "q", "options": [], "answer": "3",
+                        "decoded_image": img, "image": f"images/{i}.jpg", "level": 1,
+                        "subject": "algebra"} for i in range(5)])
+    monkeypatch.setattr(datasets, "load_dataset", fake_load)
+    items = load_items("mathvision", "testmini", limit=2)
+    assert calls == [("MathLLMs/MathVision", None, "testmini", "main")]
+    assert len(items) == 2 and items[0].images[0] is img
+
+    def offline(*a, **k):
+        raise ConnectionError("hub unreachable")
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(VoldError, match="could not load MMMU/MMMU_Pro.*standard \\(10 options\\).*--data"):
+        load_items("mmmu-pro", "standard10")
+
+
+def test_score_responses_counts_bad_lines(tmp_path, bench_dir):
+    resp = tmp_path / "model-x.jsonl"
+    resp.write_text('{"id": "4", "response": "\\\\boxed{6}"}\n{"id": "5", "response": ""}\n'
+                    '{"id": "zzz", "response": "x"}\n{"oops": 1}\n')
+    res = H.score_responses("mathvision", resp, split="testmini", data=str(bench_dir / "mathvision"),
+                            out=tmp_path / "scored")
+    assert res["n"] == 3 and res["n_errors"] == 1
+    assert res["unmatched_ids"] == 1 and res["items_without_response"] == 302
+    samples = [json.loads(x) for x in (tmp_path / "scored" / "samples.jsonl").read_text().splitlines()]
+    assert samples[0]["correct"] is True and samples[1]["parse_status"] == "empty"
+    assert "line 4" in samples[2]["error"]

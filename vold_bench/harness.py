@@ -1,0 +1,339 @@
+"""`vold eval` and `vold score`: items -> prompts -> backend -> scorer -> results.json.
+
+Resume: samples are appended to samples.jsonl and flushed after every batch. A rerun of the
+same command reads the file back (a torn last line from a kill is dropped), skips the ids it
+holds and generates only the rest. At the end samples.jsonl is rewritten in dataset order and
+results.json is computed from it alone, so an interrupted-then-resumed run ends with the same
+files as an uninterrupted one (timings aside).
+
+A broken record or image becomes an error sample (parse_status "error", counted in n and in
+n_errors, scored wrong); the run goes on.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from vold_bench.data import error_item, is_error, load_items
+from vold_bench.errors import VoldError
+from vold_bench.metrics import (environment, ordered, read_samples, summarize, write_json,
+                                write_samples)
+from vold_bench.prompts import build_request, prompt_text
+from vold_bench.schema import GenConfig, Item, Score
+from vold_bench.tasks import TaskSpec, get_task
+
+
+@dataclass
+class EvalOptions:
+    bench: str = "toy"
+    model: str = "toy-student"
+    split: str | None = None
+    data: str | None = None
+    backend: str = "hf"
+    limit: int | None = None
+    out: Path | None = None
+    prompt: str = "default"
+    max_new_tokens: int = 1024
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    batch_size: int = 8
+    base_url: str | None = None
+    concurrency: int = 8
+    tensor_parallel_size: int = 1
+    judge: str | None = None
+    judge_model: str | None = None
+    compat: bool = False
+
+
+# Settings that change what a sample is; a resumed run must match them exactly.
+RUN_KEYS = ("bench", "split", "model", "backend", "prompt", "max_new_tokens", "temperature",
+            "top_p", "seed", "data", "compat", "judge_model")
+
+
+def model_label(model: str) -> str:
+    """'Qwen/Qwen2.5-VL-3B-Instruct' -> 'Qwen2.5-VL-3B-Instruct'; a local path -> its folder name."""
+    return re.sub(r"[^\w.+-]", "_", Path(model.rstrip("/")).name) or "model"
+
+
+def default_out(model: str, bench: str, split: str) -> Path:
+    return Path("results") / model_label(model) / f"{bench}-{split}"
+
+
+def _score_fn():
+    try:
+        from vold_bench.scoring import score, scorer_version
+    except ImportError as e:
+        raise VoldError(f"the scorer (vold_bench.scoring) is not available: {e}") from None
+    return score, scorer_version
+
+
+def _sample(item: Item, prompt: str, response: str, sc: Score, gen_tokens: int,
+            task: TaskSpec, extra: dict | None = None, error: str | None = None) -> dict:
+    meta = {f: item.meta.get(f) for f in task.breakdown}
+    meta.update(extra or {})
+    if sc.detail:
+        meta["rule"] = sc.detail
+    return {"id": item.id, "prompt": prompt, "response": response, "extracted": sc.extracted,
+            "gold": sc.gold, "correct": bool(sc.correct), "parse_status": sc.parse_status,
+            "gen_tokens": gen_tokens, "meta": meta, "error": error}
+
+
+def _error_sample(item: Item, task: TaskSpec, msg: str, prompt: str = "") -> dict:
+    sc = Score(extracted=None, gold=item.gold, correct=False, parse_status="error")
+    return _sample(item, prompt, "", sc, 0, task, error=msg)
+
+
+def _check_run_file(out: Path, opts: EvalOptions, split: str) -> None:
+    """Refuse to resume into a folder that holds a different run (mixing would be silent)."""
+    want = {k: getattr(opts, k) for k in RUN_KEYS} | {"split": split}
+    path = out / "run_key.json"
+    if path.exists():
+        try:
+            have = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            have = None
+        if have is not None and have != want:
+            diff = [k for k in RUN_KEYS if have.get(k) != want.get(k)]
+            raise VoldError(f"{out}: holds a run with different settings ({', '.join(diff)}); "
+                            f"pass another --out or delete the folder")
+    write_json(path, want)
+
+
+def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dict:
+    score, scorer_version = _score_fn()
+    items = load_items(task, split, opts.data, opts.limit)
+    out.mkdir(parents=True, exist_ok=True)
+    _check_run_file(out, opts, split)
+    samples_path = out / "samples.jsonl"
+    done = read_samples(samples_path)   # drops a torn last line
+    ids = {it.id for it in items}
+    todo = [it for it in items if it.id not in done]
+    template = task.template(opts.prompt, split)
+    cfg = GenConfig(max_new_tokens=opts.max_new_tokens, temperature=opts.temperature,
+                    top_p=opts.top_p, seed=opts.seed, batch_size=opts.batch_size)
+    judge = _make_judge(opts, task, out)
+    progress_path = out / "progress.json"
+    prog = json.loads(progress_path.read_text()) if progress_path.exists() else {}
+    prog = {k: prog.get(k, 0) for k in ("wall_s", "gen_s", "gen_items", "gen_tokens")}
+    backend = None
+    t_start = time.perf_counter()
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    columns = (TextColumn(f"{task.name}-{split}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=False) as bar, open(samples_path, "a", encoding="utf-8") as f:
+        job = bar.add_task("eval", total=len(items), completed=len(items) - len(todo))
+        for b in range(0, len(todo), max(1, opts.batch_size)):
+            batch = todo[b: b + opts.batch_size]
+            new, reqs, req_items = [], [], []
+            for it in batch:
+                if is_error(it):
+                    new.append(_error_sample(it, task, it.meta["load_error"]))
+                    continue
+                try:
+                    reqs.append(build_request(it, template))
+                    req_items.append(it)
+                except VoldError as e:   # missing / corrupt image: this item only
+                    new.append(_error_sample(it, task, str(e)))
+            if reqs:
+                if backend is None:
+                    backend = _make_backend(opts)
+                t0 = time.perf_counter()
+                results = backend.generate(reqs, cfg)
+                prog["gen_s"] += time.perf_counter() - t0
+                prog["gen_items"] += len(results)
+                prog["gen_tokens"] += sum(r.gen_tokens for r in results)
+                for it, req, res in zip(req_items, reqs, results):
+                    new.append(_score_one(score, it, req, res, task, opts, judge))
+            order = {it.id: k for k, it in enumerate(batch)}
+            for s in sorted(new, key=lambda s: order[s["id"]]):
+                f.write(json.dumps(s, ensure_ascii=False) + "\n")
+                done[s["id"]] = s
+            f.flush()
+            os.fsync(f.fileno())
+            prog["wall_s"] += time.perf_counter() - t_start
+            t_start = time.perf_counter()
+            write_json(progress_path, prog)
+            bar.update(job, advance=len(batch))
+
+    samples = [done[it.id] for it in items]
+    stray = len(set(done) - ids)
+    if stray:   # e.g. a rerun with a smaller --limit: keep the file, report only this item set
+        print(f"note: {samples_path} holds {stray} samples outside this item set; not counted")
+    write_samples(samples_path, samples + [s for k, s in done.items() if k not in ids])
+    results = summarize(samples, task)
+    results.update(
+        bench=task.name, split=split, model=opts.model, backend=opts.backend,
+        prompt_variant=opts.prompt, scorer=task.scorer, scorer_version=scorer_version(task.scorer),
+        generation=asdict(cfg) | ({"compat": True} if opts.compat else {}),
+        dataset=_dataset_info(task, split, opts.data),
+        wall_s=round(prog["wall_s"], 3),
+        items_per_s=round(prog["gen_items"] / prog["wall_s"], 4) if prog["wall_s"] else 0.0,
+        gen_tokens_per_s=round(prog["gen_tokens"] / prog["gen_s"], 2) if prog["gen_s"] else 0.0,
+        **environment())
+    if judge is not None:
+        results["judge"] = _judge_block(samples, judge)
+    results = ordered(results)
+    write_json(out / "results.json", results)
+    return results
+
+
+def _score_one(score, item, req, res, task, opts, judge) -> dict:
+    prompt = prompt_text(req)
+    try:
+        sc = score(res.text, item, task.scorer, compat=opts.compat)
+    except VoldError as e:
+        return _error_sample(item, task, f"record {item.id}: {e}", prompt) | {"response": res.text}
+    extra = {"finish_reason": res.finish_reason}
+    if judge is not None:
+        j = judge.judge(item, res.text, sc)
+        if j is not None:
+            extra["judge"] = {"extracted": j.extracted, "correct": bool(j.correct),
+                              "parse_status": j.parse_status}
+    return _sample(item, prompt, res.text, sc, res.gen_tokens, task, extra)
+
+
+def _make_backend(opts: EvalOptions):
+    from vold_bench.backends import make_backend
+    extra = {"openai": {"base_url": opts.base_url, "concurrency": opts.concurrency},
+             "vllm": {"tensor_parallel_size": opts.tensor_parallel_size}}.get(opts.backend, {})
+    return make_backend(opts.backend, opts.model, **extra)
+
+
+def _make_judge(opts: EvalOptions, task: TaskSpec, out: Path):
+    if not opts.judge:
+        return None
+    try:
+        from vold_bench.judge import Judge
+    except ImportError as e:
+        raise VoldError(f"--judge: the LLM judge module is not available ({e})") from None
+    return Judge(opts.judge, opts.judge_model, out, scorer=task.scorer)
+
+
+def _judge_block(samples: list[dict], judge) -> dict:
+    consulted = [s for s in samples if "judge" in (s.get("meta") or {})]
+    final = [s["meta"]["judge"]["correct"] if "judge" in (s.get("meta") or {}) else s["correct"]
+             for s in samples]
+    n = len(samples)
+    return {"model": judge.model, "n_consulted": len(consulted),
+            "n_flipped_to_correct": sum(s["meta"]["judge"]["correct"] and not s["correct"] for s in consulted),
+            "accuracy_with_judge": round(100.0 * sum(final) / n, 4) if n else 0.0}
+
+
+def _dataset_info(task: TaskSpec, split: str, data: str | None) -> dict:
+    from vold_bench.data import local_file, resolve_source
+    if task.loader == "toy":   # generated in-process; the revision is the world's version
+        return {"source": task.hub_id, "revision": task.revision, "split": split}
+    kind, src = resolve_source(task, data)
+    spec = task.splits[split]
+    if kind == "hub":
+        return {"source": f"hf:{src}", "revision": task.revision, "config": spec.hub_config,
+                "split": spec.hub_split}
+    path = local_file(task, split, Path(src))
+    import hashlib
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"source": str(path.resolve()), "revision": f"sha256:{digest[:16]}", "split": split}
+
+
+def _composite(task: TaskSpec, split: str, parts: dict[str, dict], out: Path) -> dict:
+    """MMMU-Pro `overall`: the mean of its settings' accuracies, as the paper reports it."""
+    first = next(iter(parts.values()))
+    res = {k: first[k] for k in first if k not in ("split", "n", "n_errors", "accuracy",
+                                                      "parse_rate", "breakdown", "dataset")}
+    n = sum(p["n"] for p in parts.values())
+    res.update(split=split, n=n, n_errors=sum(p["n_errors"] for p in parts.values()),
+               accuracy=round(sum(p["accuracy"] for p in parts.values()) / len(parts), 4),
+               parse_rate=round(sum(p["parse_rate"] * p["n"] for p in parts.values()) / n, 4) if n else 0.0,
+               breakdown={"split": {s: {"n": p["n"], "accuracy": p["accuracy"]} for s, p in parts.items()}},
+               dataset={s: p["dataset"] for s, p in parts.items()},
+               wall_s=round(sum(p["wall_s"] for p in parts.values()), 3))
+    res = ordered(res)
+    write_json(out / "results.json", res)
+    return res
+
+
+def run_eval(opts: EvalOptions) -> dict:
+    task = get_task(opts.bench)
+    split = task.resolve_split(opts.split)
+    task.template(opts.prompt, next(iter(task.composite.get(split, [split]))))  # fail fast
+    out = Path(opts.out) if opts.out else default_out(opts.model, task.name, split)
+    if split not in task.composite:
+        res = _eval_split(task, split, opts, out)
+    else:
+        parts = {}
+        for part in task.composite[split]:
+            sub = out / part if opts.out else default_out(opts.model, task.name, part)
+            parts[part] = _eval_split(task, part, opts, sub)
+        out.mkdir(parents=True, exist_ok=True)
+        res = _composite(task, split, parts, out)
+    _print_summary(res, out)
+    return res
+
+
+def score_responses(bench: str, responses: Path, split: str | None = None, data: str | None = None,
+                    out: Path | None = None, compat: bool = False) -> dict:
+    """Score saved responses ({"id", "response"} per line) against a benchmark's items."""
+    score, scorer_version = _score_fn()
+    task = get_task(bench)
+    split = task.resolve_split(split)
+    if split in task.composite:
+        raise VoldError(f"vold score: pick one setting of {split!r} ({', '.join(task.composite[split])})")
+    responses = Path(responses)
+    if not responses.is_file():
+        raise VoldError(f"{responses}: no such file")
+    items = {it.id: it for it in load_items(task, split, data)}
+    got, bad = {}, []
+    with open(responses, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                rid, resp = str(rec["id"]), rec["response"]
+                if not isinstance(resp, str):
+                    raise TypeError("'response' is not a string")
+            except (json.JSONDecodeError, KeyError, TypeError) as e:
+                bad.append((f"{responses.name}:line{n}", f"{responses} line {n}: {type(e).__name__}: {e}"))
+                continue
+            got[rid] = resp
+    unknown = [rid for rid in got if rid not in items]
+    out = Path(out) if out else Path("results") / "scored" / model_label(responses.stem) / f"{task.name}-{split}"
+    samples = []
+    t0 = time.perf_counter()
+    for rid, resp in got.items():
+        it = items.get(rid)
+        if it is None:
+            continue
+        if is_error(it):
+            samples.append(_error_sample(it, task, it.meta["load_error"]))
+            continue
+        sc = score(resp, it, task.scorer, compat=compat)
+        samples.append(_sample(it, "", resp, sc, 0, task))
+    for rid, msg in bad:   # unreadable response lines are errors too, counted, never dropped
+        samples.append(_error_sample(error_item(rid, msg), task, msg))
+    wall = time.perf_counter() - t0
+    out.mkdir(parents=True, exist_ok=True)
+    write_samples(out / "samples.jsonl", samples)
+    res = summarize(samples, task)
+    res.update(bench=task.name, split=split, model=responses.stem, backend="responses",
+               prompt_variant=None, scorer=task.scorer, scorer_version=scorer_version(task.scorer),
+               generation={"compat": compat}, dataset=_dataset_info(task, split, data),
+               wall_s=round(wall, 3), items_per_s=round(len(samples) / wall, 2) if wall else 0.0,
+               gen_tokens_per_s=0.0, **environment())
+    res["unmatched_ids"] = len(unknown)
+    res["items_without_response"] = len(items) - (len(got) - len(unknown))
+    res = ordered(res)
+    write_json(out / "results.json", res)
+    _print_summary(res, out)
+    return res
+
+
+def _print_summary(res: dict, out: Path) -> None:
+    from rich.console import Console
+    c = Console(stderr=True)
+    c.print(f"[bold]{res['bench']}-{res['split']}[/] {res['model']}: accuracy {res['accuracy']:.2f}% "
+            f"(n={res['n']}, errors={res['n_errors']}, parse rate {res['parse_rate']:.1f}%) -> {out}")

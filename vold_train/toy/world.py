@@ -1,0 +1,233 @@
+"""The toy world: small arithmetic problems with verifiable integer answers, in two forms.
+
+Every problem is a short chain of operations on a few quantities (1..9). The *text form*
+states the quantities in the question ("A = 7, B = 3, C = 5. What is A + B - C?"); the
+*image form* asks the same question but the quantities exist only in a rendered picture
+("Read A, B and C from the cards in the picture. What is A + B - C?"). Both forms share the
+question tail and the solution, so reasoning learned on text can transfer to images: that is
+the VOLD claim this world lets you test on a laptop.
+
+Skills (the picture shows...):
+  cards  digits on lettered cards; the question is an expression over the letters
+  rect   a rectangle with its width and height written on its sides; area, perimeter, ...
+Level = number of arithmetic steps (1..3). Splits are seeded; train never contains a
+test problem (same skill, level, quantities and operations).
+"""
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from vold_bench.schema import Item
+
+WORLD_VERSION = "toy-v1"
+SKILLS = ("cards", "rect")
+LEVELS = (1, 2, 3)
+N_TEST = 300           # 50 per (skill, level)
+N_TRAIN_ITEMS = 1200   # the fixed `train` split of the benchmark; training samples more
+MAX_VALUE = 50         # every intermediate result stays in 0..MAX_VALUE
+IMAGE_SIZE = (112, 112)  # 8x8 patches of 14 px -> 16 visual tokens after the 2x2 merge
+
+OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+TRANSCRIBE_TAIL = "Write down the numbers."
+
+
+@dataclass
+class Problem:
+    uid: str
+    skill: str
+    level: int
+    values: dict[str, int]                 # name -> quantity, in reading order
+    steps: list[tuple[int, str, int, int]]  # (a, op, b, result), in solving order
+    tail: str                              # the question, identical in both forms
+    layout: dict = field(default_factory=dict)  # rendering jitter, fixed by the seed
+
+    @property
+    def answer(self) -> int:
+        return self.steps[-1][3]
+
+    def transcription(self) -> str:
+        return ", ".join(f"{k} = {v}" for k, v in self.values.items()) + "."
+
+    def text_question(self) -> str:
+        return f"{self._intro_text()}{self.transcription()} {self.tail}"
+
+    def image_question(self) -> str:
+        return f"{self._intro_image()} {self.tail}"
+
+    def transcribe_question(self) -> str:
+        # the student's perception task: same picture, same intro, "write down the numbers"
+        return f"{self._intro_image()} {TRANSCRIBE_TAIL}"
+
+    def _intro_text(self) -> str:
+        return "" if self.skill == "cards" else "A rectangle has "
+
+    def _intro_image(self) -> str:
+        if self.skill == "cards":
+            names = list(self.values)
+            return f"Read {', '.join(names[:-1])} and {names[-1]} from the cards in the picture."
+        return "The picture shows a rectangle with its width and height."
+
+    def key(self) -> tuple:
+        return (self.skill, self.level, tuple(self.values.values()), self.tail)
+
+    def render(self):
+        from vold_train.toy.render import render_problem
+        return render_problem(self)
+
+
+# ---------------------------------------------------------------- generation
+
+
+def _cards(rng: random.Random, level: int) -> tuple[dict, list, str]:
+    names = "ABCD"[: level + 1]
+    while True:
+        ops = [rng.choice("++--*") for _ in range(level)]
+        vals = [rng.randint(1, 9) for _ in names]
+        acc, steps, ok = vals[0], [], True
+        for op, b in zip(ops, vals[1:]):
+            if op == "*" and b > 4:
+                ok = False
+                break
+            res = OPS[op](acc, b)
+            if not 0 <= res <= MAX_VALUE:
+                ok = False
+                break
+            steps.append((acc, op, b, res))
+            acc = res
+        if ok:
+            break
+    expr = names[0]
+    for op, n in zip(ops, names[1:]):
+        # left-to-right evaluation; brackets only where precedence would change it
+        if op == "*" and any(s in expr for s in "+-"):
+            expr = f"({expr})"
+        expr = f"{expr} {op} {n}"
+    return dict(zip(names, vals)), steps, f"What is {expr}?"
+
+
+def _rect(rng: random.Random, level: int) -> tuple[dict, list, str]:
+    while True:
+        w, h = rng.randint(2, 9), rng.randint(2, 9)
+        if level == 1:
+            steps, tail = [(w, "*", h, w * h)], "What is its area?"
+        elif level == 2:
+            steps, tail = [(w, "+", h, w + h), (w + h, "*", 2, 2 * (w + h))], "What is its perimeter?"
+        else:
+            p = 2 * (w + h)
+            steps = [(w, "+", h, w + h), (w + h, "*", 2, p), (p, "-", w, p - w)]
+            tail = "What is its perimeter minus its width?"
+        if all(0 <= s[3] <= MAX_VALUE * 2 for s in steps):
+            return {"width": w, "height": h}, steps, tail
+
+
+def make_problem(uid: str, skill: str, level: int, rng: random.Random) -> Problem:
+    values, steps, tail = (_cards if skill == "cards" else _rect)(rng, level)
+    layout = {"dx": rng.randint(-4, 4), "dy": rng.randint(-4, 4), "hue": rng.randint(0, 5)}
+    return Problem(uid, skill, level, values, steps, tail, layout)
+
+
+def _test_problem(i: int) -> Problem:
+    skill, level = SKILLS[i % len(SKILLS)], LEVELS[(i // len(SKILLS)) % len(LEVELS)]
+    return make_problem(f"test-{i:04d}", skill, level, random.Random(f"{WORLD_VERSION}:test:{i}"))
+
+
+@lru_cache(maxsize=1)
+def _test_keys() -> frozenset:
+    return frozenset(_test_problem(i).key() for i in range(N_TEST))
+
+
+def problems(split: str, n: int | None = None, seed: int = 0, levels=LEVELS,
+             skills=SKILLS) -> list[Problem]:
+    """`test`: the fixed N_TEST problems, balanced over skill x level. `train`: a seeded
+    stream of problems (uniform over the given skills/levels) that never repeats a test one."""
+    if split == "test":
+        out = [p for p in map(_test_problem, range(N_TEST)) if p.level in levels and p.skill in skills]
+        return out[:n] if n is not None else out
+    if split != "train":
+        from vold_bench.errors import VoldError
+        raise VoldError(f"toy world: unknown split {split!r}; valid: train, test")
+    rng, test, out, j = random.Random(f"{WORLD_VERSION}:train:{seed}"), _test_keys(), [], 0
+    n = N_TRAIN_ITEMS if n is None else n
+    while len(out) < n:
+        p = make_problem(f"train-s{seed}-{j:05d}", rng.choice(skills), rng.choice(levels), rng)
+        j += 1
+        if p.key() not in test:
+            out.append(p)
+    return out
+
+
+# ---------------------------------------------------------------- traces
+
+
+def trace(p: Problem, style: str = "teacher") -> str:
+    """A worked solution. "teacher": the toy teacher's own style (restate the quantities, one
+    equation per line). "mismatched": someone else's style (verbal steps, no restatement,
+    different closing), for the cold-start ablation. Both are correct."""
+    if style == "teacher":
+        lines = [p.transcription()] + [f"{a} {op} {b} = {c}." for a, op, b, c in p.steps]
+        return "<think>\n" + "\n".join(lines) + f"\n</think>\nThe answer is \\boxed{{{p.answer}}}."
+    if style == "mismatched":
+        verbs = {"+": "Add {b} to {a} to get {c}.", "-": "Take {b} away from {a} to get {c}.",
+                 "*": "Multiply {a} by {b} to get {c}."}
+        lines = [f"Step {i + 1}: " + verbs[op].format(a=a, b=b, c=c)
+                 for i, (a, op, b, c) in enumerate(p.steps)]
+        return "<think>\n" + "\n".join(lines) + f"\nSo we get {p.answer}.\n</think>\n\\boxed{{{p.answer}}}"
+    raise ValueError(f"unknown trace style {style!r}; valid: teacher, mismatched")
+
+
+_ASSIGN = re.compile(r"\b([A-Za-z]+) = (\d+)")
+
+
+def parse_transcription(text: str) -> dict[str, int]:
+    """Names and numbers from a transcription ("A = 7, B = 3."); the first value per name wins."""
+    out: dict[str, int] = {}
+    for name, num in _ASSIGN.findall(text):
+        out.setdefault(name, int(num))
+    return out
+
+
+# ---------------------------------------------------------------- public API
+
+
+def to_item(p: Problem, form: str) -> Item:
+    if form not in ("image", "text"):
+        raise ValueError(f"unknown form {form!r}; valid: image, text")
+    image = form == "image"
+    return Item(
+        id=f"toy-{p.uid}", question=p.image_question() if image else p.text_question(),
+        gold=str(p.answer), answer_type="integer", images=[p.render()] if image else [],
+        meta={"level": p.level, "skill": p.skill, "form": form, "values": dict(p.values),
+              "transcription": p.transcription(), "text_question": p.text_question(),
+              "world": WORLD_VERSION},
+    )
+
+
+def toy_items(split: str, form: str = "image", limit: int | None = None) -> list[Item]:
+    """Benchmark items (the harness's `toy` loader hook): split "test" (300) or "train" (1200)."""
+    return [to_item(p, form) for p in problems(split, n=limit)]
+
+
+def toy_problems(split: str = "train", n: int | None = None, seed: int = 0, levels=LEVELS,
+                 form: str = "text") -> list[Item]:
+    """Text-form problems with gold answers for RL (Item.question is the whole user prompt,
+    Item.gold the integer answer, scorer `toy`). Different seeds give different streams."""
+    return [to_item(p, form) for p in problems(split, n=n, seed=seed, levels=levels)]
+
+
+def toy_traces(split: str = "train", style: str = "teacher", n: int | None = None,
+               seed: int = 0, levels=LEVELS) -> list[dict]:
+    """SFT records {id, question, response, gold, level, skill}: a text-form prompt and a worked
+    trace in the given style ("teacher" or "mismatched")."""
+    return [{"id": f"toy-{p.uid}", "question": p.text_question(), "response": trace(p, style),
+             "gold": str(p.answer), "level": p.level, "skill": p.skill}
+            for p in problems(split, n=n, seed=seed, levels=levels)]
+
+
+def corpus_lines() -> list[str]:
+    """Sentences of the world, for training the shared tokenizer's merges."""
+    ps = problems("train", n=400, seed=12345)
+    return [s for p in ps for s in (p.text_question(), p.image_question(), p.transcribe_question(),
+                                    trace(p, "teacher"), trace(p, "mismatched"))]
