@@ -1,0 +1,62 @@
+"""Recipes load, overrides apply, and bad config fails with a message naming the key."""
+import pytest
+
+from vold_bench.errors import VoldError
+from vold_train.config import RECIPES_DIR, load_recipe, variant
+
+EXPECTED = {
+    "vold": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"},
+    "grpo-only": {"sft": True, "rl": True, "kd": False, "kd_mask": False, "trace_source": "teacher"},
+    "no-mask": {"sft": True, "rl": True, "kd": True, "kd_mask": False, "trace_source": "teacher"},
+    "no-cold-start": {"sft": False, "rl": True, "kd": True, "kd_mask": True, "trace_source": None},
+    "mismatched-cold-start": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "mismatched"},
+    "sft-only": {"sft": True, "rl": False, "kd": False, "kd_mask": False, "trace_source": "teacher"},
+    "opd-only": {"sft": True, "rl": False, "kd": True, "kd_mask": False, "trace_source": "teacher"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_recipe_loads_with_its_variant(name):
+    r = load_recipe(name)
+    assert variant(r) == EXPECTED[name]
+
+
+def test_every_recipe_file_is_covered():
+    assert {p.stem for p in RECIPES_DIR.glob("*.yaml")} == set(EXPECTED)
+
+
+def test_overrides_dotted_bare_and_seed():
+    r = load_recipe("vold", ["rl.beta=0.5", "group_size=3", "seed=7", "sft.freeze_vision=false"])
+    assert r.rl.beta == 0.5 and r.rl.group_size == 3 and r.sft.freeze_vision is False
+    assert r.seed == r.rl.seed == r.sft.seed == r.traces.seed == 7
+
+
+def test_unknown_key_names_it_and_the_valid_ones():
+    with pytest.raises(VoldError, match=r"unknown config key 'rl\.betta'.*rl\.beta"):
+        load_recipe("vold", ["rl.betta=0.1"])
+
+
+def test_ambiguous_bare_key():
+    with pytest.raises(VoldError, match=r"'lr' is ambiguous.*sft\.lr.*rl\.lr"):
+        load_recipe("vold", ["lr=1e-5"])
+
+
+def test_bad_value_and_bad_choice():
+    with pytest.raises(VoldError, match=r"rl\.group_size.*int.*'many'"):
+        load_recipe("vold", ["rl.group_size=many"])
+    with pytest.raises(VoldError, match=r"rl\.kd_mask must be reward or none"):
+        load_recipe("vold", ["rl.kd_mask=sometimes"])
+    with pytest.raises(VoldError, match="expected key=value"):
+        load_recipe("vold", ["rl.beta"])
+
+
+def test_unknown_recipe_and_key_in_a_yaml(tmp_path):
+    with pytest.raises(VoldError, match="unknown recipe 'nope'; valid: .*grpo-only"):
+        load_recipe("nope")
+    p = tmp_path / "r.yaml"
+    p.write_text("stages: [rl]\nrl:\n  model: toy-student\n  bogus: 1\n")
+    with pytest.raises(VoldError, match=r"unknown config key 'rl\.bogus'"):
+        load_recipe(str(p))
+    p.write_text("stages: [rl]\n")  # rl.model defaults to 'sft' but there is no sft stage
+    with pytest.raises(VoldError, match="no sft stage"):
+        load_recipe(str(p))

@@ -1,0 +1,154 @@
+"""End-to-end trainer runs on random-init tiny models (seconds each), plus the teacher checks."""
+import json
+import re
+
+import pytest
+import torch
+
+from vold_bench.errors import VoldError
+from vold_train.run import train_recipe
+
+METRIC_KEYS = {"step", "reward", "kd_loss", "teacher_kl", "masked_frac", "entropy", "resp_len",
+               "step_s", "tokens_per_s", "accuracy"}
+
+
+def boxed_reward(text, item):
+    # Test-local reward so these tests exercise the trainer, not the scorer.
+    m = re.findall(r"\\boxed\{(\d+)\}", text)
+    return float(bool(m) and m[-1] == item.gold)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    from vold_train.toy.models import make_tiny_pair
+
+    root = tmp_path_factory.mktemp("world")
+    student, teacher = make_tiny_pair(root / "pair", seed=0)
+    _, teacher2 = make_tiny_pair(root / "pair2", seed=1)  # same tokenizer, other weights
+    probs, traces = root / "problems.jsonl", root / "traces.jsonl"
+    with open(probs, "w") as f, open(traces, "w") as g:
+        for i in range(40):
+            a, b = i % 7, i % 5
+            q = f"What is {a} + {b}?"
+            f.write(json.dumps({"question": q, "gold": str(a + b), "answer_type": "integer"}) + "\n")
+            g.write(json.dumps({"question": q, "response": f"<think>\n{a} + {b} = {a + b}.\n</think>\n"
+                                                       f"\\boxed{{{a + b}}}"}) + "\n")
+        f.write("not json\n")  # one bad record: skipped and counted, the run goes on
+    return {"root": root, "student": student, "teacher": teacher, "teacher2": teacher2,
+            "problems": str(probs), "traces": str(traces)}
+
+
+def rl_args(w, *extra):
+    return [f"rl.model={w['student']}", f"rl.teacher={w['teacher']}", f"rl.data={w['problems']}",
+            "rl.prompts_per_step=2", "rl.group_size=3", "rl.max_new_tokens=8", "rl.micro_batch=3",
+            "rl.lr=1e-3", *extra]
+
+
+def read_metrics(run):
+    return [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def weights(path):
+    from safetensors.torch import load_file
+
+    return load_file(str(path / "model.safetensors"))
+
+
+def test_sft_then_rl_writes_metrics_config_and_run_json(world, tmp_path):
+    run = train_recipe("vold", [f"sft.model={world['student']}", f"sft.data={world['traces']}",
+                                "stages=sft,rl", "sft.steps=2", "sft.batch_size=4", "sft.micro_batch=2",
+                                *rl_args(world, "rl.model=sft", "rl.steps=2")],
+                       out=tmp_path / "run", reward_fn=boxed_reward)
+    recs = read_metrics(run)
+    assert [(r["stage"], r["step"]) for r in recs] == [("sft", 1), ("sft", 2), ("rl", 1), ("rl", 2)]
+    for r in recs[2:]:
+        assert METRIC_KEYS <= set(r)
+        assert r["teacher_kl"] > 0 and r["resp_len"] > 0
+    info = json.loads((run / "run.json").read_text())
+    assert info["variant"] == {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"}
+    assert (run / "config.yaml").exists() and (run / "rl" / "final" / "config.json").exists()
+    assert info["final_model"] == str(run / "rl" / "final")
+    # the SFT'd weights, not the base student, started RL: the sft output differs from the base
+    base, after_sft = weights(__import__("pathlib").Path(world["student"])), weights(run / "sft" / "final")
+    name = next(k for k in base if "lm_head" in k)
+    assert not torch.equal(base[name], after_sft[name])
+
+
+def test_kill_and_rerun_resumes_exactly(world, tmp_path):
+    args = rl_args(world, "stages=rl", "rl.steps=4", "rl.save_every=2")
+    full = train_recipe("vold", args, out=tmp_path / "full", reward_fn=boxed_reward)
+
+    calls = {"n": 0}
+
+    def dies_in_step_3(text, item):
+        calls["n"] += 1
+        if calls["n"] > 2 * 6:  # 6 rollouts per step: the kill lands inside step 3
+            raise KeyboardInterrupt
+        return boxed_reward(text, item)
+
+    with pytest.raises(KeyboardInterrupt):
+        train_recipe("vold", args, out=tmp_path / "cut", reward_fn=dies_in_step_3)
+    assert [r["step"] for r in read_metrics(tmp_path / "cut")] == [1, 2]
+    assert not (tmp_path / "cut" / "run.json").exists()
+    cut = train_recipe("vold", args, out=tmp_path / "cut", reward_fn=boxed_reward)
+
+    a, b = read_metrics(full), read_metrics(cut)
+    assert [r["step"] for r in b] == [1, 2, 3, 4]  # step count continues, no duplicates
+    for ra, rb in zip(a, b):  # same rollouts, rewards and KL after the resume: state was restored
+        for k in ("reward", "teacher_kl", "resp_len", "entropy", "lr"):
+            assert ra[k] == pytest.approx(rb[k], rel=1e-5, abs=1e-7), (ra["step"], k)
+    wa, wb = weights(full / "rl" / "final"), weights(cut / "rl" / "final")
+    assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
+
+
+def test_rerun_with_other_config_is_refused(world, tmp_path):
+    args = rl_args(world, "stages=rl", "rl.steps=1")
+    train_recipe("vold", args, out=tmp_path / "r", reward_fn=boxed_reward)
+    with pytest.raises(VoldError, match=r"different config \(rl\.beta"):
+        train_recipe("vold", args + ["rl.beta=0.5"], out=tmp_path / "r", reward_fn=boxed_reward)
+
+
+def test_beta_zero_keeps_the_teacher_out_of_the_gradient(world, tmp_path):
+    # Two different teachers: at beta = 0 the updated student must be bit-identical, at beta > 0 not.
+    def final(teacher, beta, name):
+        run = train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", f"rl.teacher={teacher}",
+                                           f"rl.beta={beta}", "rl.kd_mask=none"),
+                           out=tmp_path / name, reward_fn=boxed_reward)
+        return weights(run / "rl" / "final"), read_metrics(run)[-1]
+
+    w1, m1 = final(world["teacher"], 0.0, "a")
+    w2, m2 = final(world["teacher2"], 0.0, "b")
+    assert m1["teacher_kl"] != m2["teacher_kl"]  # the teachers really differ...
+    assert all(torch.equal(w1[k], w2[k]) for k in w1)  # ...and it does not matter
+    w3, _ = final(world["teacher"], 1.0, "c")
+    w4, _ = final(world["teacher2"], 1.0, "d")
+    assert any(not torch.equal(w3[k], w4[k]) for k in w3)
+
+
+def test_full_vocabulary_kl_runs(world, tmp_path):
+    run = train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", "rl.kd=full", "rl.beta=0.1"),
+                       out=tmp_path / "full", reward_fn=boxed_reward)
+    assert read_metrics(run)[-1]["teacher_kl"] > 0
+
+
+def test_teacher_with_another_tokenizer_is_refused(world, tmp_path):
+    from vold_train.toy.models import make_tiny_pair
+
+    _, other = make_tiny_pair(tmp_path / "other", corpus=["zebra quartz " * 50, "xylophone jump " * 50])
+    with pytest.raises(VoldError, match="tokenizer disagrees with the student's"):
+        train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", f"rl.teacher={other}"),
+                     out=tmp_path / "bad", reward_fn=boxed_reward)
+    assert not (tmp_path / "bad" / "metrics.jsonl").exists()  # refused before any step
+
+
+def test_completion_check_and_missing_data(world, tmp_path):
+    from vold_train.common import load_tokenizer
+    from vold_train.logprobs import check_completion
+
+    tok = load_tokenizer(world["student"])
+    with pytest.raises(VoldError, match="outside the shared vocabulary"):
+        check_completion([1, 2, len(tok) + 3], tok, tok, len(tok))
+    check_completion([1, 2, 3], tok, tok, len(tok))  # agreeing tokenizers pass
+    with pytest.raises(VoldError, match="not found"):
+        train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", "rl.data=/nonexistent.jsonl"),
+                     out=tmp_path / "nodata", reward_fn=boxed_reward)

@@ -1,0 +1,142 @@
+"""Every training objective of VOLD (arXiv 2510.23497) as a pure function of tensors.
+
+Each function returns `(loss, stats)`; `stats` holds detached floats for metrics.jsonl.
+Shapes: B rollouts, T completion tokens, V vocabulary rows. `mask` is 1.0 on completion tokens
+that count (not padding). Nothing here knows about models, tokenizers or configs.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+Tensor = torch.Tensor
+
+
+def _masked_mean(x: Tensor, mask: Tensor) -> Tensor:
+    return (x * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def grpo_advantages(rewards: Tensor, group_size: int, eps: float = 1e-6) -> tuple[Tensor, dict]:
+    """Group-normalised advantages, A_i = (r_i - mean_g r) / (std_g r + eps)   (arXiv 2402.03300).
+
+    `rewards` (B,) holds consecutive groups of `group_size` rollouts of the same prompt. A group
+    whose rollouts all got the same reward has A = 0: it carries no policy-gradient signal
+    (under VOLD it can still carry distillation signal when every rollout failed).
+    """
+    if rewards.numel() % group_size:
+        raise ValueError(f"{rewards.numel()} rewards do not split into groups of {group_size}")
+    r = rewards.float().view(-1, group_size)  # (P, G)
+    adv = (r - r.mean(-1, keepdim=True)) / (r.std(-1, keepdim=True, unbiased=True) + eps)  # (P, G)
+    if group_size == 1:  # std of one sample is undefined: no baseline, no signal
+        adv = torch.zeros_like(r)
+    solved = (r.std(-1) == 0) if group_size > 1 else torch.ones(r.shape[0], dtype=torch.bool)
+    stats = {"adv_abs": adv.abs().mean().item(), "zero_adv_groups": solved.float().mean().item()}
+    return adv.reshape(-1), stats  # (B,)
+
+
+def grpo_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor,
+              clip_low: float = 0.2, clip_high: float = 0.3,
+              agg: Literal["token", "seq"] = "token") -> tuple[Tensor, dict]:
+    """Clipped-ratio policy gradient with asymmetric clipping and no reference KL.
+
+        ratio_t = exp(logp_t - old_logp_t)
+        L = -E[ min(ratio_t * A, clip(ratio_t, 1 - clip_low, 1 + clip_high) * A) ]
+
+    The asymmetric (clip-higher) bounds are DAPO's (arXiv 2503.14476), used by VOLD (arXiv
+    2510.23497, Table 4: 0.2 / 0.3). `agg="token"` averages over all completion tokens of the
+    batch (long rollouts weigh more); `agg="seq"` averages per rollout first, then over rollouts
+    (the original GRPO). With old_logp == logp the value is -E[A] and the gradient is REINFORCE's.
+    """
+    old_logp = old_logp.detach()
+    ratio = torch.exp(logp - old_logp)  # (B, T)
+    a = adv.detach().unsqueeze(-1)  # (B, 1)
+    unclipped = ratio * a  # (B, T)
+    clipped = ratio.clamp(1.0 - clip_low, 1.0 + clip_high) * a  # (B, T)
+    per_tok = -torch.minimum(unclipped, clipped)  # (B, T)
+    if agg == "token":
+        loss = _masked_mean(per_tok, mask)
+    elif agg == "seq":
+        loss = ((per_tok * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
+    else:
+        raise ValueError(f"agg must be 'token' or 'seq', got {agg!r}")
+    with torch.no_grad():
+        was_clipped = (clipped != unclipped).float()
+        stats = {"pg_loss": loss.item(), "clip_frac": _masked_mean(was_clipped, mask).item(),
+                 "ratio_mean": _masked_mean(ratio, mask).item()}
+    return loss, stats
+
+
+def kd_k2(logp: Tensor, teacher_logp: Tensor, mask: Tensor) -> tuple[Tensor, dict]:
+    """Per-token k2 estimate of the reverse KL on the sampled token (arXiv 2510.23497, eq. 4):
+
+        KL_t = 1/2 (logp_t - teacher_logp_t)^2,   y_t ~ student
+
+    Why k2 and not k1 (logp - teacher_logp): for tokens sampled from the student, the gradient
+    of E[k2] is E[(logp - teacher_logp) grad logp] = grad KL(student || teacher), so the plain
+    loss optimises reverse KL without a score-function term; k1's gradient is zero in
+    expectation. Returns the per-token term (B, T), zero on padding, and its mean as a stat.
+    """
+    kl = 0.5 * (logp - teacher_logp.detach()) ** 2 * mask  # (B, T)
+    return kl, {"teacher_kl": _masked_mean(kl.detach(), mask).item()}
+
+
+def kd_full_reverse_kl(logits: Tensor, teacher_logits: Tensor, mask: Tensor,
+                       shared_vocab: int | None = None) -> tuple[Tensor, dict]:
+    """Exact per-token reverse KL over the vocabulary both models share:
+
+        KL_t = sum_v p(v) (log p(v) - log q(v)),   p = student, q = teacher, v < shared_vocab
+
+    Both distributions are renormalised over ids [0, shared_vocab): Qwen2.5-VL has padding
+    logit rows (151,936) beyond its 151,665 tokens and Qwen3 adds <think>/</think>, so only the
+    common range is comparable. Call it on chunks of positions (see logprobs.py) so full
+    (B, T, V) float32 logits never exist for both models at once.
+    """
+    v = shared_vocab or min(logits.shape[-1], teacher_logits.shape[-1])
+    logp_all = F.log_softmax(logits[..., :v].float(), dim=-1)  # (B, T, V)
+    tlogp_all = F.log_softmax(teacher_logits[..., :v].float().detach(), dim=-1)  # (B, T, V)
+    kl = (logp_all.exp() * (logp_all - tlogp_all)).sum(-1) * mask  # (B, T)
+    return kl, {"teacher_kl": _masked_mean(kl.detach(), mask).item()}
+
+
+def vold_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Tensor,
+              rewards: Tensor, beta: float, kd_mask: Literal["reward", "none"] = "reward",
+              clip_low: float = 0.2, clip_high: float = 0.3,
+              agg: Literal["token", "seq"] = "token", pg: bool = True) -> tuple[Tensor, dict]:
+    """GRPO plus on-policy distillation on the same rollouts (arXiv 2510.23497, eq. 5):
+
+        L = L_GRPO + beta * E_i[ w_i * sum_t KL_{i,t} ],   w_i = 1 - r_i  (kd_mask="reward")
+                                                            w_i = 1        (kd_mask="none")
+
+    Reward-guided masking: a rollout the reward already calls correct (r = 1) keeps its
+    policy-gradient signal but gets no pull towards the teacher, so the teacher only corrects
+    failures and cannot drag a right answer towards its own (text-only) style. `kl` (B, T) is
+    the per-token term from `kd_k2` or `kd_full_reverse_kl`. `pg=False` drops the reward term
+    (the distillation-only baseline). With beta = 0 the KD term is not built at all, so it
+    contributes exactly nothing to the gradient.
+    """
+    if pg:
+        loss, stats = grpo_loss(logp, old_logp, adv, mask, clip_low, clip_high, agg)
+    else:
+        loss, stats = logp.sum() * 0.0, {"pg_loss": 0.0, "clip_frac": 0.0, "ratio_mean": 1.0}
+    r = rewards.float().detach()  # (B,)
+    if kd_mask == "reward":
+        w = 1.0 - r  # (B,)
+    elif kd_mask == "none":
+        w = torch.ones_like(r)  # (B,)
+    else:
+        raise ValueError(f"kd_mask must be 'reward' or 'none', got {kd_mask!r}")
+    kl_seq = (kl * mask).sum(-1)  # (B,)
+    kd = (w * kl_seq).mean()
+    if beta != 0.0:
+        loss = loss + beta * kd
+    with torch.no_grad():
+        stats.update({
+            "kd_loss": kd.item(),
+            "teacher_kl": _masked_mean(kl.detach(), mask).item(),
+            # fraction of rollouts whose distillation term is switched off by the mask
+            "masked_frac": (w == 0).float().mean().item(),
+            "loss": loss.item(),
+        })
+    return loss, stats

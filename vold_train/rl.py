@@ -1,0 +1,165 @@
+"""Stage 3: GRPO + on-policy distillation with reward-guided masking (arXiv 2510.23497).
+
+Each step, read top to bottom:
+  1. sample G rollouts per text problem from the student;
+  2. reward each with the same scorer `vold eval` uses (1 if the \\boxed{} answer is right);
+  3. the text-only teacher scores the student's exact completion tokens after its own prompt;
+  4. one objective on the same rollouts: L = L_GRPO + beta * E[(1 - r) sum_t KL_t].
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from vold_train import losses
+from vold_train.common import (Metrics, copy_processor_files, latest_checkpoint, load_model,
+                               load_tokenizer, make_optimizer, cosine_schedule, model_path, progress,
+                               restore_state, save_checkpoint, set_seed, student_prompt, teacher_prompt)
+from vold_train.config import RLConfig
+from vold_train.data import load_problems
+from vold_train.logprobs import (check_completion, check_tokenizers, completion_hidden,
+                                 full_reverse_kl, shared_vocab_size, token_logprobs)
+from vold_train.rollout import generate_rollouts, joined, teacher_scores
+
+
+def freeze_vision(model) -> None:
+    visual = getattr(getattr(model, "model", model), "visual", None)
+    if visual is not None:
+        visual.requires_grad_(False)
+
+
+def default_reward(response: str, item) -> float:
+    from vold_bench.scoring import reward
+
+    return reward(response, item)
+
+
+def _policy_terms(student, ids, attn, completion, mask, shared_vocab, chunk, teacher=None):
+    """Student log-probs (grad) and entropy of the completion, plus the exact KL if asked."""
+    h = completion_hidden(student, ids, attn, completion.shape[1])  # (n, Tc, H)
+    head = student.get_output_embeddings()
+    logp, ent = token_logprobs(h, head, completion, shared_vocab, chunk)  # (n, Tc)
+    kl_full = None
+    if teacher is not None:
+        t_hidden, t_head = teacher
+        kl_full = full_reverse_kl(h, head, t_hidden, t_head, shared_vocab, chunk) * mask  # (n, Tc)
+    return logp, ent, kl_full
+
+
+def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
+    stage_dir = run_dir / "rl"
+    final = stage_dir / "final"
+    if (final / "config.json").exists():
+        return str(final)
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    reward_fn = reward_fn or default_reward
+    set_seed(cfg.seed)
+
+    ck = latest_checkpoint(stage_dir)
+    tok = load_tokenizer(model_name)
+    student = load_model(str(ck) if ck else model_name, "student")
+    freeze_vision(student)
+    student.train()
+    use_teacher = cfg.beta > 0 or cfg.teacher_metrics
+    teacher = ttok = None
+    if use_teacher:
+        ttok = load_tokenizer(cfg.teacher)
+        teacher = load_model(cfg.teacher, "teacher").eval().requires_grad_(False)
+    V = cfg.shared_vocab or (shared_vocab_size(student, teacher, tok, ttok) if teacher is not None
+                             else min(len(tok), student.get_output_embeddings().weight.shape[0]))
+    if teacher is not None:
+        check_tokenizers(tok, ttok, V, cfg.teacher)
+
+    P, G = cfg.prompts_per_step, cfg.group_size
+    problems = load_problems(cfg.data, cfg.split, cfg.steps * P, cfg.seed)
+    opt = make_optimizer(student, cfg.lr, cfg.weight_decay)
+    sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
+    start = restore_state(ck, opt, sched) if ck else 0
+    metrics = Metrics(run_dir, "rl", start)
+
+    bar, task = progress(cfg.steps, "rl", start)
+    with bar:
+        for step in range(start, cfg.steps):
+            t0 = time.perf_counter()
+            batch = problems[step * P:(step + 1) * P]
+            s_prompts = [student_prompt(tok, it.question) for it in batch]
+
+            # 1. rollouts
+            ro = generate_rollouts(student, tok, s_prompts, G, cfg.max_new_tokens, cfg.temperature,
+                                   cfg.top_p, V)
+            t1 = time.perf_counter()
+            # 2. reward: the scorer sees only the completion text (model output is untrusted data)
+            rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))])
+            adv, adv_stats = losses.grpo_advantages(rewards, G, cfg.adv_eps)  # (N,)
+
+            # 3. teacher scoring on its own prompt + the student's exact completion ids
+            t_logp = t_hidden = None
+            if teacher is not None:
+                t_prompts = [teacher_prompt(ttok, it.question) for it in batch]
+                t_prompts = [t_prompts[i // G] for i in range(len(ro.texts))]
+                for row, m in zip(ro.completion[:2], ro.mask[:2]):  # cheap per-step guard
+                    check_completion(row[m.bool()].tolist(), tok, ttok, V, cfg.teacher)
+                sc = teacher_scores(teacher, t_prompts, ro, ttok.pad_token_id, V, cfg.logprob_chunk,
+                                    keep_hidden=cfg.kd == "full")
+                t_logp, t_hidden = sc["logp"], sc["hidden"]
+            t2 = time.perf_counter()
+
+            # 4. update: one objective on the same rollouts, in micro-batches
+            rows = [s_prompts[i // G] for i in range(len(ro.texts))]
+            ids, attn = joined(rows, ro.completion, ro.mask, tok.pad_token_id)
+            N, mb = len(rows), max(1, cfg.micro_batch)
+            old_logp = None
+            if cfg.update_epochs > 1:
+                with torch.no_grad():
+                    old_logp = torch.cat([_policy_terms(student, ids[s:s + mb], attn[s:s + mb],
+                                                        ro.completion[s:s + mb], ro.mask[s:s + mb],
+                                                        V, cfg.logprob_chunk)[0] for s in range(0, N, mb)])
+            agg: dict[str, float] = {}
+            for _ in range(cfg.update_epochs):
+                for s in range(0, N, mb):
+                    sl = slice(s, s + mb)
+                    mask = ro.mask[sl]
+                    full_t = (t_hidden[sl], teacher.get_output_embeddings()) if t_hidden is not None and cfg.beta > 0 else None
+                    logp, ent, kl_full = _policy_terms(student, ids[sl], attn[sl], ro.completion[sl],
+                                                       mask, V, cfg.logprob_chunk, full_t)
+                    old = old_logp[sl] if old_logp is not None else logp.detach()
+                    if kl_full is not None:
+                        kl = kl_full
+                    elif t_logp is not None:
+                        kl, _ = losses.kd_k2(logp, t_logp[sl], mask)
+                    else:
+                        kl = torch.zeros_like(logp)
+                    loss, st = losses.vold_loss(logp, old, adv[sl], mask, kl, rewards[sl], cfg.beta,
+                                                cfg.kd_mask, cfg.clip_low, cfg.clip_high, cfg.agg, cfg.pg)
+                    (loss * mask.shape[0] / N).backward()
+                    st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
+                    w = mask.shape[0] / N / cfg.update_epochs
+                    for k, v in st.items():
+                        agg[k] = agg.get(k, 0.0) + w * v
+                gnorm = torch.nn.utils.clip_grad_norm_(student.parameters(), cfg.max_grad_norm)
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+            t3 = time.perf_counter()
+
+            gen_tokens = int(ro.mask.sum())
+            pass_g = rewards.view(-1, G).max(-1).values.mean().item()
+            rec = {"reward": rewards.mean().item(), "accuracy": rewards.mean().item(), "pass_at_g": pass_g,
+                   "kd_loss": agg.get("kd_loss", 0.0), "teacher_kl": agg.get("teacher_kl", 0.0) if teacher is not None else None,
+                   "masked_frac": agg.get("masked_frac", 0.0), "entropy": agg.get("entropy", 0.0),
+                   "resp_len": gen_tokens / len(ro.texts), "finished_frac": ro.finished.float().mean().item(),
+                   "pg_loss": agg.get("pg_loss", 0.0), "clip_frac": agg.get("clip_frac", 0.0),
+                   "loss": agg.get("loss", 0.0), "grad_norm": float(gnorm), "lr": sched.get_last_lr()[0],
+                   **adv_stats, "rollout_s": t1 - t0, "teacher_s": t2 - t1, "train_s": t3 - t2,
+                   "step_s": t3 - t0, "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9)}
+            metrics.log(step + 1, rec)
+            bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} kl {rec['teacher_kl'] or 0:.3f}")
+            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+                save_checkpoint(stage_dir, step + 1, student, tok, opt, sched)
+
+    student.save_pretrained(str(final))
+    tok.save_pretrained(str(final))
+    copy_processor_files(model_path(model_name), final)
+    return str(final)

@@ -1,0 +1,72 @@
+"""`vold train`: run the stages a recipe names into one run folder, resumably.
+
+Run folder (default results/runs/<recipe>-s<seed>/):
+  config.yaml     the resolved recipe (after --set overrides)
+  metrics.jsonl   one JSON object per step, with its "stage"
+  traces.jsonl    the teacher's traces (recipes with a traces stage)
+  sft/, rl/       ckpt-<step>/ (model + optimizer/scheduler/step/RNG) and final/
+  run.json        recipe, variant, seed, final_model (written when the last stage ends)
+Re-running the same command continues: finished stages are skipped, a stage resumes from its
+last checkpoint. A folder holding a run with a different config is refused, not mixed.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import yaml
+
+from vold_bench.errors import VoldError
+from vold_train.config import Recipe, load_recipe, save_config, variant
+
+
+def _check_same_run(run_dir: Path, r: Recipe) -> None:
+    cfg_path = run_dir / "config.yaml"
+    if not cfg_path.exists():
+        return
+    old = yaml.safe_load(cfg_path.read_text()) or {}
+    new = r.to_dict()
+    diff = [f"{sec}.{k}" if isinstance(new[sec], dict) else sec
+            for sec in new for k in (new[sec] if isinstance(new[sec], dict) else [None])
+            if (old.get(sec, {}).get(k) if k is not None and isinstance(old.get(sec), dict) else old.get(sec))
+            != (new[sec][k] if k is not None else new[sec])]
+    if diff:
+        raise VoldError(f"{run_dir} holds a run with a different config ({', '.join(diff[:5])} "
+                        f"differ); pass another --out or delete the folder")
+
+
+def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
+                 out: Path | str | None = None, reward_fn=None) -> Path:
+    from vold_train import rl, sft
+    from vold_train.traces import write_traces
+
+    r = load_recipe(recipe, overrides)
+    run_dir = Path(out) if out else Path("results/runs") / f"{r.name}-s{r.seed}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _check_same_run(run_dir, r)
+    save_config(r, run_dir / "config.yaml")
+
+    t0 = time.perf_counter()
+    timings = {}
+    model = r.sft.model
+    if "traces" in r.stages:
+        t = time.perf_counter()
+        counts = write_traces(r.traces, Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl")
+        timings["traces_s"] = time.perf_counter() - t
+        print(f"traces: {counts}")
+    if "sft" in r.stages:
+        t = time.perf_counter()
+        model = sft.train(r.sft, run_dir)
+        timings["sft_s"] = time.perf_counter() - t
+    if "rl" in r.stages:
+        t = time.perf_counter()
+        model = rl.train(r.rl, run_dir, model if r.rl.model == "sft" else r.rl.model, reward_fn)
+        timings["rl_s"] = time.perf_counter() - t
+    timings["wall_s"] = time.perf_counter() - t0
+
+    info = {"recipe": r.name, "variant": variant(r), "seed": r.seed, "final_model": str(model),
+            "stages": r.stages, "timings": timings}
+    (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+    print(f"run {run_dir}: final model {model} ({timings['wall_s']:.0f} s this invocation)")
+    return run_dir
