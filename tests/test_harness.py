@@ -169,3 +169,81 @@ def test_score_responses_counts_bad_lines(tmp_path, bench_dir):
     samples = [json.loads(x) for x in (tmp_path / "scored" / "samples.jsonl").read_text().splitlines()]
     assert samples[0]["correct"] is True and samples[1]["parse_status"] == "empty"
     assert "line 4" in samples[2]["error"]
+
+
+def test_mmmu_pro_overall_is_the_mean_of_its_settings(tmp_path, monkeypatch):
+    """Local MMMU-Pro folders take images/vision/<id>.png and images/standard10/<id>_<k>.png."""
+    data = tmp_path / "mmmu"
+    for name in ("standard10", "vision"):
+        (data / "images" / name).mkdir(parents=True)
+    opts10 = str([f"option {k}" for k in range(10)])
+    for name in ("standard10", "vision"):
+        rows = [{"id": f"{i}", "question": "<image 1> What is shown?", "options": opts10,
+                 "answer": "B", "subject": "Art" if i < 2 else "Math", "topic_difficulty": "Easy"}
+                for i in range(1, 5)]
+        (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for i in range(1, 5):
+        Image.new("RGB", (56, 56)).save(data / "images" / "standard10" / f"{i}_1.png")
+        Image.new("RGB", (56, 56)).save(data / "images" / "vision" / f"{i}.png")
+    Image.new("RGB", (56, 56)).save(data / "images" / "standard10" / "1_2.png")   # item 1 has two
+
+    class ByPrompt(Scripted):
+        def generate(self, requests, cfg):   # right on every standard10 item, on half the vision
+            text = requests[0].messages[0]["content"][-1]["text"]
+            self.seen.append((len(requests[0].images), "A. option 0" in text))
+            return [GenResult(r.id, "\\boxed{B}" if "A. option 0" in text or int(r.id) % 2 else "\\boxed{C}", 3)
+                    for r in requests]
+    backend = ByPrompt()
+    monkeypatch.setattr(H, "_make_backend", lambda o: backend)
+    res = H.run_eval(H.EvalOptions(bench="mmmu-pro", data=str(data), model="m", batch_size=1,
+                                   out=tmp_path / "o"))
+    assert res["split"] == "overall" and res["n"] == 8
+    assert res["breakdown"]["split"]["standard10"]["accuracy"] == 100.0
+    assert res["breakdown"]["split"]["vision"]["accuracy"] == 50.0
+    assert res["accuracy"] == 75.0
+    assert (2, True) in backend.seen                 # item 1 of standard10 got both images
+    assert backend.seen[4:] == [(1, False)] * 4     # one screenshot, options hidden from the prompt
+    for part in ("standard10", "vision"):
+        assert json.loads((tmp_path / "o" / part / "results.json").read_text())["n"] == 4
+
+
+def test_judge_verdicts_are_reported_apart_and_a_dead_judge_stops_the_run(tmp_path, bench_dir, monkeypatch):
+    from vold_bench.schema import Score
+
+    class Mumbling(Scripted):   # odd ids answer in prose the rules cannot read
+        def generate(self, requests, cfg):
+            return [GenResult(r.id, "\\boxed{A}" if int(r.id) % 2 == 0 else "", 2) for r in requests]
+
+    class FakeJudge:
+        model = "fake-judge"
+
+        def __init__(self, die_after=None):
+            self.calls, self.die_after = 0, die_after
+
+        def judge(self, item, response, score):
+            if score.parse_status != "empty":
+                return None
+            self.calls += 1
+            if self.die_after is not None and self.calls > self.die_after:
+                raise VoldError("LLM judge unavailable, run stopped")
+            return Score(item.gold, item.gold, True, "ok", "judge:fake")
+
+    monkeypatch.setattr(H, "_make_backend", lambda o: Mumbling())
+    monkeypatch.setattr(H, "_make_judge", lambda o, t, out: FakeJudge())
+    res = H.run_eval(opts(tmp_path, bench_dir, judge="http://judge", judge_model="fake-judge"))
+    n_odd = res["judge"]["n_consulted"]
+    assert n_odd == sum(1 for line in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()
+                        if int(json.loads(line)["id"]) % 2)
+    assert res["judge"]["n_flipped_to_correct"] == n_odd
+    # the rule accuracy ignores the judge; the judged one is reported beside it
+    assert res["judge"]["accuracy_with_judge"] > res["accuracy"]
+
+    monkeypatch.setattr(H, "_make_judge", lambda o, t, out: FakeJudge(die_after=1))
+    with pytest.raises(VoldError, match="judge unavailable"):
+        H.run_eval(opts(tmp_path, bench_dir, judge="http://judge", judge_model="fake-judge",
+                        out=tmp_path / "dead"))
+    kept = (tmp_path / "dead" / "samples.jsonl").read_text().splitlines()
+    # the first batch (one judged item) was flushed; the batch whose judge call failed was not
+    assert len(kept) == 3
+    assert all("judge" in json.loads(x)["meta"] for x in kept if json.loads(x)["parse_status"] == "empty")
+    assert not (tmp_path / "dead" / "results.json").exists()   # no numbers from a half-judged run

@@ -170,9 +170,12 @@ def load_mmmu_pro(task, split, data, limit):
     def convert(pos, rec):
         item = records.mmmu_pro_item(rec, split)
         if root is not None and not item.images:
-            # The GitHub release ships no images: look for <id>.png / <id>_<k>.png beside it.
-            item.images = sorted(str(p) for p in (root / "images").glob(f"{item.id}*.png")
-                                 if re.fullmatch(rf"{re.escape(item.id)}(_\d+)?\.png", p.name))
+            # The GitHub release ships no images; a user may add them as
+            # images/<split>/<id>.png (vision) or images/<split>/<id>_<k>.png (standard).
+            folder = root / "images" / split
+            item.images = sorted((str(p) for p in folder.glob(f"{item.id}*.png")
+                                  if re.fullmatch(rf"{re.escape(item.id)}(_\d+)?\.png", p.name)),
+                                 key=lambda p: (len(p), p))
         return item
     return convert_all(pairs, convert, where, limit)
 
