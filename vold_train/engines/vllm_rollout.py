@@ -57,8 +57,10 @@ class VLLMRollout:
 
     def generate(self, prompts: list[dict[str, Any]], group_size: int, max_tokens: int,
                  temperature: float = 1.0, top_p: float = 1.0, top_k: int = -1,
-                 stop_token_ids: list[int] | None = None) -> list[list[Rollout]]:
-        """prompts: {"prompt_token_ids": [...]} or {"prompt": str}, optional "images": [PIL|path]."""
+                 stop_token_ids: list[int] | None = None, **sampling_opts) -> list[list[Rollout]]:
+        """prompts: {"prompt_token_ids": [...]} or {"prompt": str}, optional "images": [PIL|path].
+        sampling_opts go to vllm.SamplingParams (e.g. ignore_eos=True for fixed-length benchmarks,
+        allowed_token_ids=range(shared_vocab) to sample only ids the teacher can score)."""
         from vllm import SamplingParams
 
         inputs = []
@@ -70,7 +72,7 @@ class VLLMRollout:
         # A fresh seed per call: same seed every step would replay the same noise on new weights.
         sp = SamplingParams(n=group_size, temperature=temperature, top_p=top_p, top_k=top_k,
                             max_tokens=max_tokens, logprobs=0, seed=self.seed + self.calls,
-                            stop_token_ids=stop_token_ids)
+                            stop_token_ids=stop_token_ids, **sampling_opts)
         self.calls += 1
         outs = self.llm.generate(inputs, sp, use_tqdm=False)
         groups = []
