@@ -79,7 +79,7 @@ _ANCHOR = re.compile(
 
 
 # The label before its anchor: "Situation A is the correct answer", "(C) is correct".
-_LABEL_FIRST = re.compile(r"(?:\(([A-Z])\)|(?<![A-Za-z'’\\])([A-Z])\b)\)?\s+(?:is|would\s+be)\s+"
+_LABEL_FIRST = re.compile(r"(?:\(([A-Z])\)|(?<![A-Za-z'’\\\-–])([A-Z])\b)\)?\s+(?:is|would\s+be)\s+"
                           r"(?:the\s+)?(?:correct|(?:right|best)\s+(?:answer|option|choice))\b")
 
 
@@ -162,6 +162,9 @@ def latex_key(s: str) -> str:
     return s.rstrip(".")
 
 
+_RATIO_OPT = re.compile(r"(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)")
+
+
 def _contains_word(s: str, o: str) -> bool:
     i = s.find(o)
     while i != -1:
@@ -192,6 +195,10 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
     v = number_value(seg) if len(seg) <= 80 else None
     if v is not None:
         vals = [(number_value(o), lab) for o, lab in pairs]
+        ratios = [_RATIO_OPT.fullmatch(latex_key(o)) for o, _ in pairs]
+        if all(ratios):   # every option a ratio "6:5": a plain number means a/b
+            vals = [(float(m.group(1)) / float(m.group(2)) if float(m.group(2)) else None, lab)
+                    for m, (_, lab) in zip(ratios, pairs)]
         hits = {lab for ov, lab in vals if ov is not None and abs(ov - v) <= 1e-9 * max(1.0, abs(v))}
         if len(hits) == 1:
             return hits.pop()
@@ -329,7 +336,8 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     final statement; a sole parenthesised label; a short response naming one option; an
     abstention ("impossible to tell") when the item offers that option."""
     text = strip_eos(text[-TAIL:])
-    for _, kind, seg in reversed(anchors(text)):
+    found = anchors(text)
+    for _, kind, seg in reversed(found):
         got = choice_from_segment(seg, labels, options, multi)
         if got:
             return got, kind
@@ -348,6 +356,10 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
     if lab is not None:
         return [lab], "leading_option"
+    if found and found[-1][1] == "anchor" and len(text.rstrip()) - found[-1][0] <= 40:
+        # the response ends in its own answer slot ("... answer : )"): that is its answer,
+        # unreadable; the prose before it (often the echoed question) is not searched
+        return [], "unreadable_answer"
     text = strip_listing(text, labels, options)
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
