@@ -128,10 +128,11 @@ def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
         if lab not in labels:
             continue
         # a variable in an equation ("A = C", "x+y=a") is not a label
-        if re.match(r"\s*[=+*/^<>]", seg[m.end():]) or re.search(r"[=+*/^<>]\s*$", seg[:m.start()]):
+        if re.match(r"\s*[=+*/^<>]", seg[m.end(): m.end() + 4]) or \
+                re.search(r"[=+*/^<>]\s*$", seg[max(0, m.start() - 4): m.start()]):
             continue
         if lab in ("A", "I") and not (m.group(1) and m.group(3)):
-            nxt = re.match(r"\s+([a-z][a-z'’]*)", seg[m.end():])
+            nxt = re.match(r"\s+([a-z][a-z'’]*)", seg[m.end(): m.end() + 40])
             if nxt and nxt.group(1) not in _LABEL_FOLLOWERS:
                 continue
             if lab == "I" and re.match(r"['’]", seg[m.end():]):
@@ -290,8 +291,9 @@ def final_statement(text: str) -> str:
     # a list item ("3. Set A", "- B") is not a conclusion
     if not lines or re.match(r"^(?:\d+[.)]|[-*•‣⑤])\s", lines[-1]):
         return ""
-    sents = [x for x in re.split(r"(?<=[.!?。])\s+", lines[-1]) if x.strip() and not _BOILER.search(x)]
-    return sents[-1] if sents else lines[-1]
+    last = lines[-1][-2000:]   # a statement, not a wall of text
+    sents = [x for x in re.split(r"(?<=[.!?。])\s+", last) if x.strip() and not _BOILER.search(x)]
+    return sents[-1] if sents else last
 
 
 _LISTED = re.compile(r"(?:\(\s*([a-z])\s*\)|\b([a-z])\s*[).:])\s*$")
