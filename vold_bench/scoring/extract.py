@@ -72,7 +72,8 @@ _ANCHOR = re.compile(
     r"(?:is|are|would\s+be|should\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
     r"|\banswer\s*(?:\*\*)?\s*[:：]"
     # "the answer to the question is", "the only choice that must equal 180 is"
-    r"|\b(?:answer|option|choice)\b[^.\n:]{0,40}?\b(?:is|would\s+be)\s*[:：]?"
+    # (no label in between: "option A is more aerodynamic than D" names A, not what follows)
+    r"|\b(?:answer|option|choice)\b(?:(?!\b[A-Z]\b)[^.\n:]){0,40}?\b(?:is|would\s+be)\s*[:：]?"
     r"|\bfinal\s+answer\b\s*(?:\*\*)?\s*[:：]?"
     r"|(?:答案|选项|故选|应选)\s*(?:是|为|应该是)?\s*[:：]?)",
     re.I)
@@ -354,6 +355,10 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     m = _LEAD.match(text)
     if m and m.group(1) in labels:
         return [m.group(1)], "leading"
+    tail = stripped.rsplit("\n", 1)[-1].strip()
+    m = re.fullmatch(r"\(?([A-Z])\)?[.)]?", tail)
+    if m and m.group(1) in labels:   # the response ends on a bare label line
+        return [m.group(1)], "last_label"
     first = stripped.split("\n", 1)[0]
     lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
     if lab is not None:
