@@ -18,8 +18,7 @@ VLLM_PY = Path(os.environ.get("VOLD_VLLM_PYTHON") or ROOT / ".venv-vllm" / "bin"
 # fp32 on both sides; differences come from kernel order (vLLM's CPU attention vs SDPA).
 TOL = 1e-3
 
-pytestmark = [pytest.mark.vllm,
-              pytest.mark.skipif(not VLLM_PY.exists(), reason=f"no vLLM env at {VLLM_PY} (make vllm-env)")]
+needs_vllm = pytest.mark.skipif(not VLLM_PY.exists(), reason=f"no vLLM env at {VLLM_PY} (make vllm-env)")
 
 
 def test_token_budget_batches():
@@ -77,6 +76,8 @@ def vllm_run(tmp_path_factory):
     return dict(out=out, job=job, chat=chat, teacher=teacher, a=student_a, b=student_b, tok=tok)
 
 
+@pytest.mark.vllm
+@needs_vllm
 def test_backend_greedy_matches_hf_generate(vllm_run):
     import torch
     from transformers import AutoModelForCausalLM
@@ -91,6 +92,8 @@ def test_backend_greedy_matches_hf_generate(vllm_run):
         assert o["gen_tokens"] == len(gen) and o["finish_reason"] == "length"
 
 
+@pytest.mark.vllm
+@needs_vllm
 def test_teacher_prompt_logprobs_match_hf(vllm_run):
     import torch
     from transformers import AutoModelForCausalLM
@@ -106,6 +109,8 @@ def test_teacher_prompt_logprobs_match_hf(vllm_run):
     assert max(diffs) < TOL
 
 
+@pytest.mark.vllm
+@needs_vllm
 def test_rollouts_match_hf_and_weight_sync_takes_effect(vllm_run):
     import torch
     from transformers import Qwen2_5_VLForConditionalGeneration
@@ -129,6 +134,8 @@ def test_rollouts_match_hf_and_weight_sync_takes_effect(vllm_run):
         assert max(other) > 100 * TOL  # and they are not the other weights' log-probs
 
 
+@pytest.mark.vllm
+@needs_vllm
 def test_trainer_adapters_match_the_trainers_hf_functions(vllm_run):
     """vllm_generate_rollouts / vllm_teacher_scores give the trainer's Rollouts layout, and the
     trainer's own HF teacher_scores / token_logprobs agree with their log-probs."""
