@@ -6,7 +6,7 @@ import pytest
 
 from fake_openai_server import FakeServer, ok_reply
 from vold_bench.errors import VoldError
-from vold_bench.judge import Judge, judge_summary, parse_judge_reply
+from vold_bench.judge import Judge, parse_judge_reply
 from vold_bench.schema import Item, Score
 
 ITEM = Item(id="q1", question="Which is largest?", gold="C", answer_type="choice",
@@ -79,11 +79,7 @@ def test_none_and_malformed_replies_count_as_no_answer(tmp_path, rule_scorer):
     assert rule_scorer == []
 
 
-def test_parse_and_summary():
+def test_parse_judge_reply():
     assert parse_judge_reply("thinking...\nANSWER: 2\nANSWER: `3.5`") == "3.5"
     assert parse_judge_reply("answer: none.") is None
-    rule = [Score("A", "A", True, "ok"), NO_ANSWER, NO_ANSWER]
-    judged = [None, Score("C", "C", True, "ok"), Score(None, "C", False, "no_answer")]
-    s = judge_summary(rule, judged)
-    assert s == {"n_consulted": 2, "n_answered": 1, "n_flipped_to_correct": 1,
-                 "accuracy_with_judge": pytest.approx(200 / 3)}
+    assert parse_judge_reply("no format at all") is None

@@ -192,6 +192,7 @@ def test_geo3k_free_form_and_mc():
     assert score("Thus x = \\boxed{3\\sqrt{3}}", item, "geo3k").correct
     assert score("\\boxed{\\sqrt{27}}", item, "geo3k").correct
     assert not score("\\boxed{3\\sqrt{2}}", item, "geo3k").correct
+    assert score("x = 3\\sqrt{3}", item, "geo3k").parse_status == "no_answer"   # boxed only, as in RL papers
     mc = Item(id="g", question="", gold="B", answer_type="choice", labels=ABCD,
               options=["3", "3\\sqrt{3}", "6", "9"])
     assert score("The answer is B", mc, "geo3k-mc").correct

@@ -70,6 +70,11 @@ def test_latexish_fragments_never_raise(resp):
     "x" * 1_000_000 + " The answer is B.",                    # a 1 MB response
     "\\sqrt{" * 500 + "2" + "}" * 500,
     "\\boxed{x^{99999999}+y^{99999999} = z^{99999999}}",
+    "A " * 50_000,                                             # 10k candidate labels in one line
+    "(B) " * 30_000,
+    "The answer is B. " * 5_000,
+    " " * 1_000_000,
+    "answer" + " " * 30_000 + "is B",
 ])
 def test_pathological_inputs_are_fast(resp):
     _bounded(resp, limit=5.0)

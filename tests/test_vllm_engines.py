@@ -18,8 +18,7 @@ VLLM_PY = Path(os.environ.get("VOLD_VLLM_PYTHON") or ROOT / ".venv-vllm" / "bin"
 # fp32 on both sides; differences come from kernel order (vLLM's CPU attention vs SDPA).
 TOL = 1e-3
 
-pytestmark = [pytest.mark.vllm,
-              pytest.mark.skipif(not VLLM_PY.exists(), reason=f"no vLLM env at {VLLM_PY} (make vllm-env)")]
+needs_vllm = pytest.mark.skipif(not VLLM_PY.exists(), reason=f"no vLLM env at {VLLM_PY} (make vllm-env)")
 
 
 def test_token_budget_batches():
@@ -77,6 +76,8 @@ def vllm_run(tmp_path_factory):
     return dict(out=out, job=job, chat=chat, teacher=teacher, a=student_a, b=student_b, tok=tok)
 
 
+@pytest.mark.vllm
+@needs_vllm
 def test_backend_greedy_matches_hf_generate(vllm_run):
     import torch
     from transformers import AutoModelForCausalLM
@@ -91,6 +92,8 @@ def test_backend_greedy_matches_hf_generate(vllm_run):
         assert o["gen_tokens"] == len(gen) and o["finish_reason"] == "length"
 
 
+@pytest.mark.vllm
+@needs_vllm
 def test_teacher_prompt_logprobs_match_hf(vllm_run):
     import torch
     from transformers import AutoModelForCausalLM
@@ -106,6 +109,8 @@ def test_teacher_prompt_logprobs_match_hf(vllm_run):
     assert max(diffs) < TOL
 
 
+@pytest.mark.vllm
+@needs_vllm
 def test_rollouts_match_hf_and_weight_sync_takes_effect(vllm_run):
     import torch
     from transformers import Qwen2_5_VLForConditionalGeneration
@@ -127,3 +132,38 @@ def test_rollouts_match_hf_and_weight_sync_takes_effect(vllm_run):
         print(f"{key}: max|vLLM - HF| = {max(diffs):.2e} over {len(diffs)} tokens")
         assert max(diffs) < TOL
         assert max(other) > 100 * TOL  # and they are not the other weights' log-probs
+
+
+@pytest.mark.vllm
+@needs_vllm
+def test_trainer_adapters_match_the_trainers_hf_functions(vllm_run):
+    """vllm_generate_rollouts / vllm_teacher_scores give the trainer's Rollouts layout, and the
+    trainer's own HF teacher_scores / token_logprobs agree with their log-probs."""
+    import torch
+    from transformers import AutoModelForCausalLM, Qwen2_5_VLForConditionalGeneration
+
+    from vold_train.logprobs import completion_hidden, token_logprobs
+    from vold_train.rollout import Rollouts, joined, teacher_scores
+
+    a, tok = vllm_run["out"]["adapter"], vllm_run["tok"]
+    completion, mask = torch.tensor(a["completion"]), torch.tensor(a["mask"])
+    assert completion.shape[0] == 2 * len(vllm_run["job"]["rollout"]["prompts"])
+    assert ((completion == tok.pad_token_id) | mask.bool()).all()  # padding only after the end
+    ro = Rollouts(completion=completion, mask=mask, texts=a["texts"], finished=torch.tensor(a["finished"]))
+    rows = a["teacher_rows"]
+    teacher = AutoModelForCausalLM.from_pretrained(vllm_run["teacher"], dtype=torch.float32)
+    # vLLM normalises over every logit row (1,024 here, 993 real tokens); so does this reference.
+    # The trainer's default renormalises over the shared range instead: the two differ by the
+    # log of the mass on untrained padding rows, ~0 for real Qwen checkpoints, not for random ones.
+    rows_v = teacher.config.vocab_size
+    ref = teacher_scores(teacher, rows, ro, tok.pad_token_id, rows_v, 1024)["logp"]
+    t_diff = ((torch.tensor(a["teacher_logp"]) - ref).abs() * mask).max().item()
+    student = Qwen2_5_VLForConditionalGeneration.from_pretrained(vllm_run["b"], dtype=torch.float32)
+    ids, attn = joined(rows, completion, mask, tok.pad_token_id)
+    with torch.no_grad():
+        h = completion_hidden(student, ids, attn, completion.shape[1])
+        s_ref, _ = token_logprobs(h, student.get_output_embeddings(), completion, rows_v, 1024)
+    s_diff = ((torch.tensor(a["logp"]) - s_ref).abs() * mask).max().item()
+    print(f"adapters: teacher max diff {t_diff:.2e}, student old_logp max diff {s_diff:.2e}")
+    assert t_diff < TOL and s_diff < TOL
+    assert (completion[mask.bool()] < len(tok)).all()  # sampling stayed inside the shared vocabulary

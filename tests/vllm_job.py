@@ -32,6 +32,7 @@ def main(job_path, out_path):
     out["timings"]["backend_s"] = time.time() - t0
 
     t = job["teacher"]
+    t["model"] = b["model"]
     teacher = VLLMTeacher(be.llm, token_budget=t["token_budget"])
     out["teacher"] = teacher.score(t["prompt_ids"], t["completion_ids"])
     out["timings"]["teacher_s"] = time.time() - t0
@@ -46,6 +47,17 @@ def main(job_path, out_path):
     out["rollout_before_sync"] = roll()
     eng.sync_weights(load_file(r["sync_from"]).items())
     out["rollout_after_sync"] = roll()
+
+    # the trainer-facing adapters, on the synced student and the teacher engine
+    from transformers import AutoTokenizer
+    from vold_train.engines.for_trainer import vllm_generate_rollouts, vllm_teacher_scores
+    tok = AutoTokenizer.from_pretrained(t["model"])
+    ro, logp = vllm_generate_rollouts(eng, tok, r["prompts"], 2, 6, 1.0, 1.0, len(tok))
+    rows = [p for p in r["prompts"] for _ in range(2)]
+    ts = vllm_teacher_scores(teacher, rows, ro)
+    out["adapter"] = {"completion": ro.completion.tolist(), "mask": ro.mask.tolist(), "texts": ro.texts,
+                      "finished": ro.finished.tolist(), "logp": logp.tolist(),
+                      "teacher_logp": ts["logp"].tolist(), "teacher_rows": rows}
     out["timings"]["total_s"] = time.time() - t0
     json.dump(out, open(out_path, "w"))
 

@@ -15,8 +15,8 @@ Design choices a reader would ask about:
   nothing and is reproducible even if the endpoint's model changes later.
 - If the endpoint fails, ChatClient retries with backoff, then raises VoldError: the run stops
   and says so rather than counting unjudged items as wrong.
-- The harness reports judged accuracy separately (`judge_summary`), never merged into the rule
-  accuracy.
+- The harness reports judged accuracy in its own `judge` block of results.json, never merged
+  into the rule accuracy; `stats` counts calls, cache hits and answers for that block.
 """
 from __future__ import annotations
 
@@ -136,18 +136,3 @@ def _load_cache(path: Path) -> dict[str, str]:
                 continue  # a torn last line from a killed run: that call is simply redone
     return cache
 
-
-def judge_summary(rule_scores: list[Score], judged: list[Score | None]) -> dict:
-    """The `judge` block for results.json, next to (never inside) the rule accuracy.
-
-    accuracy_with_judge: rule verdicts, with judged verdicts replacing only the items the judge
-    was consulted on. Percentages, like the rest of results.json.
-    """
-    n = len(rule_scores)
-    consulted = [j for j in judged if j is not None]
-    final = [j if j is not None else s for s, j in zip(rule_scores, judged)]
-    return {"n_consulted": len(consulted),
-            "n_answered": sum(j.parse_status == "ok" for j in consulted),
-            "n_flipped_to_correct": sum(j.correct and not s.correct
-                                        for s, j in zip(rule_scores, judged) if j is not None),
-            "accuracy_with_judge": 100.0 * sum(s.correct for s in final) / n if n else 0.0}

@@ -144,6 +144,22 @@ def _score_mmmu_pro(response: str | None, item: Item, compat: bool = False) -> S
                  "compat:mmmu-pro" + (" random" if guessed else ""))
 
 
+def _score_geo3k(response: str | None, item: Item, compat: bool = False) -> Score:
+    """Geometry3K as the RL papers grade it (EasyR1/verl geo3k reward): only the content of
+    the last \\boxed{} counts, compared by math equivalence. The 4-choice protocol
+    (geo3k-mc, answer_type "choice") uses the common multiple-choice parser."""
+    if item.answer_type in ("choice", "multi_choice"):
+        return _score_default(response, item)
+    body, early = _prepare(response, item)
+    if early is not None:
+        return early
+    boxes = boxed_all(body[-20_000:])
+    if not boxes:
+        return Score(None, item.gold, False, "no_answer", "no \\boxed{}")
+    short = boxes[-1][1]
+    return Score(normalize(short) or short.strip(), item.gold, grade_math(short, item.gold), "ok", "boxed")
+
+
 def _score_toy(response: str | None, item: Item, compat: bool = False) -> Score:
     """Toy world: the answer is an integer and must be in \\boxed{} (the format is taught)."""
     body, early = _prepare(response, item)
@@ -164,7 +180,7 @@ SCORERS: dict[str, Callable[..., Score]] = {
     "mathvision": _score_mathvision,
     "logicvista": _score_default,
     "mmmu_pro": _score_mmmu_pro,
-    "geo3k": _score_default,
+    "geo3k": _score_geo3k,
     "toy": _score_toy,
 }
 _ALIASES = {"mmmu-pro": "mmmu_pro", "geo3k-mc": "geo3k"}

@@ -72,14 +72,15 @@ _ANCHOR = re.compile(
     r"(?:is|are|would\s+be|should\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
     r"|\banswer\s*(?:\*\*)?\s*[:：]"
     # "the answer to the question is", "the only choice that must equal 180 is"
-    r"|\b(?:answer|option|choice)\b[^.\n:]{0,40}?\b(?:is|would\s+be)\s*[:：]?"
+    # (no label in between: "option A is more aerodynamic than D" names A, not what follows)
+    r"|\b(?:answer|option|choice)\b(?:(?!\b[A-Z]\b)[^.\n:]){0,40}?\b(?:is|would\s+be)\s*[:：]?"
     r"|\bfinal\s+answer\b\s*(?:\*\*)?\s*[:：]?"
     r"|(?:答案|选项|故选|应选)\s*(?:是|为|应该是)?\s*[:：]?)",
     re.I)
 
 
 # The label before its anchor: "Situation A is the correct answer", "(C) is correct".
-_LABEL_FIRST = re.compile(r"(?:\(([A-Z])\)|(?<![A-Za-z'’\\])([A-Z])\b)\)?\s+(?:is|would\s+be)\s+"
+_LABEL_FIRST = re.compile(r"(?:\(([A-Z])\)|(?<![A-Za-z'’\\\-–])([A-Z])\b)\)?\s+(?:is|would\s+be)\s+"
                           r"(?:the\s+)?(?:correct|(?:right|best)\s+(?:answer|option|choice))\b")
 
 
@@ -128,10 +129,11 @@ def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
         if lab not in labels:
             continue
         # a variable in an equation ("A = C", "x+y=a") is not a label
-        if re.match(r"\s*[=+*/^<>]", seg[m.end():]) or re.search(r"[=+*/^<>]\s*$", seg[:m.start()]):
+        if re.match(r"\s*[=+*/^<>]", seg[m.end(): m.end() + 4]) or \
+                re.search(r"[=+*/^<>]\s*$", seg[max(0, m.start() - 4): m.start()]):
             continue
         if lab in ("A", "I") and not (m.group(1) and m.group(3)):
-            nxt = re.match(r"\s+([a-z][a-z'’]*)", seg[m.end():])
+            nxt = re.match(r"\s+([a-z][a-z'’]*)", seg[m.end(): m.end() + 40])
             if nxt and nxt.group(1) not in _LABEL_FOLLOWERS:
                 continue
             if lab == "I" and re.match(r"['’]", seg[m.end():]):
@@ -160,6 +162,9 @@ def latex_key(s: str) -> str:
     s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|°|\\degree", "", s)
     s = re.sub(r"[\s${}~]|\\[()\[\]]", "", s)
     return s.rstrip(".")
+
+
+_RATIO_OPT = re.compile(r"(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)")
 
 
 def _contains_word(s: str, o: str) -> bool:
@@ -192,6 +197,10 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
     v = number_value(seg) if len(seg) <= 80 else None
     if v is not None:
         vals = [(number_value(o), lab) for o, lab in pairs]
+        ratios = [_RATIO_OPT.fullmatch(latex_key(o)) for o, _ in pairs]
+        if all(ratios):   # every option a ratio "6:5": a plain number means a/b
+            vals = [(float(m.group(1)) / float(m.group(2)) if float(m.group(2)) else None, lab)
+                    for m, (_, lab) in zip(ratios, pairs)]
         hits = {lab for ov, lab in vals if ov is not None and abs(ov - v) <= 1e-9 * max(1.0, abs(v))}
         if len(hits) == 1:
             return hits.pop()
@@ -283,8 +292,9 @@ def final_statement(text: str) -> str:
     # a list item ("3. Set A", "- B") is not a conclusion
     if not lines or re.match(r"^(?:\d+[.)]|[-*•‣⑤])\s", lines[-1]):
         return ""
-    sents = [x for x in re.split(r"(?<=[.!?。])\s+", lines[-1]) if x.strip() and not _BOILER.search(x)]
-    return sents[-1] if sents else lines[-1]
+    last = lines[-1][-2000:]   # a statement, not a wall of text
+    sents = [x for x in re.split(r"(?<=[.!?。])\s+", last) if x.strip() and not _BOILER.search(x)]
+    return sents[-1] if sents else last
 
 
 _LISTED = re.compile(r"(?:\(\s*([a-z])\s*\)|\b([a-z])\s*[).:])\s*$")
@@ -329,7 +339,8 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     final statement; a sole parenthesised label; a short response naming one option; an
     abstention ("impossible to tell") when the item offers that option."""
     text = strip_eos(text[-TAIL:])
-    for _, kind, seg in reversed(anchors(text)):
+    found = anchors(text)
+    for _, kind, seg in reversed(found):
         got = choice_from_segment(seg, labels, options, multi)
         if got:
             return got, kind
@@ -344,10 +355,18 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     m = _LEAD.match(text)
     if m and m.group(1) in labels:
         return [m.group(1)], "leading"
+    tail = stripped.rsplit("\n", 1)[-1].strip()
+    m = re.fullmatch(r"\(?([A-Z])\)?[.)]?", tail)
+    if m and m.group(1) in labels:   # the response ends on a bare label line
+        return [m.group(1)], "last_label"
     first = stripped.split("\n", 1)[0]
     lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
     if lab is not None:
         return [lab], "leading_option"
+    if found and found[-1][1] == "anchor" and len(text.rstrip()) - found[-1][0] <= 40:
+        # the response ends in its own answer slot ("... answer : )"): that is its answer,
+        # unreadable; the prose before it (often the echoed question) is not searched
+        return [], "unreadable_answer"
     text = strip_listing(text, labels, options)
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
