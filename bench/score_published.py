@@ -6,7 +6,8 @@ per-item judgements (issue 3). Prints one table row per file and the targets.
 Columns: n, official accuracy and ours on all items; n_trusted, official and ours on the
 trusted items, their difference, per-item agreement; compat (the official scorer re-run
 by vold, for MathVision and MMMU-Pro) agreement with the official judgement on all items;
-items/s of vold's default scorer (single process, wall clock of score() only).
+items/s of vold's default scorer (wall clock of score() only; the summary also gives items
+per CPU-second, counting the math-verify worker process too, i.e. the one-core rate).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vold_bench.published import (AUDIT_CLASSES, classify_disagreement, published_files,  # noqa: E402
                                   read_published, shared_root)
 from vold_bench.scoring import score, scorer_version  # noqa: E402
+from vold_bench.scoring.mathcheck import worker_cpu_seconds  # noqa: E402
 
 TARGETS = {"mathvision": (99.5, 0.5), "mmmu_pro": (99.0, 1.0), "mathvista": (98.0, 1.5),
            "logicvista": (98.0, 1.5)}
@@ -36,9 +38,11 @@ def pct(a: int, n: int) -> float:
 
 def run_file(bench: str, path: Path, limit: int | None, dump: Path | None) -> dict:
     recs = read_published(bench, path)[:limit]
-    t0 = time.perf_counter()
+    t0, c0, w0 = time.perf_counter(), time.process_time(), worker_cpu_seconds()
     scores = [score(r.response, r.item, scorer=bench) for r in recs]
     dt = time.perf_counter() - t0
+    # CPU seconds of this process plus the math-verify worker: items per second of one core
+    cpu = time.process_time() - c0 + max(0.0, worker_cpu_seconds() - w0)
     compat = None
     if bench in ("mathvision", "mmmu_pro"):
         cs = [score(r.response, r.item, scorer=bench, compat=True) for r in recs]
@@ -67,6 +71,7 @@ def run_file(bench: str, path: Path, limit: int | None, dump: Path | None) -> di
         "agree_right": pct(sum(s.correct == t for (s, _), t in zip(tr, right_tr)), len(tr)),
         "classes": {c: len(v) for c, v in classes.items()}, "class_ids": classes,
         "compat_agree": compat, "items_s": len(recs) / dt if dt > 0 else float("inf"),
+        "items_cpu_s": len(recs) / cpu if cpu > 0 else float("inf"),
         "parse_rate": pct(sum(s.parse_status == "ok" for s in scores), len(recs)),
     }
     row["diff_tr"] = row["ours_tr"] - row["official_tr"]
@@ -115,8 +120,10 @@ def main() -> None:
     if cot:
         n = sum(r["n"] for r in cot)
         secs = sum(r["n"] / r["items_s"] for r in cot)
-        print(f"\nMathVision long-CoT files ({len(cot)} files, {n} items): {n / secs:.0f} items/s "
-              f"(target >= 300; lmms-eval 31)")
+        cpu = sum(r["n"] / r["items_cpu_s"] for r in cot)
+        print(f"\nMathVision long-CoT files ({len(cot)} files, {n} items): {n / secs:.0f} items/s wall, "
+              f"{n / cpu:.0f} items per CPU-second (this process + math-verify worker) "
+              f"(target >= 300 on one core; lmms-eval 31)")
     print("\nDisagreement classes on trusted items (verdict: who is right):")
     for bench in dict.fromkeys(r["bench"] for r in rows):
         tot: dict[str, int] = {}

@@ -16,6 +16,7 @@ from vold_bench.scoring.grade import number_value   # grade imports nothing from
 TAIL = 20_000   # answers sit at the end; a 1 MB response is scanned on its tail only
 MAX_SEG = 400    # an answer segment longer than this is prose, not an answer
 MAX_ANCHORS = 12  # look back over the last few anchors only
+NEAR = 3_000     # first window searched for anchors
 
 _THINK_OPEN = re.compile(r"<think>", re.I)
 _THINK_CLOSE = re.compile(r"</think>", re.I)
@@ -35,6 +36,7 @@ def strip_reasoning(text: str) -> tuple[str, bool]:
 # ------------------------------------------------------------------ \boxed{}
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*")
+_BRACE = re.compile(r"[{}]")
 
 
 def boxed_all(text: str) -> list[tuple[int, str]]:
@@ -45,10 +47,11 @@ def boxed_all(text: str) -> list[tuple[int, str]]:
         return []
     close: dict[int, int] = {}
     stack: list[int] = []
-    for i, c in enumerate(text):
-        if c == "{":
+    for b in _BRACE.finditer(text, starts[0].end()):
+        i = b.start()
+        if text[i] == "{":
             stack.append(i)
-        elif c == "}" and stack:
+        elif stack:
             close[stack.pop()] = i
     out = []
     for m in starts:
@@ -339,11 +342,13 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     final statement; a sole parenthesised label; a short response naming one option; an
     abstention ("impossible to tell") when the item offers that option."""
     text = strip_eos(text[-TAIL:])
-    found = anchors(text)
-    for _, kind, seg in reversed(found):
-        got = choice_from_segment(seg, labels, options, multi)
-        if got:
-            return got, kind
+    near = anchors(text[-NEAR:])   # most answers sit in the last lines: look there first
+    for found in (near, anchors(text) if len(text) > NEAR else []):
+        for _, kind, seg in reversed(found):
+            got = choice_from_segment(seg, labels, options, multi)
+            if got:
+                return got, kind
+    last_anchor = len(text) - min(len(text), NEAR) + near[-1][0] if near else -1
     stripped = text.strip().strip("*").strip()
     if REFUSAL.match(stripped):   # "I'm sorry, I can't ..." chooses nothing
         return [], "refusal"
@@ -363,7 +368,7 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
     if lab is not None:
         return [lab], "leading_option"
-    if found and found[-1][1] == "anchor" and len(text.rstrip()) - found[-1][0] <= 40:
+    if near and near[-1][1] == "anchor" and len(text.rstrip()) - last_anchor <= 40:
         # the response ends in its own answer slot ("... answer : )"): that is its answer,
         # unreadable; the prose before it (often the echoed question) is not searched
         return [], "unreadable_answer"
@@ -434,7 +439,7 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
     boxes = boxed_all(text)
     if boxes:
         return boxes[-1][1].strip(), "boxed"
-    for _, kind, seg in reversed(anchors(text)):
+    for _, kind, seg in reversed(anchors(text[-NEAR:]) or anchors(text)):
         clause = first_clause(seg).strip()
         if clause and (not numeric or _NUM.search(clause)):
             if numeric and number_value(clause) is None:

@@ -23,6 +23,7 @@ _UNIT_SHORT = r"(?:m|g|s|h|l|n|j|w|v|pa)"
 _UNIT_WORDS = rf"(?:{_UNIT_LONG}|{_UNIT_SHORT})"
 _TRAIL_UNIT = re.compile(rf"(?:(?:\s*~?\s*{_UNIT_LONG}|(?:\s+|~){_UNIT_SHORT})"
                          rf"(?:\s*\^?\s*\{{?[23]\}}?|²|³)?\.?)+\s*$", re.I)
+_BOXED_ALL = re.compile(r"\$*\s*\\boxed\s*\{(.*)\}\s*\$*", re.S)
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname|boxed)\s*\{([^{}]*)\}")
 
 
@@ -31,6 +32,8 @@ def normalize(s: str) -> str:
     """LaTeX/markdown-light form of a short answer: no $, no \\text, no units or degree signs,
     the right-hand side of a final '=' or '\\approx'."""
     s = unicodedata.normalize("NFKC", s[:500]).strip()
+    while (m := _BOXED_ALL.fullmatch(s)) is not None:   # a gold stored as $\boxed{...}$
+        s = m.group(1).strip()
     s = s.replace("\\$", "").replace("$", "").replace("**", "")
     s = re.sub(r"\\[()\[\]]", "", s)
     for _ in range(3):   # nested \text{\mathrm{..}}
@@ -109,7 +112,9 @@ def grade_math(pred: str, gold: str, symbolic: bool = True) -> bool:
     same = same_function(p, g)
     if same is not None:
         return same
-    if not symbolic:
+    if not symbolic or (gv is not None and not re.search(r"\\(?!frac|sqrt|cdot|times|pi)[a-zA-Z]+|[a-zA-Z]", p)):
+        # a plain-number gold against a variable-free answer we could not evaluate (a typo,
+        # `\infty`, a trailing operator): math-verify would not find a number either
         return False
     return bool(math_equivalent(g, p))
 

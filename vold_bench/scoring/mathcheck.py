@@ -99,6 +99,20 @@ class _Worker:
 _WORKER = _Worker()
 
 
+def worker_cpu_seconds() -> float:
+    """CPU seconds used so far by the live math-verify worker (Linux /proc; 0 elsewhere), so
+    that benchmarks can count all the CPU a scoring run costs, not just this process's."""
+    proc = _WORKER.proc
+    if proc is None or proc.poll() is not None:
+        return 0.0
+    try:
+        with open(f"/proc/{proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def math_equivalent(gold: str, pred: str, timeout: float = TIMEOUT_S) -> bool | None:
     if not gold or not pred or len(gold) > MAX_CHARS or len(pred) > MAX_CHARS:
         return False

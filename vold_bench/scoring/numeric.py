@@ -203,6 +203,12 @@ class _Parser:
                 if x < 0:
                     raise _Fail()
                 return math.sqrt(x)
+            if kind == "cmd" and val in ("\\binom", "\\dbinom", "\\tbinom"):
+                self.take()
+                n, k = self.group(), self.group()
+                if n != int(n) or k != int(k) or not 0 <= k <= n <= 10_000:
+                    raise _Fail()
+                return float(math.comb(int(n), int(k)))
             if kind == "cmd" and val == "\\frac":
                 self.take()
                 a, b = self.group(), self.group()
