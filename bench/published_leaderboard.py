@@ -221,14 +221,23 @@ def main() -> None:
         console.rule("re-scored by vold")
         run_compare([args.out / "rescored"], baseline=baseline, paper=True, out=args.out / "rescored",
                     plot=True, console=console)
+        header = ("bench/split", "model", "n", "agree %", "vold-only correct", "official-only correct")
         t = Table(title="vold scorer vs the official judgement (same items)")
-        for h in ("bench/split", "model", "n", "agree %", "vold-only correct", "official-only correct"):
+        for h in header:
             t.add_column(h, justify="left" if h in ("bench/split", "model") else "right")
+        rows = []
         for p in sets:
             n, agree, vo, oo = agreement(p, folders[(p.bench, p.split, p.model)])
-            t.add_row(f"{p.bench}/{p.split}", p.model, str(n), f"{100 * agree / max(n, 1):.1f}",
-                      str(vo), str(oo))
+            rows.append([f"{p.bench}/{p.split}", p.model, str(n), f"{100 * agree / max(n, 1):.1f}",
+                         str(vo), str(oo)])
+            t.add_row(*rows[-1])
         console.print(t)
+        md = ["# vold scorer vs the official judgement", "",
+              "Same items, same responses; official = " + "; ".join(
+                  sorted({f"{p.bench}: {p.judge}" for p in sets})) + ".", "",
+              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        md += ["| " + " | ".join(r) + " |" for r in rows]
+        (args.out / "agreement.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     console.rule("official judgements")
     run_compare([args.out / "official"], baseline=baseline, paper=False, out=args.out / "official",
                 plot=True, console=console)
