@@ -17,7 +17,6 @@ the official judgements alone.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -43,57 +42,39 @@ class Published:
     records: list[tuple[str, str, bool]]   # (id, response, official correct)
 
 
-def _truthy(v) -> bool:
-    return str(v).strip().lower() in ("true", "1", "yes")
+# The project's readers (vold_bench/published.py) parse each upstream format; this script
+# only decides names and splits. Which split each file is, and how its judgement was made:
+SPLITS = {"mathvision": "test", "mathvista": "testmini", "logicvista": "test"}
+JUDGES = {"mathvision": "MATH-V rule-based evaluator",
+          "mathvista": "GPT-4 extraction + normalised match",
+          "logicvista": "GPT-4 extraction of the chosen letters",
+          "mmmu-pro": "official evaluate.py parser (random letter when none found)"}
 
 
-def read_mathvision(pub: Path) -> list[Published]:
+def _model_and_split(bench: str, path: Path) -> tuple[str, str]:
+    if bench == "mathvista":
+        return path.stem.removeprefix("output_"), SPLITS[bench]
+    if bench == "logicvista":
+        return path.name.removesuffix("-accuracy-results.csv"), SPLITS[bench]
+    if bench == "mmmu-pro":                 # gpt-4o_standard10_cot.jsonl, gpt-4o_vision_direct.jsonl
+        model, rest = path.stem.split("_", 1)
+        return model, "vision" if rest.startswith("vision") else "standard10"
+    return path.stem, SPLITS[bench]
+
+
+def read_sets(benches: list[str], shared: Path) -> list[Published]:
+    from vold_bench.published import published_files, read_published
+
     out = []
-    for f in sorted((pub / "mathvision").glob("*.jsonl")):
-        recs = [json.loads(l) for l in f.read_text(encoding="utf-8").splitlines() if l.strip()]
-        out.append(Published("mathvision", "test", f.stem, "mathvision", "MATH-V rule-based evaluator",
-                             [(str(r["id"]), r.get("response") or "", _truthy(r.get("correct"))) for r in recs]))
-    return out
-
-
-def read_mathvista(pub: Path) -> list[Published]:
-    out = []
-    for f in sorted((pub / "mathvista").glob("output_*.json")):
-        d = json.loads(f.read_text(encoding="utf-8"))
-        out.append(Published("mathvista", "testmini", f.stem.removeprefix("output_"), "mathvista",
-                             "GPT-4 extraction + normalised match",
-                             [(str(pid), r.get("response") or "", _truthy(r.get("true_false")))
-                              for pid, r in d.items()]))
-    return out
-
-
-def read_logicvista(pub: Path) -> list[Published]:
-    out = []
-    for f in sorted((pub / "logicvista").glob("*-accuracy-results.csv")):
-        rows = list(csv.DictReader(f.open(encoding="utf-8")))
-        raw = next(k for k in rows[0] if k.endswith("answer raw"))
-        out.append(Published("logicvista", "test", f.name.removesuffix("-accuracy-results.csv"),
-                             "logicvista", "GPT-4 extraction of the chosen letters",
-                             [(r["id"], r[raw] or "", _truthy(r["match?"])) for r in rows]))
-    return out
-
-
-def read_mmmu_pro(pub: Path) -> list[Published]:
-    out = []
-    for f, split in (("gpt-4o_standard10_cot.jsonl", "standard10"), ("gpt-4o_vision_direct.jsonl", "vision")):
-        path = pub / "mmmu_pro" / f
-        if not path.exists():
+    for folder, path in published_files(shared):
+        bench = folder.replace("_", "-")
+        if bench not in benches:
             continue
-        recs = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
-        out.append(Published("mmmu-pro", split, "gpt-4o", "mmmu_pro",
-                             "official evaluate.py parser (random letter when none found)",
-                             [(str(r["id"]), r.get("response") or "", _truthy(r.get("if_right")))
-                              for r in recs]))
+        model, split = _model_and_split(bench, path)
+        recs = read_published(folder, path, shared)
+        out.append(Published(bench, split, model, folder, JUDGES[bench],
+                             [(str(p.item.id), p.response or "", bool(p.official_correct)) for p in recs]))
     return out
-
-
-READERS = {"mathvision": read_mathvision, "mathvista": read_mathvista,
-           "logicvista": read_logicvista, "mmmu-pro": read_mmmu_pro}
 
 
 def official_summary(pub: Path, p: Published) -> tuple[int, int] | None:
@@ -185,8 +166,11 @@ def main() -> None:
     pub = bench_root / "published"
     if not pub.is_dir():
         sys.exit(f"no published outputs at {pub} (set VOLD_SHARED)")
-    benches = list(READERS) if args.bench == "all" else args.bench.split(",")
-    sets = [p for b in benches for p in READERS[b](pub)]
+    benches = list(JUDGES) if args.bench == "all" else args.bench.split(",")
+    unknown = set(benches) - set(JUDGES)
+    if unknown:
+        sys.exit(f"--bench: unknown {', '.join(sorted(unknown))}; choose from {', '.join(JUDGES)} or all")
+    sets = read_sets(benches, shared)
     if args.models:
         keep = set(args.models.split(","))
         sets = [p for p in sets if p.model in keep]
@@ -221,14 +205,23 @@ def main() -> None:
         console.rule("re-scored by vold")
         run_compare([args.out / "rescored"], baseline=baseline, paper=True, out=args.out / "rescored",
                     plot=True, console=console)
+        header = ("bench/split", "model", "n", "agree %", "vold-only correct", "official-only correct")
         t = Table(title="vold scorer vs the official judgement (same items)")
-        for h in ("bench/split", "model", "n", "agree %", "vold-only correct", "official-only correct"):
+        for h in header:
             t.add_column(h, justify="left" if h in ("bench/split", "model") else "right")
+        rows = []
         for p in sets:
             n, agree, vo, oo = agreement(p, folders[(p.bench, p.split, p.model)])
-            t.add_row(f"{p.bench}/{p.split}", p.model, str(n), f"{100 * agree / max(n, 1):.1f}",
-                      str(vo), str(oo))
+            rows.append([f"{p.bench}/{p.split}", p.model, str(n), f"{100 * agree / max(n, 1):.1f}",
+                         str(vo), str(oo)])
+            t.add_row(*rows[-1])
         console.print(t)
+        md = ["# vold scorer vs the official judgement", "",
+              "Same items, same responses; official = " + "; ".join(
+                  sorted({f"{p.bench}: {p.judge}" for p in sets})) + ".", "",
+              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        md += ["| " + " | ".join(r) + " |" for r in rows]
+        (args.out / "agreement.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     console.rule("official judgements")
     run_compare([args.out / "official"], baseline=baseline, paper=False, out=args.out / "official",
                 plot=True, console=console)

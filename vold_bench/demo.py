@@ -33,7 +33,8 @@ class DemoConfig:
     bench: str = "toy"
     split: str = "test"
     eval_limit: int | None = None        # None = the whole toy test split
-    eval_max_new_tokens: int = 256       # toy traces are well under 128 tokens; room to spare
+    eval_max_new_tokens: int = 96        # toy answers are short traces (as bench/toy_ablation.py)
+    eval_batch_size: int = 32
     budget_s: float = 30 * 60
     overrides: list[str] = field(default_factory=list)   # --set key=value for every recipe
 
@@ -83,7 +84,8 @@ def _eval(cfg: DemoConfig, model: str, out: Path) -> None:
     from vold_bench.harness import EvalOptions, run_eval
 
     opts = {"bench": cfg.bench, "model": model, "split": cfg.split, "out": out,
-            "limit": cfg.eval_limit, "max_new_tokens": cfg.eval_max_new_tokens, "seed": cfg.seed}
+            "limit": cfg.eval_limit, "max_new_tokens": cfg.eval_max_new_tokens,
+            "batch_size": cfg.eval_batch_size, "temperature": 0.0, "seed": cfg.seed}
     run_eval(EvalOptions(**{k: v for k, v in opts.items() if k in EvalOptions.__dataclass_fields__}))
 
 
