@@ -146,5 +146,23 @@ def traces_cmd(
         _fail(str(e))
 
 
+# ---------------------------------------------------------------- vold demo
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("results/demo"), help="Where the demo's runs, tables and plots go."),
+    seed: int = typer.Option(0),
+):
+    """Toy-world demo: train vold / grpo-only / no-mask / no-cold-start, evaluate, compare."""
+    from vold_bench.demo import DemoConfig, run_demo
+    from vold_bench.errors import VoldError
+
+    try:
+        run_demo(DemoConfig(out=out, seed=seed))
+    except VoldError as e:
+        _fail(str(e))
+
+
 if __name__ == "__main__":
     app()
