@@ -173,3 +173,75 @@ def read_published(bench: str, path: Path, root: Path | None = None) -> list[Pub
     if bench == "mmmu_pro":
         return list(read_mmmu_pro(path))
     raise VoldError(f"{path}: no published reader for benchmark {bench!r}")
+
+
+# ------------------------------------------------------------------ disagreement audit
+
+# Classes of disagreement between vold and the official judgement, each with who is right,
+# as decided by reading the items (docs/scoring.md shows one real example per class).
+# "vold": the official judgement is wrong; "official": vold's rules miss the answer;
+# "unclear": the response does not settle it.
+AUDIT_CLASSES = {
+    "pronoun_or_article": ("official reads the pronoun 'I' / article 'A' as a label", "vold"),
+    "refusal": ("a refusal or non-answer counted correct by the official scorer", "vold"),
+    "echoed_choices": ("the response only echoes the option list; official picks a letter", "vold"),
+    "option_value_written": ("the answer is the option's value/text (units, LaTeX, degrees)", "vold"),
+    "label_in_markup": ("official garbles a label in markup: \\textbf{A}, '(D) 105', 'C)'", "vold"),
+    "rounding_2dp": ("official equates values that agree only to 2 decimals", "vold"),
+    "letter_from_expression": ("official takes a letter out of an expression ('x+y=a' -> a)", "vold"),
+    "several_labels": ("the response names several options for a single-answer item", "vold"),
+    "duplicate_option": ("two options have the same text; official accepts only one label", "vold"),
+    "free_form_units": ("official keeps units/%/degrees/markup in a free-form answer", "vold"),
+    "semantic_prose": ("the answer is stated in prose only; GPT-4 reads it, rules abstain", "official"),
+    "other": ("anything else (inspected by hand; see docs)", "unclear"),
+}
+
+_REFUSAL = re.compile(r"\b(?:I'm sorry|I am sorry|I can(?:no|')t|I cannot|unable to (?:determine|"
+                      r"answer|identify)|as an AI)\b", re.I)
+
+
+def _num(s: str) -> float | None:
+    from vold_bench.scoring.grade import number_value
+    return number_value(s) if s else None
+
+
+def classify_disagreement(bench: str, pub: Published, ours) -> str:
+    """Class name (a key of AUDIT_CLASSES) of one item where vold and the official differ."""
+    off, resp = pub.official_extracted.strip(), pub.response
+    item, ext = pub.item, (ours.extracted or "")
+    if ours.detail.endswith("+several"):
+        return "several_labels"
+    opts = item.options or item.meta.get("hidden_options") or []
+    if ours.correct and ext in item.labels and item.gold in item.labels and ext != item.gold \
+            and len(opts) == len(item.labels) and opts[item.labels.index(ext)] == opts[item.labels.index(item.gold)]:
+        return "duplicate_option"
+    if pub.official_correct and off in ("I", "A") and ours.extracted is None and _REFUSAL.search(resp):
+        return "pronoun_or_article"
+    if pub.official_correct and _REFUSAL.search(resp[:200]) and ours.parse_status != "ok":
+        return "refusal"
+    if pub.official_correct and ours.parse_status != "ok" and \
+            len(set(re.findall(r"\(([A-Z])\)", resp))) >= 4:
+        return "echoed_choices"
+    if bench == "mathvision":
+        gold_vals = [item.gold] + ([item.options[ord(item.gold) - 65]] if item.options else [])
+        if pub.official_correct and not ours.correct:
+            if len(off) == 1 and off.isalpha() and ext.upper() not in item.labels:
+                return "letter_from_expression"
+            pv = _num(ext) if ext not in item.labels else _num(item.options[item.labels.index(ext)])
+            pv = _num(off) if pv is None else pv
+            for g in gold_vals:
+                gv = _num(g)
+                if pv is not None and gv is not None and pv != gv and round(pv, 2) == round(gv, 2):
+                    return "rounding_2dp"
+        if ours.correct and not pub.official_correct:
+            lab = ext if ext in item.labels else ""
+            if lab and len(off) > 1 and (off[:1] == lab.lower() or re.fullmatch(rf"(?:bf|\()?{lab.lower()}\)?", off)):
+                return "label_in_markup"
+            if lab and ("option" in ours.detail or off.lower() not in {x.lower() for x in item.labels}):
+                return "option_value_written"
+            from vold_bench.scoring.grade import normalize
+            if not item.options and _num(ext) is not None and (_num(off) is None or normalize(off) != off):
+                return "free_form_units"
+    if ours.parse_status != "ok" and pub.official_correct:
+        return "semantic_prose"
+    return "other"

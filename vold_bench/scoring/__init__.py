@@ -20,9 +20,10 @@ from typing import Callable
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item, Score
 from vold_bench.scoring.compat import mathv_extract, mathv_is_equal, mmmu_pro_parse
-from vold_bench.scoring.extract import boxed_all, extract_choice, extract_free, strip_reasoning
-from vold_bench.scoring.grade import grade_math, grade_number, grade_text, normalize
-from vold_bench.scoring.numeric import to_float
+from vold_bench.scoring.extract import (boxed_all, extract_choice, extract_free, final_number,
+                                        strip_reasoning)
+from vold_bench.scoring.grade import grade_math, grade_number, grade_text, normalize, number_value
+from vold_bench.scoring.numeric import strip_thousands, to_float
 
 # Bump a scorer's version on ANY change of its behaviour: results.json records it, and
 # `vold compare` refuses to rank runs scored by different versions side by side.
@@ -52,11 +53,16 @@ def _options(item: Item) -> list[str]:
 
 
 def _gold_labels(item: Item, labels: list[str], options: list[str]) -> list[str]:
+    """Gold as labels. For single choice, every label whose option text equals the gold
+    option's text counts (MathVista has items listing the same value twice)."""
     gold = item.gold.strip()
+    if gold not in labels and gold in options:   # a gold given as option text
+        gold = labels[options.index(gold)]
     if gold in labels:
+        if len(options) == len(labels):
+            text = options[labels.index(gold)].strip()
+            return [lab for lab, o in zip(labels, options) if o.strip() == text]
         return [gold]
-    if gold in options:                 # a gold given as option text (MathVista upstream)
-        return [labels[options.index(gold)]]
     return [g.strip() for g in gold.split(",") if g.strip()]
 
 
@@ -70,7 +76,9 @@ def _grade_choice(body: str, item: Item) -> Score:
     if multi:
         correct = bool(gold) and set(got) == set(gold)
         return Score(", ".join(got), item.gold, correct, "ok", rule)
-    return Score(got[0], item.gold, bool(gold) and got[0] == gold[0], "ok", rule)
+    if len(got) > 1:   # "Answer: A, E" on a single-answer item: not one answer, not correct
+        return Score(", ".join(got), item.gold, False, "ok", rule + "+several")
+    return Score(got[0], item.gold, got[0] in gold, "ok", rule)
 
 
 def _grade_free(body: str, item: Item) -> Score:
@@ -78,6 +86,8 @@ def _grade_free(body: str, item: Item) -> Score:
     short, rule = extract_free(body, numeric=at in ("integer", "float"))
     if short is None or not short.strip():
         return Score(None, item.gold, False, "no_answer", rule)
+    if at in ("integer", "float") and number_value(short) is None:
+        short = final_number(short) or short   # "? 2013", "There are 5 objects left"
     if at == "integer":
         ok = grade_number(short, item.gold, integer=True)
     elif at == "float":
@@ -86,7 +96,10 @@ def _grade_free(body: str, item: Item) -> Score:
         ok = grade_text(short, item.gold)
     else:
         ok = grade_math(short, item.gold)
-    return Score(normalize(short) or short.strip(), item.gold, ok, "ok", rule)
+    shown = normalize(short) or short.strip()
+    if at in ("integer", "float"):
+        shown = strip_thousands(shown)
+    return Score(shown, item.gold, ok, "ok", rule)
 
 
 def _prepare(response: str | None, item: Item) -> tuple[str | None, Score | None]:
@@ -131,6 +144,22 @@ def _score_mmmu_pro(response: str | None, item: Item, compat: bool = False) -> S
                  "compat:mmmu-pro" + (" random" if guessed else ""))
 
 
+def _score_geo3k(response: str | None, item: Item, compat: bool = False) -> Score:
+    """Geometry3K as the RL papers grade it (EasyR1/verl geo3k reward): only the content of
+    the last \\boxed{} counts, compared by math equivalence. The 4-choice protocol
+    (geo3k-mc, answer_type "choice") uses the common multiple-choice parser."""
+    if item.answer_type in ("choice", "multi_choice"):
+        return _score_default(response, item)
+    body, early = _prepare(response, item)
+    if early is not None:
+        return early
+    boxes = boxed_all(body[-20_000:])
+    if not boxes:
+        return Score(None, item.gold, False, "no_answer", "no \\boxed{}")
+    short = boxes[-1][1]
+    return Score(normalize(short) or short.strip(), item.gold, grade_math(short, item.gold), "ok", "boxed")
+
+
 def _score_toy(response: str | None, item: Item, compat: bool = False) -> Score:
     """Toy world: the answer is an integer and must be in \\boxed{} (the format is taught)."""
     body, early = _prepare(response, item)
@@ -151,7 +180,7 @@ SCORERS: dict[str, Callable[..., Score]] = {
     "mathvision": _score_mathvision,
     "logicvista": _score_default,
     "mmmu_pro": _score_mmmu_pro,
-    "geo3k": _score_default,
+    "geo3k": _score_geo3k,
     "toy": _score_toy,
 }
 _ALIASES = {"mmmu-pro": "mmmu_pro", "geo3k-mc": "geo3k"}

@@ -129,7 +129,7 @@ def mathv_extract(response: str) -> str:
 
 
 def _mathv_value(s: str) -> float | None:
-    v = evaluate(s)
+    v = evaluate(s, latex_only=True)
     return None if v is None else round(v, 2)
 
 

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+from vold_bench.scoring.grade import number_value   # grade imports nothing from here
 
 TAIL = 20_000   # answers sit at the end; a 1 MB response is scanned on its tail only
+MAX_SEG = 400    # an answer segment longer than this is prose, not an answer
+MAX_ANCHORS = 12  # look back over the last few anchors only
+NEAR = 3_000     # first window searched for anchors
 
 _THINK_OPEN = re.compile(r"<think>", re.I)
 _THINK_CLOSE = re.compile(r"</think>", re.I)
@@ -30,27 +36,31 @@ def strip_reasoning(text: str) -> tuple[str, bool]:
 # ------------------------------------------------------------------ \boxed{}
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*")
+_BRACE = re.compile(r"[{}]")
 
 
 def boxed_all(text: str) -> list[tuple[int, str]]:
-    """Every \\boxed{...} (balanced braces) as (position, content), in order."""
+    """Every \\boxed{...} (balanced braces) as (position, content), in order. One pass over
+    the text matches all braces, so 3,000 nested boxes cost no more than one."""
+    starts = [m for m in _BOX.finditer(text)]
+    if not starts:
+        return []
+    close: dict[int, int] = {}
+    stack: list[int] = []
+    for b in _BRACE.finditer(text, starts[0].end()):
+        i = b.start()
+        if text[i] == "{":
+            stack.append(i)
+        elif stack:
+            close[stack.pop()] = i
     out = []
-    for m in _BOX.finditer(text):
+    for m in starts:
         i = m.end()
         if i < len(text) and text[i] == "{":
-            depth, j = 0, i
-            while j < len(text):
-                c = text[j]
-                if c == "{":
-                    depth += 1
-                elif c == "}":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            out.append((m.start(), text[i + 1: j]))   # unbalanced: take the rest
+            j = close.get(i, len(text))        # unbalanced: take the rest
+            out.append((m.start(), text[i + 1: j][:MAX_SEG]))
         else:   # "\boxed 5"
-            tok = re.match(r"[^\s$.,;]+", text[i:])
+            tok = re.match(r"[^\s$.,;]+", text[i: i + 100])
             if tok:
                 out.append((m.start(), tok.group(0)))
     return out
@@ -64,9 +74,17 @@ _ANCHOR = re.compile(
     r"(?:\((?:s)\)\s*)?"
     r"(?:is|are|would\s+be|should\s+be|will\s+be|must\s+be|=)\s*(?:\*\*)?\s*[:：]?"
     r"|\banswer\s*(?:\*\*)?\s*[:：]"
+    # "the answer to the question is", "the only choice that must equal 180 is"
+    # (no label in between: "option A is more aerodynamic than D" names A, not what follows)
+    r"|\b(?:answer|option|choice)\b(?:(?!\b[A-Z]\b)[^.\n:]){0,40}?\b(?:is|would\s+be)\s*[:：]?"
     r"|\bfinal\s+answer\b\s*(?:\*\*)?\s*[:：]?"
-    r"|答案\s*(?:是|为)?\s*[:：]?)",
+    r"|(?:答案|选项|故选|应选)\s*(?:是|为|应该是)?\s*[:：]?)",
     re.I)
+
+
+# The label before its anchor: "Situation A is the correct answer", "(C) is correct".
+_LABEL_FIRST = re.compile(r"(?:\(([A-Z])\)|(?<![A-Za-z'’\\\-–])([A-Z])\b)\)?\s+(?:is|would\s+be)\s+"
+                          r"(?:the\s+)?(?:correct|(?:right|best)\s+(?:answer|option|choice))\b")
 
 
 def anchors(text: str) -> list[tuple[int, str, str]]:
@@ -74,8 +92,10 @@ def anchors(text: str) -> list[tuple[int, str, str]]:
     out = [(p, "boxed", c) for p, c in boxed_all(text)]
     for m in _ANCHOR.finditer(text):
         out.append((m.start(), "anchor", text[m.end(): m.end() + 300]))
+    for m in _LABEL_FIRST.finditer(text):
+        out.append((m.start(), "label_first", f"({m.group(1) or m.group(2)})"))
     out.sort(key=lambda x: x[0])
-    return out
+    return out[-MAX_ANCHORS:]
 
 
 def first_clause(seg: str) -> str:
@@ -111,16 +131,21 @@ def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
         lab = m.group(2)
         if lab not in labels:
             continue
+        # a variable in an equation ("A = C", "x+y=a") is not a label
+        if re.match(r"\s*[=+*/^<>]", seg[m.end(): m.end() + 4]) or \
+                re.search(r"[=+*/^<>]\s*$", seg[max(0, m.start() - 4): m.start()]):
+            continue
         if lab in ("A", "I") and not (m.group(1) and m.group(3)):
-            nxt = re.match(r"\s+([a-z][a-z'’]*)", seg[m.end():])
+            nxt = re.match(r"\s+([a-z][a-z'’]*)", seg[m.end(): m.end() + 40])
             if nxt and nxt.group(1) not in _LABEL_FOLLOWERS:
                 continue
             if lab == "I" and re.match(r"['’]", seg[m.end():]):
                 continue
-        out.append((m.start(), lab))
+        out.append((m.start(2), lab))   # position of the label character itself
     return out
 
 
+@lru_cache(maxsize=8192)
 def norm_text(s: str) -> str:
     """Word-level form for prose options ("Basket 5", "Set A"): lowercase, no markup."""
     s = clean(s).lower()
@@ -130,6 +155,7 @@ def norm_text(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip(" .")
 
 
+@lru_cache(maxsize=8192)
 def latex_key(s: str) -> str:
     """Exact-match form for LaTeX options: '$8 \\mathrm{~kg}$' and '8 kg' both give '8kg'."""
     s = unicodedata.normalize("NFKC", s).lower().replace("**", "")
@@ -141,14 +167,32 @@ def latex_key(s: str) -> str:
     return s.rstrip(".")
 
 
-def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool) -> str | None:
-    """Label of the option the segment states, by (1) the same LaTeX/text up to markup and
-    units, (2) the same numeric value, (3) prose: the segment starts with, or (`anywhere`)
-    contains exactly one option text. Longest text wins; ambiguity gives None."""
+_RATIO_OPT = re.compile(r"(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)")
+
+
+def _contains_word(s: str, o: str) -> bool:
+    i = s.find(o)
+    while i != -1:
+        before = s[i - 1] if i > 0 else " "
+        after = s[i + len(o)] if i + len(o) < len(s) else " "
+        if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
+            return True
+        i = s.find(o, i + 1)
+    return False
+
+
+def option_match(seg: str, options: list[str], labels: list[str], how: str = "start") -> str | None:
+    """Label of the option the segment states. how="exact": the same LaTeX/text up to markup
+    and units, or the same numeric value; "start": also prose the segment starts with;
+    "end": prose the segment ends with ("... is May."); "anywhere": the one option text it
+    contains. Longest text wins; ambiguity gives None."""
     if not options or not seg.strip():
         return None
-    from vold_bench.scoring.grade import number_value   # grade imports nothing from here
-    pairs = list(zip(options, labels))
+    pairs, seen = [], set()
+    for o, lab in zip(options, labels):     # a duplicated option text keeps its first label
+        if o.strip() not in seen:
+            seen.add(o.strip())
+            pairs.append((o, lab))
     k = latex_key(seg)
     hits = {lab for o, lab in pairs if latex_key(o) and latex_key(o) == k}
     if len(hits) == 1:
@@ -156,81 +200,158 @@ def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool
     v = number_value(seg) if len(seg) <= 80 else None
     if v is not None:
         vals = [(number_value(o), lab) for o, lab in pairs]
+        ratios = [_RATIO_OPT.fullmatch(latex_key(o)) for o, _ in pairs]
+        if all(ratios):   # every option a ratio "6:5": a plain number means a/b
+            vals = [(float(m.group(1)) / float(m.group(2)) if float(m.group(2)) else None, lab)
+                    for m, (_, lab) in zip(ratios, pairs)]
         hits = {lab for ov, lab in vals if ov is not None and abs(ov - v) <= 1e-9 * max(1.0, abs(v))}
         if len(hits) == 1:
             return hits.pop()
         if any(ov is not None for ov, _ in vals):
             return None   # a number that is no option's value: do not fall back to prose
+    if how == "exact":
+        return None
     s = norm_text(seg)
     normed = [(norm_text(o), lab) for o, lab in pairs]
-    normed = [(o, lab) for o, lab in normed if o]
-    for o, lab in sorted(normed, key=lambda x: -len(x[0])):
-        if s == o or (s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
+    normed = sorted([(o, lab) for o, lab in normed if o], key=lambda x: -len(x[0]))
+    for o, lab in normed:
+        if s == o or (how == "start" and s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
             return lab
-    if anywhere:
-        hits = [(o, lab) for o, lab in normed if re.search(rf"(?<![\w.]){re.escape(o)}(?![\w])", s)]
+        if (how == "end" and s.endswith(o) and not s[-len(o) - 1: -len(o)].isalnum()
+                and not re.search(r"\b(?:or|and|nor|between)\s*$", s[: -len(o)])):
+            return lab
+    if how == "anywhere":
+        hits = [(o, lab) for o, lab in normed if _contains_word(s, o)]
         hits = [(o, lab) for o, lab in hits if not any(o != o2 and o in o2 for o2, _ in hits)]
         if len({lab for _, lab in hits}) == 1:
             return hits[0][1]
     return None
 
 
+_JOIN = re.compile(r"\)?\s*(?:,|\band\b|\bor\b|&|/)\s*\(?|\)\s*\(", re.I)
+
+
+def _joined(clause: str, toks: list[tuple[int, str]], labels: list[str]) -> list[str]:
+    """Labels listed together: "A, C", "A and C", "(A)(D)". A bare letter after "(A) " is
+    read as option text, not as a second label."""
+    got = [toks[0][1]]
+    for (p0, _), (p1, l1) in zip(toks, toks[1:]):
+        if _JOIN.fullmatch(clause[p0 + 1: p1]) is None:
+            break
+        got.append(l1)
+    return sorted(set(got), key=labels.index)
+
+
 def choice_from_segment(seg: str, labels: list[str], options: list[str],
                         multi: bool) -> list[str]:
-    """Labels stated by one anchor segment ([] if none)."""
+    """Labels stated by one anchor segment ([] if none): a label at its start, else an
+    option stated exactly, else labels anywhere in it, else an option's text in it."""
     raw = first_clause(seg)
     clause = clean(raw)
     if not clause:
         return []
     toks = label_tokens(clause, labels)
+    if not toks:   # a lowercase label standing alone: "answer : c", "(b)."
+        m = re.match(r"^\(?([a-z])\)?(?:[.)]|\s*$)", clause)
+        if m and m.group(1).upper() in labels:
+            return [m.group(1).upper()]
     starts = bool(toks) and toks[0][0] <= 2
-    if starts and not multi:
-        return [toks[0][1]]
-    lab = option_match(raw, options, labels, anywhere=False)
-    if lab is not None and not starts:
+    if starts:
+        # "A, C" / "A and C" / "(A)(D)": labels joined by list separators only. For a single
+        # choice item more than one means the response did not commit to one answer.
+        return _joined(clause, toks, labels)
+    lab = option_match(raw, options, labels, how="exact" if toks else "start")
+    if lab is not None:
         return [lab]
+    run = re.match(r"^\(?([A-Z]{2,4})\)?(?![A-Za-z])", clause)   # "Answer: AC" = A and C
+    if run and all(c in labels for c in run.group(1)) and len(set(run.group(1))) == len(run.group(1)):
+        return sorted(set(run.group(1)), key=labels.index)
     if toks:
-        if multi:
-            # "A, C" / "A and C" / "B & D": labels joined by list separators only
-            got = [toks[0][1]]
-            for (p0, _), (p1, l1) in zip(toks, toks[1:]):
-                gap = clause[p0 + 1: p1]
-                if re.fullmatch(r"[\s(),&/]*(?:and|or|,|&)?[\s(),&/]*", gap, re.I) is None:
-                    break
-                got.append(l1)
-            return sorted(set(got), key=labels.index)
-        return [toks[0][1]]
-    lab = option_match(raw, options, labels, anywhere=True)
+        return _joined(clause, toks, labels) if multi else [toks[0][1]]
+    lab = option_match(raw, options, labels, how="anywhere")
     return [lab] if lab is not None else []
 
 
+REFUSAL = re.compile(r"\W*(?:I'm sorry|I am sorry|Sorry|I can(?:no|['’])t|I cannot|I am unable|"
+                     r"I'm unable|As an AI)\b", re.I)
 _LEAD = re.compile(r"^\s*(?:\*\*)?\(?([A-Z]|\d{1,2})(?:\)|\.|:|\*\*|\s*$|\s*\n)")
 # Closing pleasantries and end-of-sequence tokens are not part of the answer.
 _BOILER = re.compile(r"hope (?:this|that|it) helps|let me know|any (?:other|more|further) questions|"
                      r"do you (?:want|have)|feel free|happy to help", re.I)
 
 
+_EOS = re.compile(r"</s>|<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<eos>|<\|end\|>")
+
+
+def strip_eos(text: str) -> str:
+    return _EOS.sub("", text)
+
+
 def final_statement(text: str) -> str:
     """The last sentence of the response that says something: trailing pleasantries, EOS
     tokens and code fences are skipped."""
-    text = re.sub(r"</s>|<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>", "", text)
     lines = [ln.strip() for ln in text.strip().splitlines()]
     lines = [ln for ln in lines if ln and not _BOILER.search(ln) and not ln.startswith("```")]
-    if not lines:
+    # a list item ("3. Set A", "- B") is not a conclusion
+    if not lines or re.match(r"^(?:\d+[.)]|[-*•‣⑤])\s", lines[-1]):
         return ""
-    sents = [x for x in re.split(r"(?<=[.!?。])\s+", lines[-1]) if x.strip() and not _BOILER.search(x)]
-    return sents[-1] if sents else lines[-1]
+    last = lines[-1][-2000:]   # a statement, not a wall of text
+    sents = [x for x in re.split(r"(?<=[.!?。])\s+", last) if x.strip() and not _BOILER.search(x)]
+    return sents[-1] if sents else last
+
+
+_LISTED = re.compile(r"(?:\(\s*([a-z])\s*\)|\b([a-z])\s*[).:])\s*$")
+
+
+def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
+    """Remove echoed option listings ("(a) true (b) false (c) insufficient information",
+    "A. True\nB. False"): restating the choices is not choosing one. An option counts as
+    listed when its own label stands right before it; two or more make a listing."""
+    low = text.lower()
+    cuts, listed = [], set()
+    for lab, opt in zip(labels, options):
+        o = opt.strip().lower()
+        if not o:
+            continue
+        i = low.find(o)
+        while i != -1:
+            m = _LISTED.search(low[max(0, i - 8): i])
+            if m and (m.group(1) or m.group(2)) == lab.lower():
+                cuts.append((max(0, i - 8) + m.start(), i + len(o)))
+                listed.add(lab)
+            i = low.find(o, i + 1)
+    if len(listed) < 2:   # one "(B) Lower half" is an answer, not a listing
+        return text
+    for a, b in sorted(cuts, reverse=True):
+        text = text[:a] + " " + text[b:]
+    return text
+
+
+def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
+    if options and _ABSTAIN.search(text):
+        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
+        if len(hits) == 1:
+            return hits
+    return []
 
 
 def extract_choice(text: str, labels: list[str], options: list[str],
                    multi: bool = False) -> tuple[list[str], str]:
-    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit."""
-    text = text[-TAIL:]
-    for _, kind, seg in reversed(anchors(text)):
-        got = choice_from_segment(seg, labels, options, multi)
-        if got:
-            return got, kind
+    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit.
+    Order: the last anchor; a bare answer; a label or option leading the response; the
+    final statement; a sole parenthesised label; a short response naming one option; an
+    abstention ("impossible to tell") when the item offers that option."""
+    text = strip_eos(text[-TAIL:])
+    near = anchors(text[-NEAR:])   # most answers sit in the last lines: look there first
+    for found in (near, anchors(text) if len(text) > NEAR else []):
+        for _, kind, seg in reversed(found):
+            got = choice_from_segment(seg, labels, options, multi)
+            if got:
+                return got, kind
+    last_anchor = len(text) - min(len(text), NEAR) + near[-1][0] if near else -1
     stripped = text.strip().strip("*").strip()
+    if REFUSAL.match(stripped):   # "I'm sorry, I can't ..." chooses nothing
+        return [], "refusal"
     # a bare answer: "B", "(B)", "B.", "B, D", or an option's text
     if len(stripped) <= 40:
         got = choice_from_segment(stripped, labels, options, multi)
@@ -239,6 +360,19 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     m = _LEAD.match(text)
     if m and m.group(1) in labels:
         return [m.group(1)], "leading"
+    tail = stripped.rsplit("\n", 1)[-1].strip()
+    m = re.fullmatch(r"\(?([A-Z])\)?[.)]?", tail)
+    if m and m.group(1) in labels:   # the response ends on a bare label line
+        return [m.group(1)], "last_label"
+    first = stripped.split("\n", 1)[0]
+    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
+    if lab is not None:
+        return [lab], "leading_option"
+    if near and near[-1][1] == "anchor" and len(text.rstrip()) - last_anchor <= 40:
+        # the response ends in its own answer slot ("... answer : )"): that is its answer,
+        # unreadable; the prose before it (often the echoed question) is not searched
+        return [], "unreadable_answer"
+    text = strip_listing(text, labels, options)
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
     paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
@@ -246,36 +380,53 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         return [paren[0]], "last_line"
     toks = label_tokens(clean(last), labels)
     if len({lab for _, lab in toks}) == 1 and re.search(
-            r"(?:option|choice|answer|is|be)\s*\(?[A-Z\d]", last, re.I):
+            r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", last):
         return [toks[0][1]], "last_line"
-    if options:
-        lab = option_match(last, options, labels, anywhere=True)
+    got = _abstain(last, labels, options)
+    if got:
+        return got, "abstain_option"
+    if options and last:
+        lab = option_match(last, options, labels, how="end")
         if lab is None:
             num = final_number(last)
-            lab = option_match(num, options, labels, anywhere=False) if num else None
+            lab = option_match(num, options, labels, how="exact") if num else None
         if lab is not None:
             return [lab], "last_line_option"
-    return [], "none"
+    # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
+    paren = {p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", text) if p in labels}
+    if len(paren) == 1:
+        return [paren.pop()], "only_label"
+    # a short answer that states exactly one option's text: "The statement is true."
+    if options and len(text) <= 300:
+        lab = option_match(text, options, labels, how="anywhere")
+        if lab is not None:
+            return [lab], "short_option"
+    got = _abstain(text[-600:], labels, options)
+    return (got, "abstain_option") if got else ([], "none")
+
+
+_ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:possible\s+)?(?:to\s+)?"
+                      r"(?:be\s+)?(?:determine|determined|tell|say|know|conclude)|insufficient|"
+                      r"not enough information", re.I)
+_ABSTAIN_OPTION = re.compile(r"insufficient|impossible to (?:tell|say|determine)|cannot be determined|"
+                             r"not enough information|none of (?:these|the above)", re.I)
 
 
 # ------------------------------------------------------------------ free form
 
 _NUM = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+−]?\.\d+")
-_COPULA = re.compile(r"(?:\b(?:is|are|was|were|be|equals?|of|about|approximately)\b|=|:|≈)\s*", re.I)
+# "There are 3 objects ..." / "is about 2.5" / "= 16": a number right after a copula
+_STATED = re.compile(r"(?:\b(?:is|are|was|were|be|equals?|to)\b|=|:|≈)\s*(?:about|approximately|around|"
+                     r"roughly|only|exactly|just|nearly|\*\*|\$)?\s*(" + _NUM.pattern + r")", re.I)
 
 
 def final_number(sentence: str) -> str | None:
-    """The number a sentence states as its result: after the last '=', else the first one
-    after the last copula ("There are 3 bars below 40" -> 3), else the last one."""
-    if "=" in sentence:
-        nums = _NUM.findall(sentence.rsplit("=", 1)[1])
-        if nums:
-            return nums[0]
-    cops = list(_COPULA.finditer(sentence))
-    for m in reversed(cops):
-        nums = _NUM.findall(sentence[m.end():])
-        if nums:
-            return nums[0]
+    """The number a sentence states as its result: the last one standing right after a
+    copula or '=' ("There are 3 objects preferred by more than 7 people" -> 3), else the
+    last number in it."""
+    stated = _STATED.findall(sentence)
+    if stated:
+        return stated[-1]
     nums = _NUM.findall(sentence)
     return nums[-1] if nums else None
 
@@ -284,13 +435,15 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
     """(short answer, rule) for a free-form response. For numeric answers the number stated
     by the final sentence is the fallback (MathVista's and MATH-V's own rules also fall back
     on the response's numbers)."""
-    text = text[-TAIL:]
+    text = strip_eos(text[-TAIL:])
     boxes = boxed_all(text)
     if boxes:
         return boxes[-1][1].strip(), "boxed"
-    for _, kind, seg in reversed(anchors(text)):
+    for _, kind, seg in reversed(anchors(text[-NEAR:]) or anchors(text)):
         clause = first_clause(seg).strip()
         if clause and (not numeric or _NUM.search(clause)):
+            if numeric and number_value(clause) is None:
+                clause = _NUM.findall(clause)[0]   # "1982 with a total of 931,441" -> 1982
             return clause, kind
     stripped = text.strip()
     if stripped and len(stripped) <= 60 and "\n" not in stripped and (not numeric or _NUM.fullmatch(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from vold_bench.scoring.mathcheck import math_equivalent
-from vold_bench.scoring.numeric import close, decimals, evaluate, to_float
+from vold_bench.scoring.numeric import close, decimals, evaluate, same_function, to_float
 
 # Units stripped from the end of an answer. One-letter units need a space before them so
 # that "2a" or "3x" keep their variable.
@@ -22,13 +23,17 @@ _UNIT_SHORT = r"(?:m|g|s|h|l|n|j|w|v|pa)"
 _UNIT_WORDS = rf"(?:{_UNIT_LONG}|{_UNIT_SHORT})"
 _TRAIL_UNIT = re.compile(rf"(?:(?:\s*~?\s*{_UNIT_LONG}|(?:\s+|~){_UNIT_SHORT})"
                          rf"(?:\s*\^?\s*\{{?[23]\}}?|²|³)?\.?)+\s*$", re.I)
-_TEXT_CMD = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
+_BOXED_ALL = re.compile(r"\$*\s*\\boxed\s*\{(.*)\}\s*\$*", re.S)
+_TEXT_CMD = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname|boxed)\s*\{([^{}]*)\}")
 
 
+@lru_cache(maxsize=8192)
 def normalize(s: str) -> str:
     """LaTeX/markdown-light form of a short answer: no $, no \\text, no units or degree signs,
     the right-hand side of a final '=' or '\\approx'."""
     s = unicodedata.normalize("NFKC", s[:500]).strip()
+    while (m := _BOXED_ALL.fullmatch(s)) is not None:   # a gold stored as $\boxed{...}$
+        s = m.group(1).strip()
     s = s.replace("\\$", "").replace("$", "").replace("**", "")
     s = re.sub(r"\\[()\[\]]", "", s)
     for _ in range(3):   # nested \text{\mathrm{..}}
@@ -40,7 +45,7 @@ def normalize(s: str) -> str:
     for sep in ("=", "\\approx", "≈"):
         if sep in s:
             s = s.split(sep)[-1]
-    s = s.strip().rstrip(".").strip()
+    s = s.strip().rstrip(".\\").strip()
     s = _TRAIL_UNIT.sub("", s).strip() if not re.fullmatch(_UNIT_WORDS, s, re.I) else s
     return s.strip(" ,;:")
 
@@ -52,6 +57,7 @@ def _flat(s: str) -> str:
 _LEAD_NUM = re.compile(r"^\s*([-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+−]?\.\d+)(?:\s+[A-Za-z][\w\s]*)?$")
 
 
+@lru_cache(maxsize=8192)
 def number_value(pred: str) -> float | None:
     """Numeric value of a short answer: a plain number, a small LaTeX expression, or a
     number followed only by words ("12 apples")."""
@@ -90,6 +96,9 @@ def grade_math(pred: str, gold: str, symbolic: bool = True) -> bool:
         return False
     if _flat(p) == _flat(g):
         return True
+    p, g = _RATIO.sub(r"\1/\2", p), _RATIO.sub(r"\1/\2", g)   # a ratio 1:2 is the number 1/2
+    if to_float(g) is not None and re.search(r"[<>≤≥]|\\[lg]eq?\b", p):
+        return False   # an inequality is never a number
     gv, pv = evaluate(g) if to_float(g) is None else to_float(g), number_value(p)
     if gv is not None and pv is not None:
         if close(pv, gv, 1e-6):
@@ -98,6 +107,19 @@ def grade_math(pred: str, gold: str, symbolic: bool = True) -> bool:
         return d >= 2 and round(gv, d) == pv
     if gv is not None and pv is None and re.search(r"[a-zA-Z]{2,}", re.sub(r"\\[a-zA-Z]+", "", p)):
         return False   # prose where a number was expected: not worth a symbolic check
-    if not symbolic:
+    if _HUGE.search(p) or _HUGE.search(g):
+        return False
+    same = same_function(p, g)
+    if same is not None:
+        return same
+    if not symbolic or (gv is not None and not re.search(r"\\(?!frac|sqrt|cdot|times|pi)[a-zA-Z]+|[a-zA-Z]", p)):
+        # a plain-number gold against a variable-free answer we could not evaluate (a typo,
+        # `\infty`, a trailing operator): math-verify would not find a number either
         return False
     return bool(math_equivalent(g, p))
+
+
+_RATIO = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)\s*$")
+# Towers and long exponents would make sympy compute astronomically large integers: a model
+# answer like 10^{10^{10}} is never checked symbolically (the worker would only time out).
+_HUGE = re.compile(r"\^\s*\{[^{}]*\^|\^\s*\{?\s*\d{4,}|\*\*\s*\d{4,}|!\s*!")

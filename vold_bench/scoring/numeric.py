@@ -86,8 +86,11 @@ class _Parser:
     """expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|implicit) unary)* ;
     unary := ('-'|'+') unary | power ; power := atom ('^' unary)? postfix*"""
 
-    def __init__(self, toks: list[tuple[str, str]]):
+    def __init__(self, toks: list[tuple[str, str]], latex_only: bool = False,
+                 env: dict[str, float] | None = None):
         self.t, self.i, self.depth = toks, 0, 0
+        self.latex_only = latex_only
+        self.env = env
 
     def peek(self) -> tuple[str, str] | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -126,8 +129,9 @@ class _Parser:
                     v = v / w
                 else:
                     v = v * w
-            elif tok[0] in ("num", "cmd", "word") or tok[1] in ("(", "{", "√", "π"):
-                v = v * self.unary()       # implicit product: 2\sqrt{3}, 3π
+            elif tok[0] in ("cmd", "word") or tok[1] in ("(", "{", "√", "π") or (
+                    self.latex_only and tok[0] == "num"):
+                v = v * self.unary()       # implicit product: 2\sqrt{3}, 3π (never "2 3")
             else:
                 break
         return v
@@ -199,6 +203,12 @@ class _Parser:
                 if x < 0:
                     raise _Fail()
                 return math.sqrt(x)
+            if kind == "cmd" and val in ("\\binom", "\\dbinom", "\\tbinom"):
+                self.take()
+                n, k = self.group(), self.group()
+                if n != int(n) or k != int(k) or not 0 <= k <= n <= 10_000:
+                    raise _Fail()
+                return float(math.comb(int(n), int(k)))
             if kind == "cmd" and val == "\\frac":
                 self.take()
                 a, b = self.group(), self.group()
@@ -221,27 +231,77 @@ class _Parser:
                     return _FUNCS[name](self.atom())
                 except (ValueError, OverflowError):
                     raise _Fail() from None
+            if self.env is not None and kind in ("word", "cmd"):
+                # variables: single letters, products of letters ("ab"), Greek commands
+                names = [name] if kind == "cmd" else list(name)
+                if all(n in self.env for n in names):
+                    self.take()
+                    v = 1.0
+                    for n in names:
+                        v *= self.env[n]
+                    return v
             raise _Fail()
         finally:
             self.depth -= 1
 
 
-def evaluate(s: str) -> float | None:
-    """Value of a short numeric expression, or None when it is not one (or is too big)."""
+_MIXED = re.compile(r"\s*([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)\s*")
+
+
+def evaluate(s: str, latex_only: bool = False, env: dict[str, float] | None = None) -> float | None:
+    """Value of a short numeric expression, or None when it is not one (or is too big).
+    latex_only mimics latex2sympy for the MATH-V compat scorer: ':' divides, unicode π/√ and
+    degree signs are not understood, and juxtaposed numbers multiply."""
     if not s or len(s) > MAX_LEN:
         return None
+    if latex_only:
+        if re.search(r"[π√°]|\\degree|\\circ", s):
+            return None
+        s = s.replace(":", "/")
+    m = _MIXED.fullmatch(s)   # a mixed number "2 1/2" is 2.5, not 2*1/2
+    if m and int(m.group(4)) != 0 and not latex_only:
+        v = int(m.group(2)) + int(m.group(3)) / int(m.group(4))
+        return -v if m.group(1) == "-" else v
     s = strip_thousands(s).replace("$", "").replace("\\!", "")
     try:
         toks = _tokens(s)
         if not toks:
             return None
-        p = _Parser(toks)
+        p = _Parser(toks, latex_only, env)
         v = p.expr()
         if p.i != len(toks):
             return None
     except (_Fail, RecursionError, OverflowError, ValueError, ZeroDivisionError):
         return None
     return v if isinstance(v, float) and math.isfinite(v) else None
+
+
+_VAR = re.compile(r"\\(?:alpha|beta|gamma|theta|phi|lambda|mu|sigma|omega)\b|(?<![\\a-zA-Z])[a-zA-Z]+")
+_POINTS = [0.5772, 1.6180, 2.7183, 0.3679]   # fixed, irrational-looking: deterministic results
+
+
+def same_function(a: str, b: str) -> bool | None:
+    """Numerical identity test for expressions in variables (a, x, \\theta, ...): equal at
+    four fixed points -> True, differ at one -> False, None when either side cannot be
+    evaluated (then math-verify decides). Cheap, bounded and signal-free."""
+    names = set()
+    for src in (a, b):
+        for m in _VAR.finditer(src):
+            tok = m.group(0)
+            if tok.startswith("\\"):
+                names.add(tok[1:])
+            elif tok.lower() not in _FUNCS and tok not in ("frac", "sqrt", "pi", "cdot", "times"):
+                names.update(tok)
+    if not names or len(names) > 6:
+        return None
+    for k, x in enumerate(_POINTS):
+        env = {n: x + 0.37 * i + 0.11 * k for i, n in enumerate(sorted(names))}
+        va, vb = evaluate(a, env=env), evaluate(b, env=env)
+        if va is None or vb is None:
+            return None
+        if not close(va, vb, 1e-8):
+            return False
+    return True
 
 
 def close(a: float, b: float, rel: float = 1e-6) -> bool:
