@@ -195,10 +195,10 @@ def _geo(convert_record):
 
 
 def load_toy(task, split, data, limit):
-    # The toy world makes its items procedurally; the form comes from the task name.
-    from vold_train.toy.world import toy_items
-    form = "text" if task.name.endswith("-text") else "image"
-    return toy_items(split, form, limit=limit)
+    # The toy world makes its items procedurally (its own hook picks text or image form);
+    # imported here so evaluating real benchmarks never needs vold_train.
+    from vold_train.toy.world import load_task_items
+    return load_task_items(task, split, data, limit)
 
 
 LOADERS: dict[str, Callable[..., list[Item]]] = {
