@@ -231,3 +231,10 @@ def corpus_lines() -> list[str]:
     ps = problems("train", n=400, seed=12345)
     return [s for p in ps for s in (p.text_question(), p.image_question(), p.transcribe_question(),
                                     trace(p, "teacher"), trace(p, "mismatched"))]
+
+
+def load_task_items(task, split: str, data=None, limit: int | None = None) -> list[Item]:
+    """The harness's `toy` loader hook: `toy-text` (or any task named *-text) gives the text
+    form, every other toy task the image form. `data` is unused (the world is generated)."""
+    form = "text" if str(getattr(task, "name", task)).endswith("-text") else "image"
+    return toy_items(split, form, limit=limit)

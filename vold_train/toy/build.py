@@ -1,0 +1,209 @@
+"""Train the two toy models from scratch on CPU: `vold toy build`.
+
+toy-teacher (Qwen3ForCausalLM) learns the whole text-form world with step-by-step traces.
+toy-student (Qwen2_5_VLForConditionalGeneration) learns perception only: writing down the
+numbers a picture shows, and one-step problems (text or image). It never sees a multi-step
+trace, so the multi-step image problems are left for VOLD to teach.
+
+Both are plain next-token training on chat-formatted sequences, loss on the assistant turn
+only, AdamW with warmup + cosine; saved with save_pretrained beside the shared tokenizer.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from vold_train.toy import TOY_NAMES, models_dir
+from vold_train.toy import models as tm
+from vold_train.toy import world
+
+
+@dataclass
+class BuildConfig:
+    seed: int = 0
+    teacher_hidden: int = 128        # 2 heads of 64 (a head size vLLM's CPU attention runs)
+    teacher_layers: int = 4
+    teacher_steps: int = 600
+    teacher_batch: int = 32
+    teacher_lr: float = 3e-3
+    student_hidden: int = 128
+    student_layers: int = 3
+    student_steps: int = 400
+    student_batch: int = 32
+    student_lr: float = 3e-3
+    warmup: int = 50
+    eval_n: int = 300                # test problems per check (the whole test split)
+    threads: int = 2
+
+
+def _messages(question: str, image: bool) -> list[dict]:
+    content = ([{"type": "image"}] if image else []) + [{"type": "text", "text": question}]
+    return [{"role": "user", "content": content}]
+
+
+def _lr_lambda(warmup: int, total: int):
+    def f(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / max(1, total - warmup))))
+    return f
+
+
+def _collate(tokenizer, prompts: list[str], responses: list[str]):
+    """Right-padded input_ids / labels; labels are -100 on the prompt and the padding."""
+    ids, labels = [], []
+    for p, r in zip(prompts, responses):
+        pi = tokenizer.encode(p, add_special_tokens=False)
+        ri = tokenizer.encode(r + "<|im_end|>", add_special_tokens=False)
+        ids.append(pi + ri)
+        labels.append([-100] * len(pi) + ri)
+    width = max(map(len, ids))
+    pad = tokenizer.pad_token_id
+    attn = [[1] * len(x) + [0] * (width - len(x)) for x in ids]
+    ids = [x + [pad] * (width - len(x)) for x in ids]
+    labels = [x + [-100] * (width - len(x)) for x in labels]
+    return torch.tensor(ids), torch.tensor(attn), torch.tensor(labels)
+
+
+def _teacher_batch(tokenizer, rng: random.Random, n: int, seed: int):
+    ps = world.problems("train", n=n, seed=seed)
+    prompts = [tokenizer.apply_chat_template(_messages(p.text_question(), False), tokenize=False,
+                                             add_generation_prompt=True) for p in ps]
+    return _collate(tokenizer, prompts, [world.trace(p, "teacher") for p in ps])
+
+
+def _student_examples(seed: int, n: int) -> list[tuple[str, str, object]]:
+    """(question, response, image or None): half transcriptions of pictures of any level,
+    half one-step problems (4 in 5 in image form, the rest in text form)."""
+    half = n // 2
+    out = [(p.transcribe_question(), p.transcription(), p.render())
+           for p in world.problems("train", n=half, seed=seed)]
+    for i, q in enumerate(world.problems("train", n=n - half, seed=seed, levels=(1,))):
+        if i % 5:
+            out.append((q.image_question(), world.trace(q, "teacher"), q.render()))
+        else:
+            out.append((q.text_question(), world.trace(q, "teacher"), None))
+    return out
+
+
+def _student_batch(processor, examples):
+    tok = processor.tokenizer
+    prompts = [tok.apply_chat_template(_messages(q, img is not None), tokenize=False,
+                                       add_generation_prompt=True) for q, _, img in examples]
+    images = [img for _, _, img in examples if img is not None]
+    # the processor expands each <|image_pad|> to the image's visual tokens; then we add labels
+    enc = processor(text=prompts, images=images or None, return_tensors="pt", padding=True,
+                    padding_side="right")
+    ids, labels, attn = [], [], []
+    for row, mask, (_, resp, _) in zip(enc["input_ids"].tolist(), enc["attention_mask"].tolist(), examples):
+        plen = sum(mask)
+        ri = tok.encode(resp + "<|im_end|>", add_special_tokens=False)
+        ids.append(row[:plen] + ri)
+        labels.append([-100] * plen + ri)
+    width = max(map(len, ids))
+    batch = {
+        "input_ids": torch.tensor([x + [tok.pad_token_id] * (width - len(x)) for x in ids]),
+        "attention_mask": torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids]),
+        "labels": torch.tensor([x + [-100] * (width - len(x)) for x in labels]),
+    }
+    if images:
+        batch["pixel_values"], batch["image_grid_thw"] = enc["pixel_values"], enc["image_grid_thw"]
+    return batch
+
+
+def _train(model, batches, steps: int, lr: float, warmup: int, label: str, log: list) -> None:
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(warmup, steps))
+    model.train()
+    t0 = time.time()
+    for step in range(steps):
+        batch = batches(step)
+        loss = model(**batch).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        if step % 50 == 0 or step == steps - 1:
+            log.append({"model": label, "step": step, "loss": round(loss.item(), 4),
+                        "elapsed_s": round(time.time() - t0, 1)})
+            print(f"[toy build] {label} step {step}/{steps} loss {loss.item():.4f} "
+                  f"({time.time() - t0:.0f}s)", flush=True)
+    model.eval()
+
+
+def train_teacher(tokenizer, cfg: BuildConfig, log: list):
+    from transformers import Qwen3ForCausalLM
+
+    torch.manual_seed(cfg.seed)
+    model = Qwen3ForCausalLM(tm.tiny_teacher_config(
+        tokenizer, hidden=cfg.teacher_hidden, layers=cfg.teacher_layers,
+        heads=cfg.teacher_hidden // 64))
+    rng = random.Random(cfg.seed)
+
+    def batches(step):
+        ids, attn, labels = _teacher_batch(tokenizer, rng, cfg.teacher_batch, seed=1_000 + step)
+        return {"input_ids": ids, "attention_mask": attn, "labels": labels}
+
+    _train(model, batches, cfg.teacher_steps, cfg.teacher_lr, cfg.warmup, "teacher", log)
+    return model
+
+
+def train_student(processor, cfg: BuildConfig, log: list):
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    torch.manual_seed(cfg.seed + 1)
+    model = Qwen2_5_VLForConditionalGeneration(tm.tiny_student_config(
+        processor.tokenizer, hidden=cfg.student_hidden, layers=cfg.student_layers,
+        heads=cfg.student_hidden // 64))
+
+    def batches(step):
+        return _student_batch(processor, _student_examples(2_000_000 + step, cfg.student_batch))
+
+    _train(model, batches, cfg.student_steps, cfg.student_lr, cfg.warmup, "student", log)
+    return model
+
+
+def build(out: str | Path | None = None, force: bool = False, cfg: BuildConfig | None = None,
+          evaluate: bool = True, parts: tuple[str, ...] = ("teacher", "student")) -> Path:
+    """Train and save toy-teacher and toy-student under `out` (default: the package's
+    models/ folder). Skips when both exist unless force. Writes build.json with timings
+    and, with evaluate, the accuracies from `vold_train.toy.check`."""
+    cfg = cfg or BuildConfig()
+    out = Path(out) if out is not None else models_dir()
+    dirs = {name: out / sub for name, sub in TOY_NAMES.items()}
+    if not force and all((d / "config.json").exists() for d in dirs.values()):
+        print(f"[toy build] toy models already in {out} (use --force to rebuild)")
+        return out
+    torch.set_num_threads(cfg.threads)
+    t0, log, secs = time.time(), [], {}
+    tokenizer = tm.build_tokenizer()
+    out.mkdir(parents=True, exist_ok=True)
+    for part in parts:  # each model is saved as soon as it is trained
+        t = time.time()
+        if part == "teacher":
+            model, save = train_teacher(tokenizer, cfg, log), tm.save_teacher
+        else:
+            model, save = train_student(tm.build_processor(tokenizer), cfg, log), tm.save_student
+        secs[f"{part}_train_s"] = round(time.time() - t, 1)
+        d = dirs[f"toy-{part}"]
+        if d.exists():
+            shutil.rmtree(d)
+        save(model, tokenizer, d)
+    t_train = time.time() - t0
+    report = {"config": asdict(cfg), "world": world.WORLD_VERSION, **secs,
+              "build_s": round(t_train, 1), "torch_threads": cfg.threads, "log": log}
+    if evaluate and len(parts) == 2:
+        from vold_train.toy.check import evaluate_pair
+        report["eval"] = evaluate_pair(dirs["toy-student"], dirs["toy-teacher"], n=cfg.eval_n)
+        report["eval_s"] = round(time.time() - t0 - t_train, 1)
+    (out / f"build{'' if len(parts) == 2 else '-' + parts[0]}.json").write_text(json.dumps(report, indent=1))
+    print(f"[toy build] done in {t_train:.0f}s (+ eval) -> {out}")
+    return out
