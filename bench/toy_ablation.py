@@ -99,7 +99,7 @@ def main() -> None:
         rows.append((v, accs, texts, walls))
         print(f"{v}: image {accs} text {texts}")
 
-    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) | train wall s (mean) |",
+    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) | wall s of the last invocation (0-2 = stages reused) |",
              "|---|---|---|---|---|",
              f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | - |"]
     for v, accs, texts, walls in rows:
