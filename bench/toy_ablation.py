@@ -6,7 +6,7 @@ plot learning curves. Prints the table it also writes to docs/toy_ablation.md.
 
 Runs land in results/runs/<variant>-s<seed> (re-running resumes or reuses them); the
 evaluation in <run>/eval-toy via the harness (`vold eval --bench toy`). Curves: mean over
-seeds (thick) and each seed (thin) of the RL reward and the teacher KL per step, written to
+seeds (thick, trailing 5-step average) and each seed (thin) of the RL reward and the teacher KL per step, written to
 docs/toy_curves.png.
 """
 from __future__ import annotations
@@ -51,11 +51,12 @@ def curves(runs: dict[str, list[Path]], path: Path) -> None:
                 ax.plot([r["step"] for r in recs], [r[k] for r in recs], color=color, alpha=0.25, lw=1)
             n = min(len(r) for r in per_seed)
             mean = [statistics.mean(recs[j][k] for recs in per_seed) for j in range(n)]
-            ax.plot(range(1, n + 1), mean, color=color, lw=2.2, label=name)
+            smooth = [statistics.mean(mean[max(0, j - 4):j + 1]) for j in range(n)]  # trailing 5-step mean
+            ax.plot(range(1, n + 1), smooth, color=color, lw=2.2, label=name)
             ax.set_title(title)
             ax.set_xlabel("RL step")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"toy world, {len(next(iter(runs.values())))} seeds per variant (thin: seeds, thick: mean)")
+    fig.suptitle(f"toy world, {len(next(iter(runs.values())))} seeds per variant (thin: each seed; thick: seed mean, trailing 5-step average)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -69,6 +70,7 @@ def main() -> None:
     ap.add_argument("--eval-limit", type=int, default=None)
     ap.add_argument("--root", default="results/runs")
     ap.add_argument("--docs", default="docs")
+    ap.add_argument("--tag", default="", help="suffix of the output file names")
     a = ap.parse_args()
     import torch
 
@@ -86,7 +88,9 @@ def main() -> None:
         accs, texts, walls = [], [], []
         for s in a.seeds:
             out = Path(a.root) / f"{v}-s{s}"
-            run = train_recipe(v, [f"seed={s}", *[o for o in a.overrides if _applies(v, o, load_recipe)]], out=out)
+            ov = [f"seed={s}", *[o for o in a.overrides if _applies(v, o, load_recipe)]]
+            _share_cold_start(v, ov, out, Path(a.root), s, load_recipe)
+            run = train_recipe(v, ov, out=out)
             info = json.loads((run / "run.json").read_text())
             walls.append(info["timings"].get("wall_s", float("nan")))
             accs.append(evaluate(info["final_model"], run / "eval-toy", a.eval_limit))
@@ -95,7 +99,7 @@ def main() -> None:
         rows.append((v, accs, texts, walls))
         print(f"{v}: image {accs} text {texts}")
 
-    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) | train wall s (mean) |",
+    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) | wall s of the last invocation (0-2 = stages reused) |",
              "|---|---|---|---|---|",
              f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | - |"]
     for v, accs, texts, walls in rows:
@@ -106,10 +110,31 @@ def main() -> None:
     print(table)
     docs = Path(a.docs)
     docs.mkdir(parents=True, exist_ok=True)
-    (docs / "toy_ablation.md").write_text(
+    (docs / f"toy_ablation{a.tag}.md").write_text(
         f"Toy-world ablation, seeds {a.seeds}, overrides {a.overrides or 'none'}, "
         f"eval limit {a.eval_limit or 'all'} (greedy, 96 new tokens).\n\n{table}\n")
-    curves({v: d for v, d in runs.items() if any((x / 'rl').exists() for x in d)}, docs / "toy_curves.png")
+    curves({v: d for v, d in runs.items() if any((x / 'rl').exists() for x in d)}, docs / f"toy_curves{a.tag}.png")
+
+
+def _share_cold_start(variant, overrides, out, root, seed, load_recipe) -> None:
+    """Variants whose traces and SFT sections equal vold's reuse vold's finished cold start
+    (same seed): copying the finished stage into the run folder makes train_recipe skip it."""
+    import shutil
+
+    src = root / f"vold-s{seed}"
+    if variant == "vold" or out.exists() or not (src / "sft" / "final" / "config.json").exists():
+        return
+    mine, ref = load_recipe(variant, overrides), load_recipe("vold", overrides)
+    if "sft" not in mine.stages or mine.to_dict()["sft"] != ref.to_dict()["sft"] \
+            or mine.to_dict()["traces"] != ref.to_dict()["traces"]:
+        return
+    (out / "sft").mkdir(parents=True)
+    shutil.copytree(src / "sft" / "final", out / "sft" / "final")
+    for name in ("traces.jsonl", "traces.rejected.jsonl"):
+        if (src / name).exists():
+            shutil.copy(src / name, out / name)
+    lines = [ln for ln in (src / "metrics.jsonl").read_text().splitlines() if '"stage": "sft"' in ln]
+    (out / "metrics.jsonl").write_text("".join(ln + "\n" for ln in lines))
 
 
 def _applies(variant: str, override: str, load_recipe) -> bool:
@@ -117,3 +142,7 @@ def _applies(variant: str, override: str, load_recipe) -> bool:
     key = override.split("=", 1)[0]
     stage = key.split(".", 1)[0] if "." in key else None
     return stage is None or stage in load_recipe(variant).stages
+
+
+if __name__ == "__main__":
+    main()
