@@ -33,6 +33,9 @@ class BuildConfig:
     teacher_steps: int = 600
     teacher_batch: int = 32
     teacher_lr: float = 3e-3
+    # a second, gentler cosine cycle (warm restart): the arithmetic facts settle in it
+    teacher_refine_steps: int = 300
+    teacher_refine_lr: float = 1e-3
     student_hidden: int = 128
     student_layers: int = 3
     student_steps: int = 400
@@ -72,7 +75,7 @@ def _collate(tokenizer, prompts: list[str], responses: list[str]):
     return torch.tensor(ids), torch.tensor(attn), torch.tensor(labels)
 
 
-def _teacher_batch(tokenizer, rng: random.Random, n: int, seed: int):
+def _teacher_batch(tokenizer, rng, n: int, seed: int):
     ps = world.problems("train", n=n, seed=seed)
     prompts = [tokenizer.apply_chat_template(_messages(p.text_question(), False), tokenize=False,
                                              add_generation_prompt=True) for p in ps]
@@ -146,13 +149,24 @@ def train_teacher(tokenizer, cfg: BuildConfig, log: list):
     model = Qwen3ForCausalLM(tm.tiny_teacher_config(
         tokenizer, hidden=cfg.teacher_hidden, layers=cfg.teacher_layers,
         heads=cfg.teacher_hidden // 64))
-    rng = random.Random(cfg.seed)
 
     def batches(step):
-        ids, attn, labels = _teacher_batch(tokenizer, rng, cfg.teacher_batch, seed=1_000 + step)
+        ids, attn, labels = _teacher_batch(tokenizer, None, cfg.teacher_batch, seed=1_000 + step)
         return {"input_ids": ids, "attention_mask": attn, "labels": labels}
 
     _train(model, batches, cfg.teacher_steps, cfg.teacher_lr, cfg.warmup, "teacher", log)
+    return refine_teacher(model, tokenizer, cfg, log)
+
+
+def refine_teacher(model, tokenizer, cfg: BuildConfig, log: list):
+    def batches(step):  # fresh problems: seeds continue after the first cycle's
+        ids, attn, labels = _teacher_batch(tokenizer, None, cfg.teacher_batch,
+                                           seed=1_000 + cfg.teacher_steps + step)
+        return {"input_ids": ids, "attention_mask": attn, "labels": labels}
+
+    if cfg.teacher_refine_steps:
+        _train(model, batches, cfg.teacher_refine_steps, cfg.teacher_refine_lr, cfg.warmup,
+               "teacher-refine", log)
     return model
 
 
