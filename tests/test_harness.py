@@ -249,3 +249,27 @@ def test_judge_verdicts_are_reported_apart_and_a_dead_judge_stops_the_run(tmp_pa
     assert len(kept) == 3
     assert all("judge" in json.loads(x)["meta"] for x in kept if json.loads(x)["parse_status"] == "empty")
     assert not (tmp_path / "dead" / "results.json").exists()   # no numbers from a half-judged run
+
+
+def test_hub_results_record_the_resolved_commit(monkeypatch):
+    """A task can only say revision "main" offline; the result still names the exact commit."""
+    import huggingface_hub
+    from types import SimpleNamespace
+    from vold_bench import harness
+    from vold_bench.tasks import get_task
+
+    class FakeApi:
+        def dataset_info(self, repo_id, revision=None, timeout=None):
+            return SimpleNamespace(sha="ab" * 20 if revision == "main" else None)
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    info = harness._dataset_info(get_task("mathvision"), "testmini", None)
+    assert info["source"] == "hf:MathLLMs/MathVision"
+    assert info["resolved_sha"] == "ab" * 20
+
+    class DownApi:
+        def dataset_info(self, *a, **k):
+            raise OSError("offline")
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", DownApi)
+    assert harness._dataset_info(get_task("mathvision"), "testmini", None)["resolved_sha"] is None

@@ -229,6 +229,17 @@ def _judge_block(samples: list[dict], judge) -> dict:
             "accuracy_with_judge": round(100.0 * sum(final) / n, 4) if n else 0.0}
 
 
+def _hub_commit(hub_id: str, revision: str) -> str | None:
+    """The commit a branch name like "main" pointed at when the data was read, so a result
+    stays traceable even where the task file could not pin a sha; None when the hub is not
+    reachable (the load itself would have failed first, so this is rare)."""
+    try:
+        from huggingface_hub import HfApi
+        return HfApi().dataset_info(hub_id, revision=revision, timeout=10).sha
+    except Exception:
+        return None
+
+
 def _dataset_info(task: TaskSpec, split: str, data: str | None) -> dict:
     from vold_bench.data import local_file, resolve_source
     if task.loader == "toy":   # generated in-process; the revision is the world's version
@@ -236,7 +247,8 @@ def _dataset_info(task: TaskSpec, split: str, data: str | None) -> dict:
     kind, src = resolve_source(task, data)
     spec = task.splits[split]
     if kind == "hub":
-        return {"source": f"hf:{src}", "revision": task.revision, "config": spec.hub_config,
+        return {"source": f"hf:{src}", "revision": task.revision,
+                "resolved_sha": _hub_commit(src, task.revision), "config": spec.hub_config,
                 "split": spec.hub_split}
     path = local_file(task, split, Path(src))
     import hashlib
