@@ -55,7 +55,7 @@ def _acc(flags: list[bool], levels: list[int]) -> dict:
             "by_level": {str(k): round(100 * sum(v) / len(v), 1) for k, v in sorted(by.items())}}
 
 
-def evaluate_pair(student_dir, teacher_dir, n: int = 300) -> dict:
+def evaluate_pair(student_dir, teacher_dir, n: int = 300, max_new_tokens: int = 96) -> dict:
     from transformers import (AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor,
                               AutoTokenizer)
 
@@ -68,25 +68,39 @@ def evaluate_pair(student_dir, teacher_dir, n: int = 300) -> dict:
     proc = AutoProcessor.from_pretrained(student_dir)
 
     res = {}
-    t_text = generate(teacher, ttok, [p.text_question() for p in ps])
+    t_text = generate(teacher, ttok, [p.text_question() for p in ps], max_new_tokens=max_new_tokens)
     res["teacher_text"] = _acc([boxed_int(r) == p.answer for r, p in zip(t_text, ps)], levels)
 
-    trans = generate(student, proc, [p.transcribe_question() for p in ps], images, max_new_tokens=32)
+    trans = generate(student, proc, [p.transcribe_question() for p in ps], images,
+                     max_new_tokens=min(32, max_new_tokens))
     res["student_transcription"] = _acc(
         [world.parse_transcription(r) == p.values for r, p in zip(trans, ps)], levels)
 
-    s_img = generate(student, proc, [p.image_question() for p in ps], images)
+    s_img = generate(student, proc, [p.image_question() for p in ps], images, max_new_tokens=max_new_tokens)
     res["student_image"] = _acc([boxed_int(r) == p.answer for r, p in zip(s_img, ps)], levels)
-    s_text = generate(student, proc, [p.text_question() for p in ps])
+    s_text = generate(student, proc, [p.text_question() for p in ps], max_new_tokens=max_new_tokens)
     res["student_text"] = _acc([boxed_int(r) == p.answer for r, p in zip(s_text, ps)], levels)
 
     # perception by the student, reasoning by the teacher: the teacher reads the student's
     # transcription in place of the true quantities
     piped = [f"{p._intro_text()}{r.strip().splitlines()[0] if r.strip() else ''} {p.tail}"
              for r, p in zip(trans, ps)]
-    t_pipe = generate(teacher, ttok, piped)
+    t_pipe = generate(teacher, ttok, piped, max_new_tokens=max_new_tokens)
     res["teacher_on_student_transcription"] = _acc(
         [boxed_int(r) == p.answer for r, p in zip(t_pipe, ps)], levels)
     res["examples"] = {"teacher_text": t_text[:2], "student_transcription": trans[:2],
                        "student_image": s_img[:3]}
     return res
+
+
+if __name__ == "__main__":  # python -m vold_train.toy.check [models_dir] [n]
+    import json
+    import sys
+    from pathlib import Path
+
+    from vold_train.toy import models_dir
+
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else models_dir()
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    res = evaluate_pair(root / "student", root / "teacher", n=n)
+    print(json.dumps(res, indent=1))

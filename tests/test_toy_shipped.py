@@ -1,0 +1,31 @@
+"""The shipped toy models (vold_train/toy/models/) are trained, not random: a few greedy
+answers must be right. Skips when the models are not there (a fresh clone without them
+would build on first use, which is too slow for a unit test)."""
+import pytest
+
+from vold_train.toy import models_dir, world
+from vold_train.toy.check import boxed_int, generate
+
+pytestmark = pytest.mark.skipif(not (models_dir() / "teacher" / "config.json").exists(),
+                                reason="toy models not built (run `vold toy build`)")
+
+
+def test_shipped_teacher_solves_text_problems():
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    d = models_dir() / "teacher"
+    model, tok = AutoModelForCausalLM.from_pretrained(d).eval(), AutoTokenizer.from_pretrained(d)
+    ps = world.problems("test", n=12)  # levels 1-3, both skills
+    out = generate(model, tok, [p.text_question() for p in ps], max_new_tokens=64)
+    assert sum(boxed_int(r) == p.answer for r, p in zip(out, ps)) >= 9, out
+
+
+def test_shipped_student_reads_pictures():
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    d = models_dir() / "student"
+    model, proc = AutoModelForImageTextToText.from_pretrained(d).eval(), AutoProcessor.from_pretrained(d)
+    ps = world.problems("test", n=12)
+    out = generate(model, proc, [p.transcribe_question() for p in ps], [p.render() for p in ps],
+                   max_new_tokens=24)
+    assert sum(world.parse_transcription(r) == p.values for r, p in zip(out, ps)) >= 9, out
