@@ -6,7 +6,7 @@ plot learning curves. Prints the table it also writes to docs/toy_ablation.md.
 
 Runs land in results/runs/<variant>-s<seed> (re-running resumes or reuses them); the
 evaluation in <run>/eval-toy via the harness (`vold eval --bench toy`). Curves: mean over
-seeds (thick) and each seed (thin) of the RL reward and the teacher KL per step, written to
+seeds (thick, trailing 5-step average) and each seed (thin) of the RL reward and the teacher KL per step, written to
 docs/toy_curves.png.
 """
 from __future__ import annotations
@@ -51,11 +51,12 @@ def curves(runs: dict[str, list[Path]], path: Path) -> None:
                 ax.plot([r["step"] for r in recs], [r[k] for r in recs], color=color, alpha=0.25, lw=1)
             n = min(len(r) for r in per_seed)
             mean = [statistics.mean(recs[j][k] for recs in per_seed) for j in range(n)]
-            ax.plot(range(1, n + 1), mean, color=color, lw=2.2, label=name)
+            smooth = [statistics.mean(mean[max(0, j - 4):j + 1]) for j in range(n)]  # trailing 5-step mean
+            ax.plot(range(1, n + 1), smooth, color=color, lw=2.2, label=name)
             ax.set_title(title)
             ax.set_xlabel("RL step")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"toy world, {len(next(iter(runs.values())))} seeds per variant (thin: seeds, thick: mean)")
+    fig.suptitle(f"toy world, {len(next(iter(runs.values())))} seeds per variant (thin: each seed; thick: seed mean, trailing 5-step average)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
@@ -117,3 +118,7 @@ def _applies(variant: str, override: str, load_recipe) -> bool:
     key = override.split("=", 1)[0]
     stage = key.split(".", 1)[0] if "." in key else None
     return stage is None or stage in load_recipe(variant).stages
+
+
+if __name__ == "__main__":
+    main()

@@ -56,7 +56,11 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     model = r.sft.model
     if "traces" in r.stages:
         t = time.perf_counter()
-        counts = write_traces(r.traces, Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl")
+        tpath = Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl"
+        counts = write_traces(r.traces, tpath)
+        if not tpath.exists() or not tpath.read_text().strip():
+            raise VoldError(f"{tpath}: the teacher {r.traces.teacher!r} produced no usable trace "
+                            f"({counts}); raise traces.max_new_tokens or relax the filters")
         timings["traces_s"] = time.perf_counter() - t
         print(f"traces: {counts}")
     if "sft" in r.stages:
