@@ -68,9 +68,9 @@ def next_batch(fam: Family, problems: list, step: int, P: int) -> tuple[list, di
 
 
 def teacher_signal(fam: Family, cfg: RLConfig, tok, batch, ro, rewards, step: int, P: int, V: int,
-                   student_prompt) -> tuple[torch.Tensor | None, dict, dict]:
-    """Teacher log-probs (N, Tc) of the student's tokens, extra per-token tensors for the
-    objective, and stats. Only for the teachers VOLD's loop does not already have."""
+                   student_prompt) -> tuple[torch.Tensor | None, dict]:
+    """Teacher log-probs (N, Tc) of the student's tokens and the extra per-token tensors the
+    objective needs. Only for the teachers VOLD's loop does not already have."""
     from vold_train.rollout import teacher_scores
     from vold_train.vaopd import self_teacher_prompts, va_teacher_scores
 
@@ -79,12 +79,12 @@ def teacher_signal(fam: Family, cfg: RLConfig, tok, batch, ro, rewards, step: in
         sc = va_teacher_scores(fam.vteacher, fam.processor, fam.image_items[step * P:(step + 1) * P], ro, G,
                                V, cfg.logprob_chunk, cfg.va_degrade)
         va = losses.visual_advantage(sc["logp"], sc["logp_degraded"], ro.mask)  # (N, Tc)
-        return sc["logp"], {"va": va}, {}
+        return sc["logp"], {"va": va}
     if fam.ema is not None:
         prompts = self_teacher_prompts(tok, batch, ro.texts, rewards, G, student_prompt)
         sc = teacher_scores(fam.ema, prompts, ro, tok.pad_token_id, V, cfg.logprob_chunk)
-        return sc["logp"], {"t_ent": sc["entropy"]}, {}
-    return None, {}, {}
+        return sc["logp"], {"t_ent": sc["entropy"]}
+    return None, {}
 
 
 def objective_loss(cfg: RLConfig, logp, old, adv, mask, kl, rewards, extra: dict):

@@ -152,7 +152,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
                 t_logp, t_hidden = sc["logp"], sc["hidden"]
                 extra = {"t_ent": sc["entropy"]}
             else:  # SRPO self-teacher / VA-OPD image teacher (family.py)
-                t_logp, extra, _ = family.teacher_signal(fam, cfg, tok, batch, ro, rewards, step, P, V,
+                t_logp, extra = family.teacher_signal(fam, cfg, tok, batch, ro, rewards, step, P, V,
                                                          student_prompt)
             t2 = time.perf_counter()
 
