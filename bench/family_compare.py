@@ -7,7 +7,7 @@ ONE shared cold start (SFT on the teacher's traces), then `vold compare` over th
 
 Sharing the cold start keeps the comparison about the RL objective alone (and the budget
 small): each run is `stages=rl rl.model=<root>/cold-start/sft/final`. Evaluation: the harness
-on the image-form toy test split (greedy). Writes <root>/LEADERBOARD.md via vold compare, and
+on the image-form and the text-form toy test splits (greedy). Writes <root>/LEADERBOARD.md via vold compare, and
 docs/family_curves.png.
 """
 from __future__ import annotations
@@ -46,13 +46,15 @@ def main() -> None:
     print(f"cold start: {sft_model}")
     evaluate(sft_model, cold / "eval-toy", a.eval_limit)
     runs: dict[str, list[Path]] = {}
-    for r in a.recipes:
-        for s in a.seeds:
+    evaluate(sft_model, cold / "eval-toy-text", a.eval_limit, "toy-text")
+    for s in a.seeds:  # seed-major: a cut-short run still has every recipe at the first seeds
+        for r in a.recipes:
             run = train_recipe(r, ["stages=rl", f"rl.model={sft_model}", f"seed={s}", *a.overrides],
                                out=root / f"{r}-s{s}")
             info = json.loads((run / "run.json").read_text())
             acc = evaluate(info["final_model"], run / "eval-toy", a.eval_limit)
-            print(f"{r} seed {s}: toy image accuracy {acc:.1f}%", flush=True)
+            text = evaluate(info["final_model"], run / "eval-toy-text", a.eval_limit, "toy-text")
+            print(f"{r} seed {s}: toy image accuracy {acc:.1f}%, text {text:.1f}%", flush=True)
             runs.setdefault(r, []).append(run)
     curves(runs, Path(a.docs) / "family_curves.png")
     run_compare(dirs=[root], baseline=None, ablation=False, paper=False, out=root, plot=False)
