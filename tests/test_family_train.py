@@ -117,3 +117,7 @@ def test_degraded_picture_changes_an_image_teacher_on_its_tokens(pair):
     deg, _ = score_with_image(model, proc, p.image_question(), small, comp, mask, V, 64)
     assert torch.allclose(full, same)  # the same picture scores the same
     assert (full - deg).abs().max() > 1e-4  # the degraded one does not
+    # a student that samples an image placeholder id still gets scored (found in a real run)
+    comp[0, 3] = model.config.image_token_id
+    lp, _ = score_with_image(model, proc, p.image_question(), img, comp, mask, V, 64)
+    assert lp.shape == comp.shape and torch.isfinite(lp).all()

@@ -40,7 +40,13 @@ def score_with_image(model, processor, question: str, image, completion: torch.T
     Qwen-VL 3-D positions are the same for every row."""
     enc = processor(text=[_image_prompt(processor.tokenizer, question)], images=[image], return_tensors="pt")
     G, Tc = completion.shape
-    ids = torch.cat([enc["input_ids"].expand(G, -1), completion], 1)  # (G, Lp + Tc)
+    # A sampled <|image_pad|> in the completion would be taken for an image slot (and the
+    # model refuses the mismatch): the teacher reads it as padding but still scores the id.
+    cfg = model.config
+    slots = [i for i in (getattr(cfg, "image_token_id", None), getattr(cfg, "video_token_id", None)) if i is not None]
+    read = completion.clone()
+    read[torch.isin(read, torch.tensor(slots))] = processor.tokenizer.pad_token_id
+    ids = torch.cat([enc["input_ids"].expand(G, -1), read], 1)  # (G, Lp + Tc)
     attn = torch.cat([enc["attention_mask"].expand(G, -1), mask.long()], 1)  # (G, Lp + Tc)
     h = model.model(input_ids=ids, attention_mask=attn, pixel_values=enc["pixel_values"].repeat(G, 1),
                     image_grid_thw=enc["image_grid_thw"].repeat(G, 1), use_cache=False).last_hidden_state
