@@ -57,7 +57,9 @@ def main() -> None:
             print(f"{r} seed {s}: toy image accuracy {acc:.1f}%, text {text:.1f}%", flush=True)
             runs.setdefault(r, []).append(run)
     curves(runs, Path(a.docs) / "family_curves.png")
-    run_compare(dirs=[root], baseline=None, ablation=False, paper=False, out=root, plot=False)
+    # paired significance: each run against vold with the same seed (compare's mean baseline)
+    base = f"vold (mean of {len(a.seeds)} seeds)" if "vold" in a.recipes and len(a.seeds) > 1 else None
+    run_compare(dirs=[root], baseline=base, ablation=False, paper=False, out=root, plot=False)
     print((root / "LEADERBOARD.md").read_text())
 
 
