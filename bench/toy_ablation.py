@@ -70,6 +70,7 @@ def main() -> None:
     ap.add_argument("--eval-limit", type=int, default=None)
     ap.add_argument("--root", default="results/runs")
     ap.add_argument("--docs", default="docs")
+    ap.add_argument("--tag", default="", help="suffix of the output file names")
     a = ap.parse_args()
     import torch
 
@@ -98,7 +99,7 @@ def main() -> None:
         rows.append((v, accs, texts, walls))
         print(f"{v}: image {accs} text {texts}")
 
-    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) | train wall s (mean) |",
+    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) | wall s of the last invocation (0-2 = stages reused) |",
              "|---|---|---|---|---|",
              f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | - |"]
     for v, accs, texts, walls in rows:
@@ -109,10 +110,10 @@ def main() -> None:
     print(table)
     docs = Path(a.docs)
     docs.mkdir(parents=True, exist_ok=True)
-    (docs / "toy_ablation.md").write_text(
+    (docs / f"toy_ablation{a.tag}.md").write_text(
         f"Toy-world ablation, seeds {a.seeds}, overrides {a.overrides or 'none'}, "
         f"eval limit {a.eval_limit or 'all'} (greedy, 96 new tokens).\n\n{table}\n")
-    curves({v: d for v, d in runs.items() if any((x / 'rl').exists() for x in d)}, docs / "toy_curves.png")
+    curves({v: d for v, d in runs.items() if any((x / 'rl').exists() for x in d)}, docs / f"toy_curves{a.tag}.png")
 
 
 def _share_cold_start(variant, overrides, out, root, seed, load_recipe) -> None:
