@@ -17,6 +17,9 @@ def test_special_tokens_are_single_tokens(tmp_path):
     assert tok.tokenize(" 17") == ["Ġ17"]
     text = "<think>\nA = 7, B = 3.\n7 + 3 = 10.\n</think>\nThe answer is \\boxed{10}."
     assert tok.decode(tok.encode(text, add_special_tokens=False)) == text
+    # like Qwen3, the think tags survive skip_special_tokens (a scorer needs them); chat markers do not
+    assert tok.decode(tok.encode(text + "<|im_end|>", add_special_tokens=False),
+                      skip_special_tokens=True) == text
 
 
 def test_chat_template_places_image_parts(tmp_path):

@@ -17,7 +17,7 @@ def test_shipped_teacher_solves_text_problems():
     model, tok = AutoModelForCausalLM.from_pretrained(d).eval(), AutoTokenizer.from_pretrained(d)
     ps = world.problems("test", n=12)  # levels 1-3, both skills
     out = generate(model, tok, [p.text_question() for p in ps], max_new_tokens=64)
-    assert sum(boxed_int(r) == p.answer for r, p in zip(out, ps)) >= 9, out
+    assert sum(boxed_int(r) == p.answer for r, p in zip(out, ps)) >= 7, out
 
 
 def test_shipped_student_reads_pictures():
@@ -28,4 +28,4 @@ def test_shipped_student_reads_pictures():
     ps = world.problems("test", n=12)
     out = generate(model, proc, [p.transcribe_question() for p in ps], [p.render() for p in ps],
                    max_new_tokens=24)
-    assert sum(world.parse_transcription(r) == p.values for r, p in zip(out, ps)) >= 9, out
+    assert sum(world.parse_transcription(r) == p.values for r, p in zip(out, ps)) >= 10, out

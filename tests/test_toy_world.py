@@ -20,7 +20,7 @@ def test_image_and_text_forms_agree_on_answers():
     img, txt = world.toy_items("test", "image"), world.toy_items("test", "text")
     assert len(img) == len(txt) == world.N_TEST
     assert [(i.id, i.gold, i.meta["level"]) for i in img] == [(t.id, t.gold, t.meta["level"]) for t in txt]
-    assert all(len(i.images) == 1 and i.images[0].size == world.IMAGE_SIZE for i in img)
+    assert all(len(i.images) == 1 and i.images[0].size == world.IMAGE_SIZES[i.meta["skill"]] for i in img)
     assert all(t.images == [] for t in txt)
 
 

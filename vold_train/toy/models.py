@@ -76,7 +76,7 @@ def build_tokenizer(out_dir: str | Path | None = None, corpus: list[str] | None 
 
     Byte-level means any text encodes (model output never hits an unknown token); the learned
     merges make the toy world's words and numbers single tokens."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
@@ -90,7 +90,10 @@ def build_tokenizer(out_dir: str | Path | None = None, corpus: list[str] | None 
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tok.train_from_iterator(_corpus_lines(corpus), trainer=trainer)
-    tok.add_special_tokens(SPECIAL_TOKENS)
+    # <think> and </think> are ordinary added tokens, as in Qwen3: decoding with
+    # skip_special_tokens=True must keep them so a scorer can see the reasoning block.
+    tok.add_special_tokens(SPECIAL_TOKENS[:-2])
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in SPECIAL_TOKENS[-2:]])
 
     hf = PreTrainedTokenizerFast(
         tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",

@@ -1,7 +1,7 @@
 """Pictures of toy problems (Pillow). The quantities appear here and nowhere in the question.
 
-Images are 112x112: Qwen2.5-VL cuts 14 px patches and merges 2x2 of them, so each image is
-16 visual tokens; digits are drawn ~20 px tall so one spans about one merged token.
+Qwen2.5-VL cuts 14 px patches and merges 2x2 of them into one visual token (28x28 px): a
+112x112 picture is 16 tokens. Every number is drawn ~20 px tall inside one token's cell.
 """
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 SIZE = 112
+CELL = 28  # one merged visual token: 2x2 patches of 14 px
 CARD_FILLS = ["#fde68a", "#bfdbfe", "#bbf7d0", "#fecaca", "#ddd6fe", "#fed7aa"]
+# Each letter has its own card colour, and each card fills exactly one visual token, so one
+# token carries both "which card" and "which digit": a tiny model from scratch learns that
+# in minutes, while reading a letter that sits in another token takes far longer to learn.
+LETTER_FILLS = {"A": "#fde047", "B": "#93c5fd", "C": "#86efac", "D": "#fca5a5"}
 
 
 @lru_cache(maxsize=4)
@@ -24,28 +29,30 @@ def _centered(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, siz
 
 
 def render_cards(values: dict[str, int], dx: int = 0, dy: int = 0, hue: int = 0) -> Image.Image:
-    img = Image.new("RGB", (SIZE, SIZE), "white")
+    """112x56 (8 visual tokens): the cards in a row, one token each, letters underneath."""
+    img = Image.new("RGB", (SIZE, 2 * CELL), "white")
     d = ImageDraw.Draw(img)
-    fill = CARD_FILLS[hue % len(CARD_FILLS)]
-    for i, (name, v) in enumerate(values.items()):  # cards A B / C D on a 2x2 grid
-        x0, y0 = 56 * (i % 2) + 5 + dx // 2, 56 * (i // 2) + 5 + dy // 2
-        d.rounded_rectangle([x0, y0, x0 + 46, y0 + 46], radius=5, fill=fill, outline="black")
-        _centered(d, (x0 + 9, y0 + 9), name, 12)
-        _centered(d, (x0 + 26, y0 + 27), str(v), 24)
+    jx, jy = max(-1, min(1, dx)), max(-1, min(1, dy))
+    for i, (name, v) in enumerate(values.items()):
+        x0, y0 = CELL * i + 2 + jx, 2 + jy
+        d.rectangle([x0, y0, x0 + 23, y0 + 23], fill=LETTER_FILLS[name], outline="black")
+        _centered(d, (x0 + 12, y0 + 12), str(v), 20)
+        _centered(d, (CELL * i + 14, CELL + 12), name, 14)
     return img
 
 
 def render_rect(width: int, height: int, dx: int = 0, dy: int = 0, hue: int = 0) -> Image.Image:
+    """112x112: a rectangle drawn roughly to scale; its width written below it (blue), its
+    height left of it (red), each label centred in one visual token."""
     img = Image.new("RGB", (SIZE, SIZE), "white")
     d = ImageDraw.Draw(img)
-    # drawn roughly to scale, so the picture is a figure and not just two numbers
-    wpx, hpx = 24 + 7 * width, 16 + 7 * height
-    x0 = 26 + (86 - wpx) // 2 + dx // 2
-    y0 = 4 + (80 - hpx) // 2 + dy // 2
+    wpx, hpx = 20 + 6 * width, 16 + 6 * height
+    x0, y0 = 70 - wpx // 2, 42 - hpx // 2
     d.rectangle([x0, y0, x0 + wpx, y0 + hpx], outline="black", width=2,
                 fill=CARD_FILLS[hue % len(CARD_FILLS)])
-    _centered(d, (x0 + wpx / 2, y0 + hpx + 13), str(width), 20, fill="#1d4ed8")
-    _centered(d, (x0 - 12, y0 + hpx / 2), str(height), 20, fill="#b91c1c")
+    jx, jy = max(-1, min(1, dx)), max(-1, min(1, dy))
+    _centered(d, (70 + jx, 98 + jy), str(width), 20, fill="#1d4ed8")
+    _centered(d, (14 + jx, 42 + jy), str(height), 20, fill="#b91c1c")
     return img
 
 

@@ -28,7 +28,7 @@ LEVELS = (1, 2, 3)
 N_TEST = 300           # 50 per (skill, level)
 N_TRAIN_ITEMS = 1200   # the fixed `train` split of the benchmark; training samples more
 MAX_VALUE = 50         # every intermediate result stays in 0..MAX_VALUE
-IMAGE_SIZE = (112, 112)  # 8x8 patches of 14 px -> 16 visual tokens after the 2x2 merge
+IMAGE_SIZES = {"cards": (112, 56), "rect": (112, 112)}  # 8 and 16 visual tokens
 
 OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 TRANSCRIBE_TAIL = "Write down the numbers."
