@@ -48,8 +48,13 @@ def score_with_image(model, processor, question: str, image, completion: torch.T
     read[torch.isin(read, torch.tensor(slots))] = processor.tokenizer.pad_token_id
     ids = torch.cat([enc["input_ids"].expand(G, -1), read], 1)  # (G, Lp + Tc)
     attn = torch.cat([enc["attention_mask"].expand(G, -1), mask.long()], 1)  # (G, Lp + Tc)
+    kw = {}
+    if "mm_token_type_ids" in enc:  # marks the image tokens: without it they get 1-D text
+        # positions instead of the (t, h, w) mRoPE positions generation gives them
+        kw["mm_token_type_ids"] = torch.cat([enc["mm_token_type_ids"].expand(G, -1),
+                                             torch.zeros_like(completion)], 1)
     h = model.model(input_ids=ids, attention_mask=attn, pixel_values=enc["pixel_values"].repeat(G, 1),
-                    image_grid_thw=enc["image_grid_thw"].repeat(G, 1), use_cache=False).last_hidden_state
+                    image_grid_thw=enc["image_grid_thw"].repeat(G, 1), use_cache=False, **kw).last_hidden_state
     L = ids.shape[1]
     return token_logprobs(h[:, L - Tc - 1:L - 1], model.get_output_embeddings(), completion, shared_vocab, chunk)
 

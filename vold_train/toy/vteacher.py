@@ -61,8 +61,14 @@ def build_vteacher(out: str | Path, cfg: VTeacherConfig | None = None, force: bo
         tokenizer, hidden=cfg.hidden, layers=cfg.layers, heads=cfg.hidden // 64))
     log: list = []
     t0 = time.time()
+    # as toy-student: the vision encoder below the merger stays at its random init (its
+    # features of clean rendered digits suffice; trained at the LM's lr they collapsed)
+    encoder = [p for n, p in model.model.visual.named_parameters() if not n.startswith("merger")]
+    for p in encoder:
+        p.requires_grad_(False)
+    groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": cfg.lr}]
     _train(model, lambda step: _student_batch(processor, _examples(3_000_000 + step, cfg.batch)),
-           cfg.steps, cfg.lr, cfg.warmup, "vteacher", log)
+           cfg.steps, cfg.lr, cfg.warmup, "vteacher", log, groups)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tm.save_student(model, tokenizer, tmp)
