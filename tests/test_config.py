@@ -12,6 +12,12 @@ EXPECTED = {
     "mismatched-cold-start": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "mismatched"},
     "sft-only": {"sft": True, "rl": False, "kd": False, "kd_mask": False, "trace_source": "teacher"},
     "opd-only": {"sft": True, "rl": False, "kd": True, "kd_mask": False, "trace_source": "teacher"},
+    # the on-policy family (SRPO distils only reward-0 rollouts, so kd_mask holds for it)
+    "srpo": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"},
+    "srpo-self": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"},
+    "va-opd": {"sft": True, "rl": False, "kd": True, "kd_mask": False, "trace_source": "teacher"},
+    "va-opd-reward": {"sft": True, "rl": True, "kd": True, "kd_mask": False, "trace_source": "teacher"},
+    "vold-rdiverse": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"},
 }
 
 

@@ -99,6 +99,16 @@ class RLConfig:
     logprob_chunk: int = 1024         # positions per chunk of the LM head (logprobs.py)
     save_every: int = 10
     seed: int = 0
+    # ---- the on-policy family (family.py): other objectives on the same rollouts
+    objective: str = "vold"           # "vold" | "srpo" (arXiv 2604.02288) | "va-opd" (arXiv 2605.21924)
+    srpo_teacher: str = "external"    # "external" (rl.teacher, as VOLD) | "self" (EMA of the student
+                                      # re-prompted with a correct sibling, as the SRPO paper)
+    ema_rate: float = 0.05            # SRPO self-teacher: ema <- (1 - rate) ema + rate student (paper)
+    va_degrade: float = 0.1           # VA-OPD: side factor of the degraded picture (paper: 10%)
+    va_top_frac: float = 0.2          # VA-OPD: share of a rollout's tokens in the high-VA group (paper)
+    curation: str = "none"            # "none" | "r-diverse" (arXiv 2602.13103 prompt curation)
+    curation_embed: str = "toy-skill" # skill embedder for R-Diverse (curation.EMBEDDERS)
+    replay_frac: float = 0.3          # R-Diverse: share of each batch replayed from memory (paper)
 
 
 STAGE_CLASSES = {"traces": TracesConfig, "sft": SFTConfig, "rl": RLConfig}
@@ -244,10 +254,28 @@ def _validate(r: Recipe, where: str) -> None:
          "sft.data is 'traces' but the recipe has no traces stage"),
         (r.sft.batch_size % r.sft.micro_batch == 0, "sft.batch_size must be a multiple of sft.micro_batch"),
         (0 <= r.rl.clip_low < 1 and r.rl.clip_high >= 0, "rl.clip_low must be in [0, 1), rl.clip_high >= 0"),
+        *family_checks(r.rl),
     ]
     for ok, msg in checks:
         if not ok:
             raise VoldError(f"{where}: {msg}")
+
+
+def family_checks(rl: RLConfig) -> list[tuple[bool, str]]:
+    return [
+        (rl.objective in ("vold", "srpo", "va-opd"), "rl.objective must be vold, srpo or va-opd"),
+        (rl.srpo_teacher in ("external", "self"), "rl.srpo_teacher must be external or self"),
+        (rl.curation in ("none", "r-diverse"), "rl.curation must be none or r-diverse"),
+        (rl.objective == "vold" or rl.micro_batch % rl.group_size == 0,
+         "rl.micro_batch must be a multiple of rl.group_size for srpo / va-opd (they weigh within groups)"),
+        (rl.objective != "va-opd" or (rl.data == "toy" and rl.curation == "none"),
+         "rl.objective va-opd needs image twins of the RL problems: rl.data=toy, rl.curation=none"),
+        (rl.objective != "va-opd" or rl.kd == "k2", "rl.objective va-opd uses rl.kd=k2"),
+        (rl.objective != "srpo" or rl.kd == "k2" or rl.srpo_teacher == "external",
+         "rl.srpo_teacher=self uses rl.kd=k2"),
+        (0 < rl.ema_rate <= 1 and 0 < rl.va_degrade < 1 and 0 < rl.va_top_frac <= 1 and 0 <= rl.replay_frac <= 1,
+         "rl.ema_rate, rl.va_degrade, rl.va_top_frac, rl.replay_frac must be fractions"),
+    ]
 
 
 def save_config(r: Recipe, path: Path) -> None:

@@ -140,3 +140,119 @@ def vold_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Ten
             "loss": loss.item(),
         })
     return loss, stats
+
+
+# ---------------------------------------------------------------- the on-policy family
+# SRPO and VA-OPD run on the same rollouts, rewards and per-token KL as VOLD above, so
+# `vold compare` sets them side by side with nothing else changed.
+
+
+def srpo_route(rewards: Tensor, group_size: int) -> tuple[Tensor, Tensor]:
+    """Sample routing of SRPO (arXiv 2604.02288). Returns boolean masks (B,) `to_pg`, `to_kd`.
+
+    A correct rollout goes to the GRPO branch. A wrong rollout with a correct sibling goes to
+    distillation only: its GRPO advantage would just push it down, while the teacher can say
+    *which* tokens went wrong. A wrong rollout in an all-wrong group stays in GRPO (its
+    advantage is 0 there, but it still counts towards the normaliser, as in the paper).
+    Every rollout lands in exactly one branch."""
+    if rewards.numel() % group_size:
+        raise ValueError(f"{rewards.numel()} rewards do not split into groups of {group_size}")
+    correct = rewards.view(-1, group_size) > 0.5  # (P, G)
+    has_correct = correct.any(-1, keepdim=True).expand_as(correct)  # (P, G)
+    to_kd = (~correct & has_correct).reshape(-1)  # (B,)
+    return ~to_kd, to_kd
+
+
+def srpo_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Tensor,
+              teacher_entropy: Tensor, rewards: Tensor, group_size: int,
+              clip_low: float = 0.2, clip_high: float = 0.3, beta: float = 1.0) -> tuple[Tensor, dict]:
+    """Sample-Routed Policy Optimization (arXiv 2604.02288):
+
+        L = ( sum_{i in PG, t} l^GRPO_{i,t} + beta * sum_{i in KD, t} w_{i,t} KL_{i,t} ) / N_tok
+        w_{i,t} = exp(-H^T_{i,t}) / mean_{KD tokens} exp(-H^T),   N_tok = routed tokens of both
+
+    PG / KD from `srpo_route`; `kl` (B, T) is the per-token distillation term (k2 or exact);
+    `teacher_entropy` (B, T) the teacher's entropy at each position: tokens where the teacher
+    is sure weigh more, tokens where it is guessing weigh less. beta = 1 is the paper's plain sum.
+    """
+    to_pg, to_kd = srpo_route(rewards, group_size)
+    m_pg = mask * to_pg.float().unsqueeze(-1)  # (B, T)
+    m_kd = mask * to_kd.float().unsqueeze(-1)  # (B, T)
+    ratio = torch.exp(logp - old_logp.detach())  # (B, T)
+    a = adv.detach().unsqueeze(-1)  # (B, 1)
+    pg_tok = -torch.minimum(ratio * a, ratio.clamp(1.0 - clip_low, 1.0 + clip_high) * a)  # (B, T)
+    w = torch.exp(-teacher_entropy.detach().float()) * m_kd  # (B, T)
+    w = w / (w.sum() / m_kd.sum().clamp(min=1.0)).clamp(min=1e-12)  # mean 1 over KD tokens
+    n_tok = (m_pg + m_kd).sum().clamp(min=1.0)
+    pg_sum, kd_sum = (pg_tok * m_pg).sum(), (w * kl * m_kd).sum()
+    loss = (pg_sum + beta * kd_sum) / n_tok
+    with torch.no_grad():
+        stats = {"pg_loss": (pg_sum / n_tok).item(), "kd_loss": (kd_sum / n_tok).item(),
+                 "teacher_kl": _masked_mean(kl.detach(), m_kd).item() if to_kd.any() else 0.0,
+                 "kd_frac": to_kd.float().mean().item(),
+                 # VOLD's masked_frac: rollouts whose distillation term is off
+                 "masked_frac": 1.0 - to_kd.float().mean().item(), "loss": loss.item()}
+    return loss, stats
+
+
+def visual_advantage(teacher_logp: Tensor, teacher_logp_degraded: Tensor, mask: Tensor) -> Tensor:
+    """VA_t = max(log p_T(y_t | full image) - log p_T(y_t | degraded image), 0)   (arXiv 2605.21924).
+
+    Large where the teacher needs the picture to predict the student's token (a number read
+    off a card), zero where the text alone explains it. (B, T), zero on padding."""
+    return (teacher_logp - teacher_logp_degraded).detach().clamp(min=0.0) * mask  # (B, T)
+
+
+def va_rollout_weights(va: Tensor, mask: Tensor, group_size: int, eps: float = 1e-6) -> Tensor:
+    """Rollout weights of VA-OPD: mean VA per rollout, z-scored across the G siblings
+    (population std), softmax with temperature 1. (B,), summing to 1 within each group."""
+    m = (va * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)  # (B,)
+    m = m.view(-1, group_size)  # (P, G)
+    z = (m - m.mean(-1, keepdim=True)) / (m.std(-1, keepdim=True, unbiased=False) + eps)  # (P, G)
+    return torch.softmax(z, dim=-1).reshape(-1)  # (B,)
+
+
+def va_token_groups(va: Tensor, mask: Tensor, top_frac: float = 0.2) -> Tensor:
+    """Boolean (B, T): the top `top_frac` of each rollout's tokens by VA (at least one token,
+    ceil of the fraction; ties broken by position). The rest of the mask is the other group."""
+    n = mask.sum(-1)  # (B,)
+    k = torch.ceil(n * top_frac).clamp(min=1.0)  # (B,)
+    score = va.masked_fill(mask == 0, float("-inf"))  # (B, T)
+    order = torch.argsort(score, dim=-1, descending=True, stable=True)  # (B, T)
+    rank = order.argsort(dim=-1)  # (B, T) 0 = highest VA
+    return (rank < k.unsqueeze(-1)) & (mask > 0)
+
+
+def va_opd_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Tensor, va: Tensor,
+                group_size: int, pg: bool = False, beta: float = 1.0, top_frac: float = 0.2,
+                mix: float = 0.5, clip_low: float = 0.2, clip_high: float = 0.3) -> tuple[Tensor, dict]:
+    """Visual-Advantage On-Policy Distillation (arXiv 2605.21924):
+
+        L_i = mix * mean_{t in top(VA_i)} KL_{i,t} + (1 - mix) * mean_{t not in top} KL_{i,t}
+        L   = [L_GRPO if pg] + beta * (1/P) sum_groups sum_i w_i L_i,   w = va_rollout_weights
+
+    Rollouts that lean on the picture more than their siblings get more of the teacher's pull,
+    and inside a rollout the few image-bound tokens are not drowned by the many that are not.
+    The paper has no task reward (pg=False); pg=True adds VOLD's GRPO term on the same rollouts.
+    A rollout whose tokens are all in the top group uses that group's mean alone.
+    """
+    top = va_token_groups(va, mask, top_frac).float()  # (B, T)
+    rest = mask - top  # (B, T)
+    kl_top = (kl * top).sum(-1) / top.sum(-1).clamp(min=1.0)  # (B,)
+    kl_rest = (kl * rest).sum(-1) / rest.sum(-1).clamp(min=1.0)  # (B,)
+    has_rest = rest.sum(-1) > 0  # (B,)
+    per_roll = torch.where(has_rest, mix * kl_top + (1.0 - mix) * kl_rest, kl_top)  # (B,)
+    w = va_rollout_weights(va, mask, group_size)  # (B,)
+    kd = (w * per_roll).sum() / (w.numel() // group_size)
+    if pg:
+        loss, stats = grpo_loss(logp, old_logp, adv, mask, clip_low, clip_high, "token")
+    else:
+        loss, stats = logp.sum() * 0.0, {"pg_loss": 0.0, "clip_frac": 0.0, "ratio_mean": 1.0}
+    loss = loss + beta * kd
+    with torch.no_grad():
+        stats.update({"kd_loss": kd.item(), "teacher_kl": _masked_mean(kl.detach(), mask).item(),
+                      "masked_frac": 0.0, "va_mean": _masked_mean(va, mask).item(),
+                      "va_top_mean": _masked_mean(va, top).item(),
+                      "va_w_max": w.view(-1, group_size).max(-1).values.mean().item(),
+                      "loss": loss.item()})
+    return loss, stats

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from vold_train import losses
+from vold_train import family, losses
 from vold_train.common import (Metrics, copy_processor_files, latest_checkpoint, load_model,
                                load_tokenizer, make_optimizer, cosine_schedule, model_path, progress,
                                restore_state, save_checkpoint, set_seed, student_prompt, teacher_prompt)
@@ -49,7 +49,7 @@ def _policy_terms(student, ids, attn, completion, mask, shared_vocab, chunk, tea
 
 
 def policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hidden, t_head,
-                  cfg: RLConfig, V: int) -> tuple[dict, float]:
+                  cfg: RLConfig, V: int, extra: dict | None = None) -> tuple[dict, float]:
     """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches.
 
     Each micro-batch loss is weighted by its share of the rollouts; with agg="token" that is
@@ -76,8 +76,12 @@ def policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hi
                 kl, _ = losses.kd_k2(logp, t_logp[sl], mask)
             else:
                 kl = torch.zeros_like(logp)
-            loss, st = losses.vold_loss(logp, old, adv[sl], mask, kl, rewards[sl], cfg.beta, cfg.kd_mask,
-                                        cfg.clip_low, cfg.clip_high, cfg.agg, cfg.pg)
+            if cfg.objective == "vold":
+                loss, st = losses.vold_loss(logp, old, adv[sl], mask, kl, rewards[sl], cfg.beta, cfg.kd_mask,
+                                            cfg.clip_low, cfg.clip_high, cfg.agg, cfg.pg)
+            else:  # SRPO / VA-OPD on the same rollouts (family.py)
+                loss, st = family.objective_loss(cfg, logp, old, adv[sl], mask, kl, rewards[sl],
+                                                 {k: v[sl] for k, v in (extra or {}).items()})
             (loss * mask.shape[0] / N).backward()
             st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
             for k, v in st.items():
@@ -103,7 +107,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     student = load_model(str(ck) if ck else model_name, "student")
     freeze_vision(student)
     student.train()
-    use_teacher = cfg.beta > 0 or cfg.teacher_metrics
+    use_teacher = (cfg.beta > 0 or cfg.teacher_metrics) and family.uses_text_teacher(cfg)
     teacher = ttok = None
     if use_teacher:
         ttok = load_tokenizer(cfg.teacher)
@@ -119,12 +123,13 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
     start = restore_state(ck, opt, sched) if ck else 0
     metrics = Metrics(run_dir, "rl", start)
+    fam = family.setup(cfg, student, tok, V, stage_dir, ck, start, len(problems))
 
     bar, task = progress(cfg.steps, "rl", start)
     with bar:
         for step in range(start, cfg.steps):
             t0 = time.perf_counter()
-            batch = problems[step * P:(step + 1) * P]
+            batch, fam_stats = family.next_batch(fam, problems, step, P)
             s_prompts = [student_prompt(tok, it.question) for it in batch]
 
             # 1. rollouts
@@ -145,6 +150,10 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
                 sc = teacher_scores(teacher, t_prompts, ro, ttok.pad_token_id, V, cfg.logprob_chunk,
                                     keep_hidden=cfg.kd == "full")
                 t_logp, t_hidden = sc["logp"], sc["hidden"]
+                extra = {"t_ent": sc["entropy"]}
+            else:  # SRPO self-teacher / VA-OPD image teacher (family.py)
+                t_logp, extra = family.teacher_signal(fam, cfg, tok, batch, ro, rewards, step, P, V,
+                                                         student_prompt)
             t2 = time.perf_counter()
 
             # 4. update: one objective on the same rollouts
@@ -152,23 +161,25 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             ids, attn = joined(rows, ro.completion, ro.mask, tok.pad_token_id)
             t_head = teacher.get_output_embeddings() if teacher is not None else None
             agg, gnorm = policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp,
-                                       t_hidden, t_head, cfg, V)
+                                       t_hidden, t_head, cfg, V, extra)
+            fam_stats.update(family.after_update(fam, cfg, student, batch, rewards, step))
             t3 = time.perf_counter()
 
             gen_tokens = int(ro.mask.sum())
             pass_g = rewards.view(-1, G).max(-1).values.mean().item()
             rec = {"reward": rewards.mean().item(), "accuracy": rewards.mean().item(), "pass_at_g": pass_g,
-                   "kd_loss": agg.get("kd_loss", 0.0), "teacher_kl": agg.get("teacher_kl", 0.0) if teacher is not None else None,
+                   "kd_loss": agg.get("kd_loss", 0.0), "teacher_kl": agg.get("teacher_kl", 0.0) if teacher is not None or t_logp is not None else None,
                    "masked_frac": agg.get("masked_frac", 0.0), "entropy": agg.get("entropy", 0.0),
                    "resp_len": gen_tokens / len(ro.texts), "finished_frac": ro.finished.float().mean().item(),
                    "pg_loss": agg.get("pg_loss", 0.0), "clip_frac": agg.get("clip_frac", 0.0),
                    "loss": agg.get("loss", 0.0), "grad_norm": gnorm, "lr": sched.get_last_lr()[0],
                    **adv_stats, "rollout_s": t1 - t0, "teacher_s": t2 - t1, "train_s": t3 - t2,
-                   "step_s": t3 - t0, "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9)}
+                   "step_s": t3 - t0, "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9),
+                   **fam_stats, **{k: agg[k] for k in ("kd_frac", "va_mean", "va_top_mean", "va_w_max") if k in agg}}
             metrics.log(step + 1, rec)
             bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} kl {rec['teacher_kl'] or 0:.3f}")
             if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
-                save_checkpoint(stage_dir, step + 1, student, tok, opt, sched)
+                family.save(fam, save_checkpoint(stage_dir, step + 1, student, tok, opt, sched))
 
     student.save_pretrained(str(final))
     tok.save_pretrained(str(final))

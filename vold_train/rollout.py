@@ -84,5 +84,6 @@ def teacher_scores(teacher, teacher_prompts: list[list[int]], ro: Rollouts, pad_
     hidden states for the exact full-vocabulary KL."""
     ids, attn = joined(teacher_prompts, ro.completion, ro.mask, pad_id)
     h = completion_hidden(teacher, ids, attn, ro.completion.shape[1])  # (N, Tc, H)
-    logp, _ = token_logprobs(h, teacher.get_output_embeddings(), ro.completion, shared_vocab, chunk)
-    return {"logp": logp, "hidden": h if keep_hidden else None}
+    logp, ent = token_logprobs(h, teacher.get_output_embeddings(), ro.completion, shared_vocab, chunk)
+    # entropy: SRPO weighs its distillation tokens by exp(-H_teacher)
+    return {"logp": logp, "hidden": h if keep_hidden else None, "entropy": ent}

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 TOY_NAMES = {"toy-student": "student", "toy-teacher": "teacher"}
+# the image-seeing teacher for VA-OPD, built on its own (vteacher.py)
+EXTRA_NAMES = {"toy-vteacher": "vteacher"}
 # Shipped in the repo (a few MB of safetensors) so tests and CI never wait for a build;
 # VOLD_TOY_MODELS points elsewhere (e.g. a folder `vold toy build --out` wrote).
 PACKAGE_MODELS = Path(__file__).resolve().parent / "models"
@@ -19,6 +21,9 @@ def models_dir() -> Path:
 def resolve_model(name: str) -> str | None:
     """Local folder of a toy model name, building the toy models on first use; None when
     `name` is not a toy name (a hub id or a path is left to the caller)."""
+    if name in EXTRA_NAMES:
+        from vold_train.toy.vteacher import build_vteacher
+        return str(build_vteacher(models_dir() / EXTRA_NAMES[name]))
     if name not in TOY_NAMES:
         return None
     path = models_dir() / TOY_NAMES[name]

@@ -1,0 +1,108 @@
+"""The teachers of the on-policy family, beside VOLD's text-only one (rollout.teacher_scores):
+
+- VA-OPD (arXiv 2605.21924): an image-seeing teacher scores the student's completion tokens
+  twice, after the picture and after a degraded copy of it; the difference is the visual
+  advantage (losses.visual_advantage).
+- SRPO (arXiv 2604.02288) self-teacher: an EMA copy of the student, re-prompted with a
+  successful sibling rollout as a worked example, scores the failed rollouts.
+
+The student's rollouts are the same ones every objective trains on (text-form problems, no
+image), so VA-OPD here teaches a text-trained student which of its tokens the picture decides.
+"""
+from __future__ import annotations
+
+import torch
+from PIL import Image
+
+from vold_train.logprobs import token_logprobs
+
+
+def degrade(image: Image.Image, factor: float = 0.1) -> Image.Image:
+    """Downsample to `factor` of each side (bilinear), then back up (nearest): the layout and
+    colours survive, the digits do not."""
+    img = image.convert("RGB")
+    w, h = img.size
+    small = img.resize((max(1, round(w * factor)), max(1, round(h * factor))), Image.BILINEAR)
+    return small.resize((w, h), Image.NEAREST)
+
+
+def _image_prompt(tok, question: str) -> str:
+    msgs = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
+    return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+
+
+@torch.no_grad()
+def score_with_image(model, processor, question: str, image, completion: torch.Tensor,
+                     mask: torch.Tensor, shared_vocab: int, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p(completion tokens) and entropy (G, Tc) for the G rollouts of one image prompt.
+
+    All rows share the prompt, so they need no padding before the completion and the
+    Qwen-VL 3-D positions are the same for every row."""
+    enc = processor(text=[_image_prompt(processor.tokenizer, question)], images=[image], return_tensors="pt")
+    G, Tc = completion.shape
+    # A sampled <|image_pad|> in the completion would be taken for an image slot (and the
+    # model refuses the mismatch): the teacher reads it as padding but still scores the id.
+    cfg = model.config
+    slots = [i for i in (getattr(cfg, "image_token_id", None), getattr(cfg, "video_token_id", None)) if i is not None]
+    read = completion.clone()
+    read[torch.isin(read, torch.tensor(slots))] = processor.tokenizer.pad_token_id
+    ids = torch.cat([enc["input_ids"].expand(G, -1), read], 1)  # (G, Lp + Tc)
+    attn = torch.cat([enc["attention_mask"].expand(G, -1), mask.long()], 1)  # (G, Lp + Tc)
+    kw = {}
+    if "mm_token_type_ids" in enc:  # marks the image tokens: without it they get 1-D text
+        # positions instead of the (t, h, w) mRoPE positions generation gives them
+        kw["mm_token_type_ids"] = torch.cat([enc["mm_token_type_ids"].expand(G, -1),
+                                             torch.zeros_like(completion)], 1)
+    h = model.model(input_ids=ids, attention_mask=attn, pixel_values=enc["pixel_values"].repeat(G, 1),
+                    image_grid_thw=enc["image_grid_thw"].repeat(G, 1), use_cache=False, **kw).last_hidden_state
+    L = ids.shape[1]
+    return token_logprobs(h[:, L - Tc - 1:L - 1], model.get_output_embeddings(), completion, shared_vocab, chunk)
+
+
+@torch.no_grad()
+def va_teacher_scores(model, processor, items, ro, group_size: int, shared_vocab: int, chunk: int,
+                      factor: float = 0.1) -> dict:
+    """Per rollout (N, Tc): teacher log-probs with the full picture, with the degraded one,
+    and the teacher's entropy (full picture). `items` are image-form problems, one per group."""
+    full, degr, ent = [], [], []
+    for i, it in enumerate(items):
+        sl = slice(i * group_size, (i + 1) * group_size)
+        img = it.images[0]
+        lp, e = score_with_image(model, processor, it.question, img, ro.completion[sl], ro.mask[sl],
+                                 shared_vocab, chunk)
+        lp_d, _ = score_with_image(model, processor, it.question, degrade(img, factor), ro.completion[sl],
+                                   ro.mask[sl], shared_vocab, chunk)
+        full.append(lp)
+        degr.append(lp_d)
+        ent.append(e)
+    return {"logp": torch.cat(full), "logp_degraded": torch.cat(degr), "entropy": torch.cat(ent)}
+
+
+# ---------------------------------------------------------------- SRPO self-teacher
+
+
+def self_teacher_question(question: str, solution: str) -> str:
+    # The paper re-prompts the policy with a successful sibling; it then scores the failed
+    # rollout's tokens as if it had seen how the problem is solved.
+    return (f"{question}\n\nHere is a correct solution to this problem:\n{solution}\n\n"
+            f"Solve the problem again.")
+
+
+def self_teacher_prompts(tok, batch, texts: list[str], rewards: torch.Tensor, group_size: int,
+                         student_prompt) -> list[list[int]]:
+    """One prompt per rollout: the question plus the first correct sibling, when there is one
+    (the rollouts SRPO distils); otherwise the plain question (never distilled)."""
+    out = []
+    for i in range(len(texts)):
+        g = i // group_size
+        ok = [j for j in range(g * group_size, (g + 1) * group_size) if rewards[j] > 0.5]
+        q = batch[g].question if not ok else self_teacher_question(batch[g].question, texts[ok[0]])
+        out.append(student_prompt(tok, q))
+    return out
+
+
+@torch.no_grad()
+def ema_update(ema, model, rate: float) -> None:
+    """ema <- (1 - rate) * ema + rate * model (paper: rate 0.05)."""
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(pm.detach(), rate)
