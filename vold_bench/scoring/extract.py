@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from vold_bench.scoring.grade import number_value   # grade imports nothing from here
 
@@ -131,6 +132,7 @@ def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
     return out
 
 
+@lru_cache(maxsize=8192)
 def norm_text(s: str) -> str:
     """Word-level form for prose options ("Basket 5", "Set A"): lowercase, no markup."""
     s = clean(s).lower()
@@ -140,6 +142,7 @@ def norm_text(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip(" .")
 
 
+@lru_cache(maxsize=8192)
 def latex_key(s: str) -> str:
     """Exact-match form for LaTeX options: '$8 \\mathrm{~kg}$' and '8 kg' both give '8kg'."""
     s = unicodedata.normalize("NFKC", s).lower().replace("**", "")
@@ -151,10 +154,22 @@ def latex_key(s: str) -> str:
     return s.rstrip(".")
 
 
-def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool) -> str | None:
-    """Label of the option the segment states, by (1) the same LaTeX/text up to markup and
-    units, (2) the same numeric value, (3) prose: the segment starts with, or (`anywhere`)
-    contains exactly one option text. Longest text wins; ambiguity gives None."""
+def _contains_word(s: str, o: str) -> bool:
+    i = s.find(o)
+    while i != -1:
+        before = s[i - 1] if i > 0 else " "
+        after = s[i + len(o)] if i + len(o) < len(s) else " "
+        if not (before.isalnum() or before in "._") and not (after.isalnum() or after == "_"):
+            return True
+        i = s.find(o, i + 1)
+    return False
+
+
+def option_match(seg: str, options: list[str], labels: list[str], how: str = "start") -> str | None:
+    """Label of the option the segment states. how="exact": the same LaTeX/text up to markup
+    and units, or the same numeric value; "start": also prose the segment starts with;
+    "end": prose the segment ends with ("... is May."); "anywhere": the one option text it
+    contains. Longest text wins; ambiguity gives None."""
     if not options or not seg.strip():
         return None
     pairs, seen = [], set()
@@ -174,14 +189,19 @@ def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool
             return hits.pop()
         if any(ov is not None for ov, _ in vals):
             return None   # a number that is no option's value: do not fall back to prose
+    if how == "exact":
+        return None
     s = norm_text(seg)
     normed = [(norm_text(o), lab) for o, lab in pairs]
-    normed = [(o, lab) for o, lab in normed if o]
-    for o, lab in sorted(normed, key=lambda x: -len(x[0])):
-        if s == o or (s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
+    normed = sorted([(o, lab) for o, lab in normed if o], key=lambda x: -len(x[0]))
+    for o, lab in normed:
+        if s == o or (how == "start" and s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
             return lab
-    if anywhere:
-        hits = [(o, lab) for o, lab in normed if re.search(rf"(?<![\w.]){re.escape(o)}(?![\w])", s)]
+        if (how == "end" and s.endswith(o) and not s[-len(o) - 1: -len(o)].isalnum()
+                and not re.search(r"\b(?:or|and|nor|between)\s*$", s[: -len(o)])):
+            return lab
+    if how == "anywhere":
+        hits = [(o, lab) for o, lab in normed if _contains_word(s, o)]
         hits = [(o, lab) for o, lab in hits if not any(o != o2 and o in o2 for o2, _ in hits)]
         if len({lab for _, lab in hits}) == 1:
             return hits[0][1]
@@ -190,7 +210,8 @@ def option_match(seg: str, options: list[str], labels: list[str], anywhere: bool
 
 def choice_from_segment(seg: str, labels: list[str], options: list[str],
                         multi: bool) -> list[str]:
-    """Labels stated by one anchor segment ([] if none)."""
+    """Labels stated by one anchor segment ([] if none): a label at its start, else an
+    option stated exactly, else labels anywhere in it, else an option's text in it."""
     raw = first_clause(seg)
     clause = clean(raw)
     if not clause:
@@ -203,7 +224,7 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
     starts = bool(toks) and toks[0][0] <= 2
     if starts and not multi:
         return [toks[0][1]]
-    lab = option_match(raw, options, labels, anywhere=False)
+    lab = option_match(raw, options, labels, how="exact" if toks else "start")
     if lab is not None and not starts:
         return [lab]
     if toks:
@@ -217,7 +238,7 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
                 got.append(l1)
             return sorted(set(got), key=labels.index)
         return [toks[0][1]]
-    lab = option_match(raw, options, labels, anywhere=True)
+    lab = option_match(raw, options, labels, how="anywhere")
     return [lab] if lab is not None else []
 
 
@@ -239,15 +260,49 @@ def final_statement(text: str) -> str:
     tokens and code fences are skipped."""
     lines = [ln.strip() for ln in text.strip().splitlines()]
     lines = [ln for ln in lines if ln and not _BOILER.search(ln) and not ln.startswith("```")]
-    if not lines:
+    # a list item ("3. Set A", "- B") is not a conclusion
+    if not lines or re.match(r"^(?:\d+[.)]|[-*•‣⑤])\s", lines[-1]):
         return ""
     sents = [x for x in re.split(r"(?<=[.!?。])\s+", lines[-1]) if x.strip() and not _BOILER.search(x)]
     return sents[-1] if sents else lines[-1]
 
 
+_LISTED = re.compile(r"(?:\(\s*[A-Za-z]\s*\)|\b[A-Za-z]\s*[).:])\s*$")
+
+
+def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
+    """Remove echoed option listings ("(a) true (b) false (c) insufficient information",
+    "A. True\nB. False"): restating the choices is not choosing one."""
+    low = text.lower()
+    cuts = []
+    for opt in options:
+        o = opt.strip().lower()
+        if not o:
+            continue
+        i = low.find(o)
+        while i != -1:
+            if _LISTED.search(low[max(0, i - 8): i]):
+                cuts.append((max(0, i - 8), i + len(o)))
+            i = low.find(o, i + 1)
+    for a, b in sorted(cuts, reverse=True):
+        text = text[:a] + " " + text[b:]
+    return text
+
+
+def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
+    if options and _ABSTAIN.search(text):
+        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
+        if len(hits) == 1:
+            return hits
+    return []
+
+
 def extract_choice(text: str, labels: list[str], options: list[str],
                    multi: bool = False) -> tuple[list[str], str]:
-    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit."""
+    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit.
+    Order: the last anchor; a bare answer; a label or option leading the response; the
+    final statement; a sole parenthesised label; a short response naming one option; an
+    abstention ("impossible to tell") when the item offers that option."""
     text = strip_eos(text[-TAIL:])
     for _, kind, seg in reversed(anchors(text)):
         got = choice_from_segment(seg, labels, options, multi)
@@ -262,6 +317,11 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     m = _LEAD.match(text)
     if m and m.group(1) in labels:
         return [m.group(1)], "leading"
+    first = stripped.split("\n", 1)[0]
+    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
+    if lab is not None:
+        return [lab], "leading_option"
+    text = strip_listing(text, labels, options)
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
     paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
@@ -269,13 +329,16 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         return [paren[0]], "last_line"
     toks = label_tokens(clean(last), labels)
     if len({lab for _, lab in toks}) == 1 and re.search(
-            r"(?:option|choice|answer|is|be)\s*\(?[A-Z\d]", last, re.I):
+            r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", last):
         return [toks[0][1]], "last_line"
-    if options:
-        lab = option_match(last, options, labels, anywhere=True)
+    got = _abstain(last, labels, options)
+    if got:
+        return got, "abstain_option"
+    if options and last:
+        lab = option_match(last, options, labels, how="end")
         if lab is None:
             num = final_number(last)
-            lab = option_match(num, options, labels, anywhere=False) if num else None
+            lab = option_match(num, options, labels, how="exact") if num else None
         if lab is not None:
             return [lab], "last_line_option"
     # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
@@ -284,10 +347,18 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         return [paren.pop()], "only_label"
     # a short answer that states exactly one option's text: "The statement is true."
     if options and len(text) <= 300:
-        lab = option_match(text, options, labels, anywhere=True)
+        lab = option_match(text, options, labels, how="anywhere")
         if lab is not None:
             return [lab], "short_option"
-    return [], "none"
+    got = _abstain(text[-600:], labels, options)
+    return (got, "abstain_option") if got else ([], "none")
+
+
+_ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:possible\s+)?(?:to\s+)?"
+                      r"(?:be\s+)?(?:determine|determined|tell|say|know|conclude)|insufficient|"
+                      r"not enough information", re.I)
+_ABSTAIN_OPTION = re.compile(r"insufficient|impossible to (?:tell|say|determine)|cannot be determined|"
+                             r"not enough information|none of (?:these|the above)", re.I)
 
 
 # ------------------------------------------------------------------ free form

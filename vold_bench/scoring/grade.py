@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from vold_bench.scoring.mathcheck import math_equivalent
 from vold_bench.scoring.numeric import close, decimals, evaluate, to_float
@@ -25,6 +26,7 @@ _TRAIL_UNIT = re.compile(rf"(?:(?:\s*~?\s*{_UNIT_LONG}|(?:\s+|~){_UNIT_SHORT})"
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
 
 
+@lru_cache(maxsize=8192)
 def normalize(s: str) -> str:
     """LaTeX/markdown-light form of a short answer: no $, no \\text, no units or degree signs,
     the right-hand side of a final '=' or '\\approx'."""
@@ -52,6 +54,7 @@ def _flat(s: str) -> str:
 _LEAD_NUM = re.compile(r"^\s*([-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+−]?\.\d+)(?:\s+[A-Za-z][\w\s]*)?$")
 
 
+@lru_cache(maxsize=8192)
 def number_value(pred: str) -> float | None:
     """Numeric value of a short answer: a plain number, a small LaTeX expression, or a
     number followed only by words ("12 apples")."""
@@ -98,6 +101,11 @@ def grade_math(pred: str, gold: str, symbolic: bool = True) -> bool:
         return d >= 2 and round(gv, d) == pv
     if gv is not None and pv is None and re.search(r"[a-zA-Z]{2,}", re.sub(r"\\[a-zA-Z]+", "", p)):
         return False   # prose where a number was expected: not worth a symbolic check
-    if not symbolic:
+    if not symbolic or _HUGE.search(p) or _HUGE.search(g):
         return False
     return bool(math_equivalent(g, p))
+
+
+# Towers and long exponents would make sympy compute astronomically large integers: a model
+# answer like 10^{10^{10}} is never checked symbolically (the worker would only time out).
+_HUGE = re.compile(r"\^\s*\{[^{}]*\^|\^\s*\{?\s*\d{4,}|\*\*\s*\d{4,}|!\s*!")
