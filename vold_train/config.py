@@ -99,6 +99,12 @@ class RLConfig:
     logprob_chunk: int = 1024         # positions per chunk of the LM head (logprobs.py)
     save_every: int = 10
     seed: int = 0
+    # --- real-scale engines (vold_train/engines/trainer_engines.py); keep these last
+    rollout_engine: str = "hf"        # "hf" (trainer's generate) | "vllm" (weights synced each step)
+    teacher_engine: str = "hf"        # "hf" (forward pass, any kd) | "vllm" (prompt_logprobs, kd=k2 only)
+    vllm_gpu_memory_utilization: float = 0.4  # GPU share each vLLM engine reserves
+    vllm_sleep: bool = False          # colocated: rollout engine sleeps during teacher + update (GPU)
+    teacher_token_budget: int = 32768  # tokens per vLLM teacher-scoring call (long traces split)
 
 
 STAGE_CLASSES = {"traces": TracesConfig, "sft": SFTConfig, "rl": RLConfig}
@@ -245,6 +251,9 @@ def _validate(r: Recipe, where: str) -> None:
         (r.sft.batch_size % r.sft.micro_batch == 0, "sft.batch_size must be a multiple of sft.micro_batch"),
         (0 <= r.rl.clip_low < 1 and r.rl.clip_high >= 0, "rl.clip_low must be in [0, 1), rl.clip_high >= 0"),
     ]
+    from vold_train.engines.trainer_engines import check_engine_config
+
+    checks += [(False, msg) for msg in check_engine_config(r.rl)]
     for ok, msg in checks:
         if not ok:
             raise VoldError(f"{where}: {msg}")

@@ -19,9 +19,10 @@ from vold_train.common import (Metrics, copy_processor_files, latest_checkpoint,
                                restore_state, save_checkpoint, set_seed, student_prompt, teacher_prompt)
 from vold_train.config import RLConfig
 from vold_train.data import load_problems
+from vold_train.engines.trainer_engines import TrainerEngines, check_vocab_rows, teacher_vocab_rows
 from vold_train.logprobs import (check_completion, check_tokenizers, completion_hidden,
                                  full_reverse_kl, shared_vocab_size, token_logprobs)
-from vold_train.rollout import generate_rollouts, joined, teacher_scores
+from vold_train.rollout import joined
 
 
 def freeze_vision(model) -> None:
@@ -107,11 +108,16 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     teacher = ttok = None
     if use_teacher:
         ttok = load_tokenizer(cfg.teacher)
-        teacher = load_model(cfg.teacher, "teacher").eval().requires_grad_(False)
+        if cfg.teacher_engine == "hf":
+            teacher = load_model(cfg.teacher, "teacher").eval().requires_grad_(False)
     V = cfg.shared_vocab or (shared_vocab_size(student, teacher, tok, ttok, cfg.teacher) if teacher is not None
                              else min(len(tok), student.get_output_embeddings().weight.shape[0]))
-    if teacher is not None:
+    if use_teacher and teacher is None:  # vLLM teacher: same coverage check, from its config
+        check_vocab_rows(V, len(ttok), teacher_vocab_rows(cfg.teacher), cfg.teacher)
+    if use_teacher:
         check_tokenizers(tok, ttok, V, cfg.teacher)
+    # ==== engine dispatch (scale): HF by default, vLLM for rollouts and/or teacher scoring
+    engines = TrainerEngines(cfg, model_path(str(ck) if ck else model_name), stage_dir)
 
     P, G = cfg.prompts_per_step, cfg.group_size
     problems = load_problems(cfg.data, cfg.split, cfg.steps * P, cfg.seed)
@@ -128,8 +134,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             s_prompts = [student_prompt(tok, it.question) for it in batch]
 
             # 1. rollouts
-            ro = generate_rollouts(student, tok, s_prompts, G, cfg.max_new_tokens, cfg.temperature,
-                                   cfg.top_p, V, cfg.min_new_tokens)
+            ro = engines.rollouts(student, tok, s_prompts, G, V)
             t1 = time.perf_counter()
             # 2. reward: the scorer sees only the completion text (model output is untrusted data)
             rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))])
@@ -137,13 +142,12 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
 
             # 3. teacher scoring on its own prompt + the student's exact completion ids
             t_logp = t_hidden = None
-            if teacher is not None:
+            if use_teacher:
                 t_prompts = [teacher_prompt(ttok, it.question) for it in batch]
                 t_prompts = [t_prompts[i // G] for i in range(len(ro.texts))]
                 for row, m in zip(ro.completion[:2], ro.mask[:2]):  # cheap per-step guard
                     check_completion(row[m.bool()].tolist(), tok, ttok, V, cfg.teacher)
-                sc = teacher_scores(teacher, t_prompts, ro, ttok.pad_token_id, V, cfg.logprob_chunk,
-                                    keep_hidden=cfg.kd == "full")
+                sc = engines.teacher_scores(teacher, t_prompts, ro, ttok.pad_token_id, V)
                 t_logp, t_hidden = sc["logp"], sc["hidden"]
             t2 = time.perf_counter()
 
@@ -151,14 +155,16 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             rows = [s_prompts[i // G] for i in range(len(ro.texts))]
             ids, attn = joined(rows, ro.completion, ro.mask, tok.pad_token_id)
             t_head = teacher.get_output_embeddings() if teacher is not None else None
+            engines.before_update()
             agg, gnorm = policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp,
                                        t_hidden, t_head, cfg, V)
+            engines.after_update(student)  # rollout engine samples from the new weights next step
             t3 = time.perf_counter()
 
             gen_tokens = int(ro.mask.sum())
             pass_g = rewards.view(-1, G).max(-1).values.mean().item()
             rec = {"reward": rewards.mean().item(), "accuracy": rewards.mean().item(), "pass_at_g": pass_g,
-                   "kd_loss": agg.get("kd_loss", 0.0), "teacher_kl": agg.get("teacher_kl", 0.0) if teacher is not None else None,
+                   "kd_loss": agg.get("kd_loss", 0.0), "teacher_kl": agg.get("teacher_kl", 0.0) if use_teacher else None,
                    "masked_frac": agg.get("masked_frac", 0.0), "entropy": agg.get("entropy", 0.0),
                    "resp_len": gen_tokens / len(ro.texts), "finished_frac": ro.finished.float().mean().item(),
                    "pg_loss": agg.get("pg_loss", 0.0), "clip_frac": agg.get("clip_frac", 0.0),
