@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from vold_train import losses
+from vold_train import dist, losses
 from vold_train.common import (Metrics, copy_processor_files, latest_checkpoint, load_model,
                                load_tokenizer, make_optimizer, cosine_schedule, model_path, progress,
                                restore_state, save_checkpoint, set_seed, student_prompt, teacher_prompt)
@@ -83,6 +83,7 @@ def policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hi
             st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
             for k, v in st.items():
                 agg[k] = agg.get(k, 0.0) + v * mask.shape[0] / N / cfg.update_epochs
+        dist.average_gradients(student)  # data parallel: no-op in a single process
         gnorm = torch.nn.utils.clip_grad_norm_(student.parameters(), cfg.max_grad_norm)
         opt.step()
         sched.step()
@@ -97,7 +98,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
         return str(final)
     stage_dir.mkdir(parents=True, exist_ok=True)
     reward_fn = reward_fn or default_reward
-    set_seed(cfg.seed)
+    set_seed(cfg.seed + dist.rank())  # each rank samples its own rollouts
 
     ck = latest_checkpoint(stage_dir)
     tok = load_tokenizer(model_name)
@@ -130,7 +131,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     with bar:
         for step in range(start, cfg.steps):
             t0 = time.perf_counter()
-            batch = problems[step * P:(step + 1) * P]
+            batch = dist.shard(problems[step * P:(step + 1) * P])  # whole prompts: groups stay on one rank
             s_prompts = [student_prompt(tok, it.question) for it in batch]
 
             # 1. rollouts
@@ -171,12 +172,15 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
                    "loss": agg.get("loss", 0.0), "grad_norm": gnorm, "lr": sched.get_last_lr()[0],
                    **adv_stats, "rollout_s": t1 - t0, "teacher_s": t2 - t1, "train_s": t3 - t2,
                    "step_s": t3 - t0, "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9)}
+            rec = dist.mean_metrics(rec)
             metrics.log(step + 1, rec)
             bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} kl {rec['teacher_kl'] or 0:.3f}")
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps and dist.is_main():
                 save_checkpoint(stage_dir, step + 1, student, tok, opt, sched)
 
-    student.save_pretrained(str(final))
-    tok.save_pretrained(str(final))
-    copy_processor_files(model_path(model_name), final)
+    if dist.is_main():
+        student.save_pretrained(str(final))
+        tok.save_pretrained(str(final))
+        copy_processor_files(model_path(model_name), final)
+    dist.barrier()
     return str(final)

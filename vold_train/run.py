@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from vold_bench.errors import VoldError
+from vold_train import dist
 from vold_train.config import Recipe, load_recipe, save_config, variant
 
 
@@ -45,7 +46,9 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     run_dir = Path(out) if out else Path("results/runs") / f"{r.name}-s{r.seed}"
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_same_run(run_dir, r)
-    save_config(r, run_dir / "config.yaml")
+    dist.barrier()  # every rank has read the old config before rank 0 writes the new one
+    if dist.is_main():
+        save_config(r, run_dir / "config.yaml")
     if r.threads > 0:
         import torch
 
@@ -57,7 +60,8 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     if "traces" in r.stages:
         t = time.perf_counter()
         tpath = Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl"
-        counts = write_traces(r.traces, tpath)
+        counts = write_traces(r.traces, tpath) if dist.is_main() else {}  # one writer; others wait
+        dist.barrier()
         if not tpath.exists() or not tpath.read_text().strip():
             raise VoldError(f"{tpath}: the teacher {r.traces.teacher!r} produced no usable trace "
                             f"({counts}); raise traces.max_new_tokens or relax the filters")
@@ -75,6 +79,7 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
 
     info = {"recipe": r.name, "variant": variant(r), "seed": r.seed, "final_model": str(model),
             "stages": r.stages, "timings": timings}
-    (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+    if dist.is_main():
+        (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"run {run_dir}: final model {model} ({timings['wall_s']:.0f} s this invocation)")
     return run_dir
