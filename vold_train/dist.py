@@ -10,6 +10,7 @@ Single process (no WORLD_SIZE > 1 in the environment): nothing here imports acce
 touches torch.distributed, and every helper is the identity, so a plain `vold train` runs
 exactly the code it ran before.
 
+The launcher is `accelerate launch` (its config files under recipes/accelerate/) or torchrun.
 Why an explicit gradient all-reduce instead of accelerator.prepare(model)'s DDP wrapper: the
 trainer calls `model.model(...)` and the LM head directly (vold_train/logprobs.py, to chunk the
 head over the vocabulary), which bypasses a wrapper's forward, and DDP only syncs gradients
@@ -29,23 +30,28 @@ def _world_env() -> int:
 
 
 def init():
-    """Start the process group once (accelerate picks gloo on CPU, nccl on GPU); None if single."""
+    """Join the process group the launcher describes (WORLD_SIZE, RANK, MASTER_ADDR from
+    torchrun / accelerate launch) once: nccl on GPU, gloo on CPU. False if single-process."""
     global _state
-    if _state is None and _world_env() > 1:
-        from accelerate import PartialState
-
-        _state = PartialState()
+    if _state is None:
+        _state = _world_env() > 1
+        if _state and not torch.distributed.is_initialized():
+            # Not accelerate's PartialState: with ACCELERATE_USE_CPU=1 under the torchrun
+            # launcher it reports DistributedType.NO (measured, accelerate 1.15), i.e. two
+            # unconnected single processes racing on the same files.
+            cuda = torch.cuda.is_available()
+            if cuda:
+                torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            torch.distributed.init_process_group("nccl" if cuda else "gloo")
     return _state
 
 
 def world() -> int:
-    s = init()
-    return s.num_processes if s is not None else 1
+    return torch.distributed.get_world_size() if init() else 1
 
 
 def rank() -> int:
-    s = init()
-    return s.process_index if s is not None else 0
+    return torch.distributed.get_rank() if init() else 0
 
 
 def is_main() -> bool:
