@@ -79,3 +79,27 @@ def test_two_rl_steps_on_vllm_rollouts_and_vllm_teacher(tmp_path):
     assert (run / "rl" / "final" / "config.json").exists()
     print("vllm rl steps:", [{k: round(r[k], 3) for k in ("rollout_s", "teacher_s", "train_s", "teacher_kl")}
                              for r in recs])
+
+
+def test_preflight_refuses_a_plan_that_cannot_fit_before_loading(tmp_path, monkeypatch):
+    from vold_train import common
+    from vold_train.run import train_recipe
+
+    def no_load(*a, **k):
+        raise AssertionError("a model was loaded before the size check")
+
+    monkeypatch.setattr(common, "load_model", no_load)
+    with pytest.raises(VoldError, match=r"need about \d+ GB per GPU .* more than 16 GB"):
+        train_recipe("recipes/paper/vold.yaml", ["rl.plan_gpus=1", "rl.plan_gpu_mem_gb=16",
+                                                 "rl.plan_strategy=ddp"], tmp_path / "run")
+
+
+def test_preflight_passes_the_paper_setting_on_8_h100(capsys):
+    from vold_train.config import load_recipe
+    from vold_train.run import preflight
+
+    r = load_recipe("recipes/paper/vold.yaml", ["rl.plan_gpus=8", "rl.plan_gpu_mem_gb=80"])
+    rep = preflight(r)
+    assert rep["fits"] and 3e9 < rep["student_params"]["total"] < 4e9 and 7e9 < rep["teacher_params"]["total"] < 9e9
+    assert "student 3." in capsys.readouterr().out
+    assert preflight(load_recipe("vold")) is None  # no GPU plan: no check

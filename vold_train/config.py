@@ -105,6 +105,11 @@ class RLConfig:
     vllm_gpu_memory_utilization: float = 0.4  # GPU share each vLLM engine reserves
     vllm_sleep: bool = False          # colocated: rollout engine sleeps during teacher + update (GPU)
     teacher_token_budget: int = 32768  # tokens per vLLM teacher-scoring call (long traces split)
+    # GPU plan for the start-up size check (vold_train/sizing.py); plan_gpus=0: no check
+    plan_gpus: int = 0
+    plan_gpu_mem_gb: float = 80.0
+    plan_strategy: str = "fsdp"       # "fsdp" | "zero3" | "ddp"
+    plan_prompt_tokens: int = 512     # prompt allowance: seq_len = this + max_new_tokens
 
 
 STAGE_CLASSES = {"traces": TracesConfig, "sft": SFTConfig, "rl": RLConfig}

@@ -37,6 +37,25 @@ def _check_same_run(run_dir: Path, r: Recipe) -> None:
                         f"differ); pass another --out or delete the folder")
 
 
+def preflight(r: Recipe) -> dict | None:
+    """With a GPU plan (rl.plan_gpus > 0), refuse models that cannot fit before loading them."""
+    if "rl" not in r.stages or r.rl.plan_gpus <= 0:
+        return None
+    from vold_train.common import model_path
+    from vold_train.sizing import Plan, format_report, preflight as size_check
+
+    c = r.rl
+    plan = Plan(gpus=c.plan_gpus, gpu_mem_gb=c.plan_gpu_mem_gb, strategy=c.plan_strategy,
+                micro_batch=c.micro_batch, seq_len=c.plan_prompt_tokens + c.max_new_tokens,
+                logprob_chunk=c.logprob_chunk, teacher_engine=c.teacher_engine,
+                rollout_engine=c.rollout_engine, vllm_mem_fraction=c.vllm_gpu_memory_utilization)
+    student = r.sft.model if c.model == "sft" else c.model
+    rep = size_check(model_path(student), model_path(c.teacher), plan)
+    if dist.is_main():
+        print(format_report(rep))
+    return rep
+
+
 def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
                  out: Path | str | None = None, reward_fn=None) -> Path:
     from vold_train import rl, sft
@@ -49,6 +68,7 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     dist.barrier()  # every rank has read the old config before rank 0 writes the new one
     if dist.is_main():
         save_config(r, run_dir / "config.yaml")
+    preflight(r)  # before any weight loads
     if r.threads > 0:
         import torch
 
