@@ -81,7 +81,10 @@ class TrainerEngines:
 
             path = student_path
             if not cuda:
-                path = text_only_view(student_path, stage_dir / "vllm_student_view")
+                from vold_train import dist
+
+                suffix = f"-rank{dist.rank()}" if dist.world() > 1 else ""  # one folder per writer
+                path = text_only_view(student_path, stage_dir / f"vllm_student_view{suffix}")
             self.rollout = VLLMRollout(path, enable_sleep_mode=cfg.vllm_sleep, **common)
         if cfg.teacher_engine == "vllm" and (cfg.beta > 0 or cfg.teacher_metrics):
             from vold_train.engines.vllm_teacher import VLLMTeacher
