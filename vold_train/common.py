@@ -146,8 +146,14 @@ class Metrics:
     """Appends one JSON object per step to metrics.jsonl; mirrors to TensorBoard if installed."""
 
     def __init__(self, run_dir: Path, stage: str, resume_step: int = 0):
+        from vold_train import dist
+
         self.path = run_dir / "metrics.jsonl"
         self.stage = stage
+        self.main = dist.is_main()  # under data parallelism only rank 0 writes
+        self.tb = None
+        if not self.main:
+            return
         if self.path.exists():  # drop records past the checkpoint we resume from
             keep = [ln for ln in self.path.read_text().splitlines() if ln.strip()
                     and not (json.loads(ln).get("stage") == stage and json.loads(ln)["step"] > resume_step)]
@@ -160,6 +166,8 @@ class Metrics:
             pass
 
     def log(self, step: int, rec: dict) -> None:
+        if not self.main:
+            return
         rec = {"stage": self.stage, "step": step, **rec}
         with open(self.path, "a") as f:
             f.write(json.dumps(rec) + "\n")

@@ -109,6 +109,17 @@ class RLConfig:
     curation: str = "none"            # "none" | "r-diverse" (arXiv 2602.13103 prompt curation)
     curation_embed: str = "toy-skill" # skill embedder for R-Diverse (curation.EMBEDDERS)
     replay_frac: float = 0.3          # R-Diverse: share of each batch replayed from memory (paper)
+    # --- real-scale engines (vold_train/engines/trainer_engines.py); keep these last
+    rollout_engine: str = "hf"        # "hf" (trainer's generate) | "vllm" (weights synced each step)
+    teacher_engine: str = "hf"        # "hf" (forward pass, any kd) | "vllm" (prompt_logprobs, kd=k2 only)
+    vllm_gpu_memory_utilization: float = 0.4  # GPU share each vLLM engine reserves
+    vllm_sleep: bool = False          # colocated: rollout engine sleeps during teacher + update (GPU)
+    teacher_token_budget: int = 32768  # tokens per vLLM teacher-scoring call (long traces split)
+    # GPU plan for the start-up size check (vold_train/sizing.py); plan_gpus=0: no check
+    plan_gpus: int = 0
+    plan_gpu_mem_gb: float = 80.0
+    plan_strategy: str = "fsdp"       # "fsdp" | "zero3" | "ddp"
+    plan_prompt_tokens: int = 512     # prompt allowance: seq_len = this + max_new_tokens
 
 
 STAGE_CLASSES = {"traces": TracesConfig, "sft": SFTConfig, "rl": RLConfig}
@@ -256,6 +267,9 @@ def _validate(r: Recipe, where: str) -> None:
         (0 <= r.rl.clip_low < 1 and r.rl.clip_high >= 0, "rl.clip_low must be in [0, 1), rl.clip_high >= 0"),
         *family_checks(r.rl),
     ]
+    from vold_train.engines.trainer_engines import check_engine_config
+
+    checks += [(False, msg) for msg in check_engine_config(r.rl)]
     for ok, msg in checks:
         if not ok:
             raise VoldError(f"{where}: {msg}")
@@ -275,6 +289,10 @@ def family_checks(rl: RLConfig) -> list[tuple[bool, str]]:
          "rl.srpo_teacher=self uses rl.kd=k2"),
         (0 < rl.ema_rate <= 1 and 0 < rl.va_degrade < 1 and 0 < rl.va_top_frac <= 1 and 0 <= rl.replay_frac <= 1,
          "rl.ema_rate, rl.va_degrade, rl.va_top_frac, rl.replay_frac must be fractions"),
+        # SRPO weighs distillation tokens by the teacher's entropy, which vLLM's prompt_logprobs
+        # cannot give; VA-OPD and the self-teacher score with HF models of their own.
+        (rl.objective == "vold" or rl.teacher_engine == "hf",
+         "rl.objective srpo / va-opd need rl.teacher_engine=hf (they use the teacher's full distribution)"),
     ]
 
 

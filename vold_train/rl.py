@@ -13,15 +13,17 @@ from pathlib import Path
 
 import torch
 
-from vold_train import family, losses
+from vold_train import dist, family, losses
 from vold_train.common import (Metrics, copy_processor_files, latest_checkpoint, load_model,
                                load_tokenizer, make_optimizer, cosine_schedule, model_path, progress,
                                restore_state, save_checkpoint, set_seed, student_prompt, teacher_prompt)
+from vold_bench.errors import VoldError
 from vold_train.config import RLConfig
 from vold_train.data import load_problems
+from vold_train.engines.trainer_engines import TrainerEngines, check_vocab_rows, teacher_vocab_rows
 from vold_train.logprobs import (check_completion, check_tokenizers, completion_hidden,
                                  full_reverse_kl, shared_vocab_size, token_logprobs)
-from vold_train.rollout import generate_rollouts, joined, teacher_scores
+from vold_train.rollout import joined
 
 
 def freeze_vision(model) -> None:
@@ -86,6 +88,7 @@ def policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hi
             st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
             for k, v in st.items():
                 agg[k] = agg.get(k, 0.0) + v * mask.shape[0] / N / cfg.update_epochs
+        dist.average_gradients(student)  # data parallel: no-op in a single process
         gnorm = torch.nn.utils.clip_grad_norm_(student.parameters(), cfg.max_grad_norm)
         opt.step()
         sched.step()
@@ -100,7 +103,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
         return str(final)
     stage_dir.mkdir(parents=True, exist_ok=True)
     reward_fn = reward_fn or default_reward
-    set_seed(cfg.seed)
+    set_seed(cfg.seed + dist.rank())  # each rank samples its own rollouts
 
     ck = latest_checkpoint(stage_dir)
     tok = load_tokenizer(model_name)
@@ -111,11 +114,16 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     teacher = ttok = None
     if use_teacher:
         ttok = load_tokenizer(cfg.teacher)
-        teacher = load_model(cfg.teacher, "teacher").eval().requires_grad_(False)
+        if cfg.teacher_engine == "hf":
+            teacher = load_model(cfg.teacher, "teacher").eval().requires_grad_(False)
     V = cfg.shared_vocab or (shared_vocab_size(student, teacher, tok, ttok, cfg.teacher) if teacher is not None
                              else min(len(tok), student.get_output_embeddings().weight.shape[0]))
-    if teacher is not None:
+    if use_teacher and teacher is None:  # vLLM teacher: same coverage check, from its config
+        check_vocab_rows(V, len(ttok), teacher_vocab_rows(cfg.teacher), cfg.teacher)
+    if use_teacher:
         check_tokenizers(tok, ttok, V, cfg.teacher)
+    # ==== engine dispatch (scale): HF by default, vLLM for rollouts and/or teacher scoring
+    engines = TrainerEngines(cfg, model_path(str(ck) if ck else model_name), stage_dir)
 
     P, G = cfg.prompts_per_step, cfg.group_size
     problems = load_problems(cfg.data, cfg.split, cfg.steps * P, cfg.seed)
@@ -123,6 +131,9 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
     start = restore_state(ck, opt, sched) if ck else 0
     metrics = Metrics(run_dir, "rl", start)
+    if dist.world() > 1 and (cfg.objective != "vold" or cfg.curation != "none"):
+        raise VoldError("rl.objective srpo / va-opd and rl.curation r-diverse run in one process only "
+                        "(their per-step state is not sharded across ranks yet)")
     fam = family.setup(cfg, student, tok, V, stage_dir, ck, start, len(problems))
 
     bar, task = progress(cfg.steps, "rl", start)
@@ -130,11 +141,11 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
         for step in range(start, cfg.steps):
             t0 = time.perf_counter()
             batch, fam_stats = family.next_batch(fam, problems, step, P)
+            batch = dist.shard(batch)  # whole prompts: groups stay on one rank
             s_prompts = [student_prompt(tok, it.question) for it in batch]
 
             # 1. rollouts
-            ro = generate_rollouts(student, tok, s_prompts, G, cfg.max_new_tokens, cfg.temperature,
-                                   cfg.top_p, V, cfg.min_new_tokens)
+            ro = engines.rollouts(student, tok, s_prompts, G, V)
             t1 = time.perf_counter()
             # 2. reward: the scorer sees only the completion text (model output is untrusted data)
             rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))])
@@ -142,15 +153,14 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
 
             # 3. teacher scoring on its own prompt + the student's exact completion ids
             t_logp = t_hidden = None
-            if teacher is not None:
+            if use_teacher:
                 t_prompts = [teacher_prompt(ttok, it.question) for it in batch]
                 t_prompts = [t_prompts[i // G] for i in range(len(ro.texts))]
                 for row, m in zip(ro.completion[:2], ro.mask[:2]):  # cheap per-step guard
                     check_completion(row[m.bool()].tolist(), tok, ttok, V, cfg.teacher)
-                sc = teacher_scores(teacher, t_prompts, ro, ttok.pad_token_id, V, cfg.logprob_chunk,
-                                    keep_hidden=cfg.kd == "full")
+                sc = engines.teacher_scores(teacher, t_prompts, ro, ttok.pad_token_id, V)
                 t_logp, t_hidden = sc["logp"], sc["hidden"]
-                extra = {"t_ent": sc["entropy"]}
+                extra = {"t_ent": sc.get("entropy")}
             else:  # SRPO self-teacher / VA-OPD image teacher (family.py)
                 t_logp, extra = family.teacher_signal(fam, cfg, tok, batch, ro, rewards, step, P, V,
                                                          student_prompt)
@@ -160,15 +170,17 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             rows = [s_prompts[i // G] for i in range(len(ro.texts))]
             ids, attn = joined(rows, ro.completion, ro.mask, tok.pad_token_id)
             t_head = teacher.get_output_embeddings() if teacher is not None else None
+            engines.before_update()
             agg, gnorm = policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp,
                                        t_hidden, t_head, cfg, V, extra)
+            engines.after_update(student)  # rollout engine samples from the new weights next step
             fam_stats.update(family.after_update(fam, cfg, student, batch, rewards, step))
             t3 = time.perf_counter()
 
             gen_tokens = int(ro.mask.sum())
             pass_g = rewards.view(-1, G).max(-1).values.mean().item()
             rec = {"reward": rewards.mean().item(), "accuracy": rewards.mean().item(), "pass_at_g": pass_g,
-                   "kd_loss": agg.get("kd_loss", 0.0), "teacher_kl": agg.get("teacher_kl", 0.0) if teacher is not None or t_logp is not None else None,
+                   "kd_loss": agg.get("kd_loss", 0.0), "teacher_kl": agg.get("teacher_kl", 0.0) if use_teacher or t_logp is not None else None,
                    "masked_frac": agg.get("masked_frac", 0.0), "entropy": agg.get("entropy", 0.0),
                    "resp_len": gen_tokens / len(ro.texts), "finished_frac": ro.finished.float().mean().item(),
                    "pg_loss": agg.get("pg_loss", 0.0), "clip_frac": agg.get("clip_frac", 0.0),
@@ -176,12 +188,15 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
                    **adv_stats, "rollout_s": t1 - t0, "teacher_s": t2 - t1, "train_s": t3 - t2,
                    "step_s": t3 - t0, "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9),
                    **fam_stats, **{k: agg[k] for k in ("kd_frac", "va_mean", "va_top_mean", "va_w_max") if k in agg}}
+            rec = dist.mean_metrics(rec)
             metrics.log(step + 1, rec)
             bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} kl {rec['teacher_kl'] or 0:.3f}")
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps and dist.is_main():
                 family.save(fam, save_checkpoint(stage_dir, step + 1, student, tok, opt, sched))
 
-    student.save_pretrained(str(final))
-    tok.save_pretrained(str(final))
-    copy_processor_files(model_path(model_name), final)
+    if dist.is_main():
+        student.save_pretrained(str(final))
+        tok.save_pretrained(str(final))
+        copy_processor_files(model_path(model_name), final)
+    dist.barrier()
     return str(final)

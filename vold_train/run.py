@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from vold_bench.errors import VoldError
+from vold_train import dist
 from vold_train.config import Recipe, load_recipe, save_config, variant
 
 
@@ -36,6 +37,25 @@ def _check_same_run(run_dir: Path, r: Recipe) -> None:
                         f"differ); pass another --out or delete the folder")
 
 
+def preflight(r: Recipe) -> dict | None:
+    """With a GPU plan (rl.plan_gpus > 0), refuse models that cannot fit before loading them."""
+    if "rl" not in r.stages or r.rl.plan_gpus <= 0:
+        return None
+    from vold_train.common import model_path
+    from vold_train.sizing import Plan, format_report, preflight as size_check
+
+    c = r.rl
+    plan = Plan(gpus=c.plan_gpus, gpu_mem_gb=c.plan_gpu_mem_gb, strategy=c.plan_strategy,
+                micro_batch=c.micro_batch, seq_len=c.plan_prompt_tokens + c.max_new_tokens,
+                logprob_chunk=c.logprob_chunk, teacher_engine=c.teacher_engine,
+                rollout_engine=c.rollout_engine, vllm_mem_fraction=c.vllm_gpu_memory_utilization)
+    student = r.sft.model if c.model == "sft" else c.model
+    rep = size_check(model_path(student), model_path(c.teacher), plan)
+    if dist.is_main():
+        print(format_report(rep))
+    return rep
+
+
 def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
                  out: Path | str | None = None, reward_fn=None) -> Path:
     from vold_train import rl, sft
@@ -45,7 +65,10 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     run_dir = Path(out) if out else Path("results/runs") / f"{r.name}-s{r.seed}"
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_same_run(run_dir, r)
-    save_config(r, run_dir / "config.yaml")
+    dist.barrier()  # every rank has read the old config before rank 0 writes the new one
+    if dist.is_main():
+        save_config(r, run_dir / "config.yaml")
+    preflight(r)  # before any weight loads
     if r.threads > 0:
         import torch
 
@@ -57,7 +80,8 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     if "traces" in r.stages:
         t = time.perf_counter()
         tpath = Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl"
-        counts = write_traces(r.traces, tpath)
+        counts = write_traces(r.traces, tpath) if dist.is_main() else {}  # one writer; others wait
+        dist.barrier()
         if not tpath.exists() or not tpath.read_text().strip():
             raise VoldError(f"{tpath}: the teacher {r.traces.teacher!r} produced no usable trace "
                             f"({counts}); raise traces.max_new_tokens or relax the filters")
@@ -75,6 +99,7 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
 
     info = {"recipe": r.name, "variant": variant(r), "seed": r.seed, "final_model": str(model),
             "stages": r.stages, "timings": timings}
-    (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
+    if dist.is_main():
+        (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"run {run_dir}: final model {model} ({timings['wall_s']:.0f} s this invocation)")
     return run_dir

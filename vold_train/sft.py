@@ -65,6 +65,7 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
         return str(final)
     stage_dir.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
+    from vold_train import dist
 
     tok = load_tokenizer(cfg.model)
     records = load_sft_records(cfg.data, run_dir, cfg.n_examples, cfg.seed)
@@ -95,7 +96,7 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
     with bar:
         for step in range(start, cfg.steps):
             t0 = time.perf_counter()
-            batch = batch_at(step)
+            batch = dist.shard(batch_at(step))  # data parallel: this rank's examples
             total_loss, total_tok = 0.0, 0.0
             for s in range(0, len(batch), cfg.micro_batch):
                 ids, attn, lm = collate(batch[s:s + cfg.micro_batch], tok.pad_token_id)
@@ -103,6 +104,7 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
                 (loss * len(batch[s:s + cfg.micro_batch]) / len(batch)).backward()
                 total_loss += loss.item() * float(ntok)
                 total_tok += float(ntok)
+            dist.average_gradients(model)
             gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
             opt.step()
             sched.step()
@@ -111,13 +113,16 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
             rec = {"loss": total_loss / max(total_tok, 1.0), "grad_norm": float(gnorm),
                    "lr": sched.get_last_lr()[0], "step_s": dt, "tokens_per_s": total_tok / dt,
                    "n_examples": len(examples), "dropped_too_long": too_long}
+            rec = dist.mean_metrics(rec)
             if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
                 metrics.log(step + 1, rec)
             bar.update(task, advance=1, info=f"loss {rec['loss']:.3f}")
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps and dist.is_main():
                 save_checkpoint(stage_dir, step + 1, model, tok, opt, sched)
 
-    model.save_pretrained(str(final))
-    tok.save_pretrained(str(final))
-    copy_processor_files(model_path(cfg.model), final)
+    if dist.is_main():
+        model.save_pretrained(str(final))
+        tok.save_pretrained(str(final))
+        copy_processor_files(model_path(cfg.model), final)
+    dist.barrier()
     return str(final)

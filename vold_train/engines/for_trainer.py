@@ -18,8 +18,9 @@ from vold_train.rollout import Rollouts
 
 
 def vllm_generate_rollouts(engine, tok, prompts: list[list[int]], group_size: int, max_new_tokens: int,
-                           temperature: float, top_p: float, shared_vocab: int) -> tuple[Rollouts, torch.Tensor]:
-    opts = {}
+                           temperature: float, top_p: float, shared_vocab: int,
+                           **sampling_opts) -> tuple[Rollouts, torch.Tensor]:
+    opts = dict(sampling_opts)
     if shared_vocab and shared_vocab < len(tok):
         # as the HF path's _SharedVocabOnly: never sample ids the teacher cannot score
         opts["allowed_token_ids"] = list(range(shared_vocab))
