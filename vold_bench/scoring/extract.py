@@ -218,7 +218,7 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
         if s == o or (how == "start" and s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
             return lab
         if (how == "end" and s.endswith(o) and not s[-len(o) - 1: -len(o)].isalnum()
-                and not re.search(r"\b(?:or|and|nor|between)\s*$", s[: -len(o)])):
+                and not re.search(r"\b(?:or|and|nor|between|not)\s*$", s[: -len(o)])):
             return lab
     if how == "anywhere":
         hits = [(o, lab) for o, lab in normed if _contains_word(s, o)]
@@ -327,6 +327,58 @@ def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
     return text
 
 
+_ITEM_PREFIX = re.compile(r"^\s*(?:[-*•‣]\s*)?(?:(?:\(?[A-Za-z]\)|[A-Za-z][.:]|\d{1,2}[.):])(?=\s|$))?\s*")
+
+
+def echoes_options(text: str, labels: list[str], options: list[str], multi: bool = False) -> bool:
+    """The response is nothing but option texts (or bare labels) listed one after another:
+    "65.00, 49.59, 55.00, 59.49", "1. Set A\n2. Set B\n3. Neither", "1. A 2. B 3. C".
+    Restating the choices is not choosing one, whatever labels the list puts in front."""
+    text = text.replace("\u200b", "").strip()
+    parts = [x for x in re.split(r"\n+|,\s+|;\s+|\s+(?=\d{1,2}[.)]\s)", text) if x.strip()]
+    if len(parts) < 2 or len(parts) > 12:
+        return False
+    named = set()
+    for part in parts:
+        body = _ITEM_PREFIX.sub("", part, count=1).strip().rstrip(".")
+        if body in labels and not options:
+            named.add(body)
+            continue
+        lab = option_match(body, options, labels, how="exact") if options and body else None
+        if lab is None:
+            return False
+        named.add(lab)
+    # "B, D" answers a multiple-answer item; only the whole list is an echo there
+    whole = len(named) >= (len(options) if options else len(labels))
+    return len(named) >= 2 and (whole or not multi)
+
+
+_BULLET = re.compile(r"^\s*(?:[-*•‣]\s*)?\(?([A-Z])\)?(?:[.):]|\s*$)", re.M)
+
+
+def enumerates_all(text: str, labels: list[str], options: list[str]) -> bool:
+    """Every option gets its own bulleted line ("A) ...", "* B: ...", "‣ C"): the response
+    walks through the choices; a line of that walk is not its conclusion."""
+    n = len(options) if options else len(labels)
+    want = set(labels[:n])
+    return len(want) >= 2 and want <= set(_BULLET.findall(text))
+
+
+# "The diagram that replaces the question mark is A." as the opening sentence
+_OPENING_IS = re.compile(r"^[^.\n]{0,200}?\b(?:is|be|are)\s+(?:option\s+|choice\s+)?\(?([A-Z])\)?\s*[.!]?\s*$")
+# "option B" stated as what something is: "the best plan ... is option B, the Owl plan"
+_IS_OPTION = re.compile(r"\b(?:is|be)\s+(?:option|choice)\s+\(?([A-Z])\)?(?![A-Za-z])")
+# a label the response rejects: "(D) $760k is not an option"
+_REJECTED = re.compile(r"^[^.\n]{0,80}?\b(?:is\s+not|isn't|is\s+(?:incorrect|wrong))\b", re.I)
+
+
+def _conditional(text: str, pos: int) -> bool:
+    """The anchor at `pos` sits in an "If ..., then the answer would be A" sentence."""
+    head = re.split(r"(?<=[.!?])\s+|\n", text[max(0, pos - 200): pos])[-1]
+    return re.match(r"\s*(?:if|assuming|suppose|when)\b", head, re.I) is not None
+
+
+
 def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
     if options and _ABSTAIN.search(text):
         hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
@@ -344,7 +396,10 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     text = strip_eos(text[-TAIL:])
     near = anchors(text[-NEAR:])   # most answers sit in the last lines: look there first
     for found in (near, anchors(text) if len(text) > NEAR else []):
-        for _, kind, seg in reversed(found):
+        base = len(text) - min(len(text), NEAR) if found is near else 0
+        for pos, kind, seg in reversed(found):
+            if kind == "anchor" and _conditional(text, base + pos):
+                continue
             got = choice_from_segment(seg, labels, options, multi)
             if got:
                 return got, kind
@@ -352,6 +407,8 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     stripped = text.strip().strip("*").strip()
     if REFUSAL.match(stripped):   # "I'm sorry, I can't ..." chooses nothing
         return [], "refusal"
+    if echoes_options(stripped, labels, options, multi):
+        return [], "echo"
     # a bare answer: "B", "(B)", "B.", "B, D", or an option's text
     if len(stripped) <= 40:
         got = choice_from_segment(stripped, labels, options, multi)
@@ -368,13 +425,27 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
     if lab is not None:
         return [lab], "leading_option"
+    # "BFalse", "C Insufficient Information": a label glued to its own option text
+    m = re.match(r"\(?([A-Z])\)?\s*(\S.{0,78})$", first)
+    if m and m.group(1) in labels and options and \
+            option_match(m.group(2), options, labels, how="exact") == m.group(1):
+        return [m.group(1)], "leading_option"
+    m = _OPENING_IS.match(re.split(r"(?<=[.!?])\s+|\n", first)[0])
+    if m and m.group(1) in labels:
+        return [m.group(1)], "opening"
     if near and near[-1][1] == "anchor" and len(text.rstrip()) - last_anchor <= 40:
         # the response ends in its own answer slot ("... answer : )"): that is its answer,
         # unreadable; the prose before it (often the echoed question) is not searched
         return [], "unreadable_answer"
+    walk = enumerates_all(text, labels, options)
     text = strip_listing(text, labels, options)
+    said = {m.group(1) for m in _IS_OPTION.finditer(text) if m.group(1) in labels}
+    if len(said) == 1:
+        return [said.pop()], "is_option"
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
+    if walk and _BULLET.match(last):
+        return [], "enumerated"
     paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
     if paren and len(set(paren)) == 1:
         return [paren[0]], "last_line"
@@ -389,15 +460,18 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         lab = option_match(last, options, labels, how="end")
         if lab is None:
             num = final_number(last)
+            if num and re.search(r"\b(?:between|from)\b[^.]*\b(?:and|to)\s+\S*" + re.escape(num), last):
+                num = None
             lab = option_match(num, options, labels, how="exact") if num else None
         if lab is not None:
             return [lab], "last_line_option"
     # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
-    paren = {p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", text) if p in labels}
+    paren = {m.group(1) for m in re.finditer(r"\(([A-Z]|\d{1,2})\)", text)
+             if m.group(1) in labels and not _REJECTED.match(text[m.end():])}
     if len(paren) == 1:
         return [paren.pop()], "only_label"
     # a short answer that states exactly one option's text: "The statement is true."
-    if options and len(text) <= 300:
+    if options and len(text) <= 300 and not _abstain(text, labels, options):
         lab = option_match(text, options, labels, how="anywhere")
         if lab is not None:
             return [lab], "short_option"
