@@ -77,6 +77,8 @@ _ANCHOR = re.compile(
     # "the answer to the question is", "the only choice that must equal 180 is"
     # (no label in between: "option A is more aerodynamic than D" names A, not what follows)
     r"|\b(?:answer|option|choice)\b(?:(?!\b[A-Z]\b)[^.\n:]){0,40}?\b(?:is|would\s+be)\s*[:：]?"
+    # "the conclusion that can be drawn from the two statements is that some women are men"
+    r"|\bconclusion\b(?:(?!\b[A-Z]\b)[^.\n:]){0,60}?\bis\s+that\b"
     r"|\bfinal\s+answer\b\s*(?:\*\*)?\s*[:：]?"
     r"|(?:答案|选项|故选|应选)\s*(?:是|为|应该是)?\s*[:：]?)",
     re.I)
@@ -338,9 +340,10 @@ def echoes_options(text: str, labels: list[str], options: list[str], multi: bool
     parts = [x for x in re.split(r"\n+|,\s+|;\s+|\s+(?=\d{1,2}[.)]\s)", text) if x.strip()]
     if len(parts) < 2 or len(parts) > 12:
         return False
-    named = set()
+    named, garbled = set(), False
     for part in parts:
-        body = _ITEM_PREFIX.sub("", part, count=1).strip().rstrip(".")
+        pre = _ITEM_PREFIX.match(part).group(0)
+        body = part[len(pre):].strip().rstrip(".")
         if body in labels and not options:
             named.add(body)
             continue
@@ -348,20 +351,25 @@ def echoes_options(text: str, labels: list[str], options: list[str], multi: bool
         if lab is None:
             return False
         named.add(lab)
-    # "B, D" answers a multiple-answer item; only the whole list is an echo there
+        own = re.search(r"([A-Z])[.:)]", pre)
+        garbled |= bool(own) and own.group(1) != lab   # "D) <option C's text>"
+    # "B, D" answers a multiple-answer item; there only the whole list, or a list whose
+    # labels do not match their texts, is an echo
     whole = len(named) >= (len(options) if options else len(labels))
-    return len(named) >= 2 and (whole or not multi)
+    return len(named) >= 2 and (whole or garbled or not multi)
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•‣]\s*)?\(?([A-Z])\)?(?:[.):]|\s*$)", re.M)
 
 
 def enumerates_all(text: str, labels: list[str], options: list[str]) -> bool:
-    """Every option gets its own bulleted line ("A) ...", "* B: ...", "‣ C"): the response
-    walks through the choices; a line of that walk is not its conclusion."""
+    """Every option, or at least three, gets its own bulleted line ("A) ...", "* B: ...",
+    "‣ C"): the response walks through the choices; a line of that walk is not its
+    conclusion."""
     n = len(options) if options else len(labels)
     want = set(labels[:n])
-    return len(want) >= 2 and want <= set(_BULLET.findall(text))
+    got = want & set(_BULLET.findall(text))
+    return len(want) >= 2 and len(got) >= min(3, len(want))
 
 
 # "The diagram that replaces the question mark is A." as the opening sentence
@@ -393,7 +401,7 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     Order: the last anchor; a bare answer; a label or option leading the response; the
     final statement; a sole parenthesised label; a short response naming one option; an
     abstention ("impossible to tell") when the item offers that option."""
-    text = strip_eos(text[-TAIL:])
+    text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
     near = anchors(text[-NEAR:])   # most answers sit in the last lines: look there first
     for found in (near, anchors(text) if len(text) > NEAR else []):
         base = len(text) - min(len(text), NEAR) if found is near else 0
@@ -415,19 +423,21 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         if got:
             return got, "bare"
     m = _LEAD.match(text)
-    if m and m.group(1) in labels:
+    # "A) Ferret\nB) Owl\n...": the first line of a walk through every option leads nothing
+    walk = enumerates_all(text, labels, options)
+    if m and m.group(1) in labels and not walk:
         return [m.group(1)], "leading"
     tail = stripped.rsplit("\n", 1)[-1].strip()
     m = re.fullmatch(r"\(?([A-Z])\)?[.)]?", tail)
     if m and m.group(1) in labels:   # the response ends on a bare label line
         return [m.group(1)], "last_label"
     first = stripped.split("\n", 1)[0]
-    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
+    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 and not walk else None
     if lab is not None:
         return [lab], "leading_option"
     # "BFalse", "C Insufficient Information": a label glued to its own option text
     m = re.match(r"\(?([A-Z])\)?\s*(\S.{0,78})$", first)
-    if m and m.group(1) in labels and options and \
+    if m and m.group(1) in labels and options and not walk and \
             option_match(m.group(2), options, labels, how="exact") == m.group(1):
         return [m.group(1)], "leading_option"
     m = _OPENING_IS.match(re.split(r"(?<=[.!?])\s+|\n", first)[0])
@@ -437,14 +447,13 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         # the response ends in its own answer slot ("... answer : )"): that is its answer,
         # unreadable; the prose before it (often the echoed question) is not searched
         return [], "unreadable_answer"
-    walk = enumerates_all(text, labels, options)
     text = strip_listing(text, labels, options)
     said = {m.group(1) for m in _IS_OPTION.finditer(text) if m.group(1) in labels}
     if len(said) == 1:
         return [said.pop()], "is_option"
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
-    if walk and _BULLET.match(last):
+    if walk and _BULLET.match(text.strip().rsplit("\n", 1)[-1]):
         return [], "enumerated"
     paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
     if paren and len(set(paren)) == 1:
@@ -509,7 +518,7 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
     """(short answer, rule) for a free-form response. For numeric answers the number stated
     by the final sentence is the fallback (MathVista's and MATH-V's own rules also fall back
     on the response's numbers)."""
-    text = strip_eos(text[-TAIL:])
+    text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
     boxes = boxed_all(text)
     if boxes:
         return boxes[-1][1].strip(), "boxed"
