@@ -372,6 +372,14 @@ def enumerates_all(text: str, labels: list[str], options: list[str]) -> bool:
     return len(want) >= 2 and len(got) >= min(3, len(want))
 
 
+def opens_with_walk(text: str, labels: list[str]) -> bool:
+    """The response opens with two bulleted option lines in a row ("A) Ferret\nB) Owl"):
+    its first line starts a listing, not an answer ("(A) Yes.\n\nExplanation: ..." is one)."""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()][:2]
+    labs = [m.group(1) for m in (_BULLET.match(ln) for ln in lines) if m and m.group(1) in labels]
+    return len(lines) == 2 and len(labs) == 2 and labs[0] != labs[1]
+
+
 # "The diagram that replaces the question mark is A." as the opening sentence
 _OPENING_IS = re.compile(r"^[^.\n]{0,200}?\b(?:is|be|are)\s+(?:option\s+|choice\s+)?\(?([A-Z])\)?\s*[.!]?\s*$")
 # "option B" stated as what something is: "the best plan ... is option B, the Owl plan"
@@ -424,7 +432,7 @@ def extract_choice(text: str, labels: list[str], options: list[str],
             return got, "bare"
     m = _LEAD.match(text)
     # "A) Ferret\nB) Owl\n...": the first line of a walk through every option leads nothing
-    walk = enumerates_all(text, labels, options)
+    walk = enumerates_all(text, labels, options) and opens_with_walk(text, labels)
     if m and m.group(1) in labels and not walk:
         return [m.group(1)], "leading"
     tail = stripped.rsplit("\n", 1)[-1].strip()
@@ -453,7 +461,7 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         return [said.pop()], "is_option"
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
-    if walk and _BULLET.match(text.strip().rsplit("\n", 1)[-1]):
+    if enumerates_all(text, labels, options) and _BULLET.match(text.strip().rsplit("\n", 1)[-1]):
         return [], "enumerated"
     paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
     if paren and len(set(paren)) == 1:
