@@ -29,7 +29,8 @@ from vold_bench.scoring.numeric import strip_thousands, to_float
 # `vold compare` refuses to rank runs scored by different versions side by side.
 _CORE = "1"
 # .1: echoed option lists, walks through every option and rejected/conditional labels choose
-# nothing; "BFalse", "... is A." openings, "is option B", "the conclusion is that <option>"
+# nothing; "BFalse", "... is A." openings, "is option B", "the conclusion is that <option>";
+# free form: the only bold number; "the other choices are" is no anchor
 SCORER_VERSIONS = {
     "default": f"{_CORE}.1",
     "mathvista": f"{_CORE}.1",

@@ -94,6 +94,8 @@ def anchors(text: str) -> list[tuple[int, str, str]]:
     """(position, kind, segment after it) for every anchor, boxed ones included, in order."""
     out = [(p, "boxed", c) for p, c in boxed_all(text)]
     for m in _ANCHOR.finditer(text):
+        if re.search(r"\bother\s*$", text[max(0, m.start() - 8): m.start()], re.I):
+            continue   # "The other choices are: (B) ..." lists what was not chosen
         out.append((m.start(), "anchor", text[m.end(): m.end() + 300]))
     for m in _LABEL_FIRST.finditer(text):
         out.append((m.start(), "label_first", f"({m.group(1) or m.group(2)})"))
@@ -464,6 +466,11 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
             re.sub(r"[^\d.,+−-]", "", stripped) or "x")):
         return stripped, "bare"
     if numeric:
+        # "... highest in **2019**, with 25.8%. In 2020 it decreased to 15.4%.": the one number
+        # the response puts in bold is its answer, not the last detail it adds
+        bold = {m.group(1) for m in re.finditer(r"\*\*\s*(" + _NUM.pattern + r")\s*\*\*", text)}
+        if len(bold) == 1:
+            return bold.pop(), "bold"
         last = final_statement(text)
         num = final_number(last) if last else None
         if num is None:
