@@ -26,6 +26,7 @@ from vold_bench.errors import VoldError
 from vold_bench.records import logicvista_item, mathvision_item, mathvista_item, mmmu_pro_item
 from vold_bench.schema import Item
 from vold_bench.scoring.compat import mmmu_pro_parse
+from vold_bench.scoring.extract import enumerates_all
 from vold_bench.scoring.numeric import to_float
 
 
@@ -36,6 +37,7 @@ class Published:
     official_correct: bool
     trusted: bool
     official_extracted: str = ""
+    source: str = ""    # the published file's stem, for the hand audit below
 
 
 def shared_root() -> Path:
@@ -123,7 +125,8 @@ def read_logicvista(path: Path, bench_dir: Path) -> Iterator[Published]:
         except (ValueError, SyntaxError):
             ext = [row[ext_col]]
         ext = [x for x in ext if x and x != "zzzzz"]
-        yield Published(item, row[raw_col] or "", row["match?"].strip() == "1", bool(ext), ", ".join(ext))
+        yield Published(item, row[raw_col] or "", row["match?"].strip() == "1", bool(ext), ", ".join(ext),
+                        path.stem)
 
 
 # ------------------------------------------------------------------ MMMU-Pro
@@ -192,6 +195,8 @@ AUDIT_CLASSES = {
     "several_labels": ("the response names several options for a single-answer item", "vold"),
     "duplicate_option": ("two options have the same text; official accepts only one label", "vold"),
     "free_form_units": ("official keeps units/%/degrees/markup in a free-form answer", "vold"),
+    "no_choice": ("the response picks no option (describes the image, says it is unclear); "
+                  "official invents a letter", "vold"),
     "semantic_prose": ("the answer is stated in prose only; GPT-4 reads it, rules abstain", "official"),
     "other": ("anything else (inspected by hand; see docs)", "unclear"),
 }
@@ -205,10 +210,26 @@ def _num(s: str) -> float | None:
     return number_value(s) if s else None
 
 
+# Items read one by one whose class no rule can tell (docs/scoring.md, LogicVista audit):
+# (benchmark, file stem, item id) -> class.
+HAND_AUDIT = {
+    # "There are three balls on a table ... It's not clear which ball will reach the floor
+    # first": no option chosen; official reads (C) "if equal, mark C"
+    ("logicvista", "miniGPTvicuna7B-accuracy-results", "v1_154"): "no_choice",
+    # describes bags A, B, C and a silo; never says which granary holds more
+    ("logicvista", "miniGPTvicuna7B-accuracy-results", "v1_156"): "no_choice",
+    # "3\n\n(B) Figure belongs to set B\n\n(C) Figure does not belong to either set A or B"
+    ("logicvista", "miniGPTvicuna7B-accuracy-results", "v1_84"): "several_labels",
+}
+
+
 def classify_disagreement(bench: str, pub: Published, ours) -> str:
     """Class name (a key of AUDIT_CLASSES) of one item where vold and the official differ."""
     off, resp = pub.official_extracted.strip(), pub.response
     item, ext = pub.item, (ours.extracted or "")
+    hand = HAND_AUDIT.get((bench, pub.source, item.id))
+    if hand:
+        return hand
     if ours.detail.endswith("+several"):
         return "several_labels"
     opts = item.options or item.meta.get("hidden_options") or []
@@ -219,8 +240,9 @@ def classify_disagreement(bench: str, pub: Published, ours) -> str:
         return "pronoun_or_article"
     if pub.official_correct and _REFUSAL.search(resp[:200]) and ours.parse_status != "ok":
         return "refusal"
-    if pub.official_correct and ours.parse_status != "ok" and \
-            len(set(re.findall(r"\(([A-Z])\)", resp))) >= 4:
+    if pub.official_correct and ours.parse_status != "ok" and (
+            len(set(re.findall(r"\(([A-Z])\)", resp))) >= 4 or ours.detail in ("echo", "enumerated")
+            or enumerates_all(resp, list(item.labels), list(item.options))):
         return "echoed_choices"
     if bench == "mathvision":
         gold_vals = [item.gold] + ([item.options[ord(item.gold) - 65]] if item.options else [])

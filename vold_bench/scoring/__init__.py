@@ -28,14 +28,17 @@ from vold_bench.scoring.numeric import strip_thousands, to_float
 # Bump a scorer's version on ANY change of its behaviour: results.json records it, and
 # `vold compare` refuses to rank runs scored by different versions side by side.
 _CORE = "1"
+# .1: echoed option lists, walks through every option and rejected/conditional labels choose
+# nothing; "BFalse", "... is A." openings, "is option B", "the conclusion is that <option>";
+# free form: the only bold number; "the other choices are" is no anchor
 SCORER_VERSIONS = {
-    "default": f"{_CORE}.0",
-    "mathvista": f"{_CORE}.0",
-    "mathvision": f"{_CORE}.0",
-    "logicvista": f"{_CORE}.0",
-    "mmmu_pro": f"{_CORE}.0",
-    "geo3k": f"{_CORE}.0",
-    "toy": f"{_CORE}.0",
+    "default": f"{_CORE}.1",
+    "mathvista": f"{_CORE}.1",
+    "mathvision": f"{_CORE}.1",
+    "logicvista": f"{_CORE}.1",
+    "mmmu_pro": f"{_CORE}.1",
+    "geo3k": f"{_CORE}.1",
+    "toy": f"{_CORE}.0",    # boxed integers only: untouched by the choice extractor
 }
 _COMPAT = {"mathvision": "mathv-a1f5cc3", "mmmu_pro": "mmmu-pro-bb0b95a-seed42"}
 

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from vold_bench.scoring.listing import BULLET, echoes_options, enumerates_all, opens_with_walk, strip_listing
 from vold_bench.scoring.grade import number_value   # grade imports nothing from here
 
 TAIL = 20_000   # answers sit at the end; a 1 MB response is scanned on its tail only
@@ -77,6 +78,8 @@ _ANCHOR = re.compile(
     # "the answer to the question is", "the only choice that must equal 180 is"
     # (no label in between: "option A is more aerodynamic than D" names A, not what follows)
     r"|\b(?:answer|option|choice)\b(?:(?!\b[A-Z]\b)[^.\n:]){0,40}?\b(?:is|would\s+be)\s*[:：]?"
+    # "the conclusion that can be drawn from the two statements is that some women are men"
+    r"|\bconclusion\b(?:(?!\b[A-Z]\b)[^.\n:]){0,60}?\bis\s+that\b"
     r"|\bfinal\s+answer\b\s*(?:\*\*)?\s*[:：]?"
     r"|(?:答案|选项|故选|应选)\s*(?:是|为|应该是)?\s*[:：]?)",
     re.I)
@@ -91,6 +94,8 @@ def anchors(text: str) -> list[tuple[int, str, str]]:
     """(position, kind, segment after it) for every anchor, boxed ones included, in order."""
     out = [(p, "boxed", c) for p, c in boxed_all(text)]
     for m in _ANCHOR.finditer(text):
+        if re.search(r"\bother\s*$", text[max(0, m.start() - 8): m.start()], re.I):
+            continue   # "The other choices are: (B) ..." lists what was not chosen
         out.append((m.start(), "anchor", text[m.end(): m.end() + 300]))
     for m in _LABEL_FIRST.finditer(text):
         out.append((m.start(), "label_first", f"({m.group(1) or m.group(2)})"))
@@ -218,7 +223,7 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
         if s == o or (how == "start" and s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
             return lab
         if (how == "end" and s.endswith(o) and not s[-len(o) - 1: -len(o)].isalnum()
-                and not re.search(r"\b(?:or|and|nor|between)\s*$", s[: -len(o)])):
+                and not re.search(r"\b(?:or|and|nor|between|not)\s*$", s[: -len(o)])):
             return lab
     if how == "anywhere":
         hits = [(o, lab) for o, lab in normed if _contains_word(s, o)]
@@ -300,31 +305,19 @@ def final_statement(text: str) -> str:
     return sents[-1] if sents else last
 
 
-_LISTED = re.compile(r"(?:\(\s*([a-z])\s*\)|\b([a-z])\s*[).:])\s*$")
+# "The diagram that replaces the question mark is A." as the opening sentence
+_OPENING_IS = re.compile(r"^[^.\n]{0,200}?\b(?:is|be|are)\s+(?:option\s+|choice\s+)?\(?([A-Z])\)?\s*[.!]?\s*$")
+# "option B" stated as what something is: "the best plan ... is option B, the Owl plan"
+_IS_OPTION = re.compile(r"\b(?:is|be)\s+(?:option|choice)\s+\(?([A-Z])\)?(?![A-Za-z])")
+# a label the response rejects: "(D) $760k is not an option"
+_REJECTED = re.compile(r"^[^.\n]{0,80}?\b(?:is\s+not|isn't|is\s+(?:incorrect|wrong))\b", re.I)
 
 
-def strip_listing(text: str, labels: list[str], options: list[str]) -> str:
-    """Remove echoed option listings ("(a) true (b) false (c) insufficient information",
-    "A. True\nB. False"): restating the choices is not choosing one. An option counts as
-    listed when its own label stands right before it; two or more make a listing."""
-    low = text.lower()
-    cuts, listed = [], set()
-    for lab, opt in zip(labels, options):
-        o = opt.strip().lower()
-        if not o:
-            continue
-        i = low.find(o)
-        while i != -1:
-            m = _LISTED.search(low[max(0, i - 8): i])
-            if m and (m.group(1) or m.group(2)) == lab.lower():
-                cuts.append((max(0, i - 8) + m.start(), i + len(o)))
-                listed.add(lab)
-            i = low.find(o, i + 1)
-    if len(listed) < 2:   # one "(B) Lower half" is an answer, not a listing
-        return text
-    for a, b in sorted(cuts, reverse=True):
-        text = text[:a] + " " + text[b:]
-    return text
+def _conditional(text: str, pos: int) -> bool:
+    """The anchor at `pos` sits in an "If ..., then the answer would be A" sentence."""
+    head = re.split(r"(?<=[.!?])\s+|\n", text[max(0, pos - 200): pos])[-1]
+    return re.match(r"\s*(?:if|assuming|suppose|when)\b", head, re.I) is not None
+
 
 
 def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
@@ -341,10 +334,13 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     Order: the last anchor; a bare answer; a label or option leading the response; the
     final statement; a sole parenthesised label; a short response naming one option; an
     abstention ("impossible to tell") when the item offers that option."""
-    text = strip_eos(text[-TAIL:])
+    text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
     near = anchors(text[-NEAR:])   # most answers sit in the last lines: look there first
     for found in (near, anchors(text) if len(text) > NEAR else []):
-        for _, kind, seg in reversed(found):
+        base = len(text) - min(len(text), NEAR) if found is near else 0
+        for pos, kind, seg in reversed(found):
+            if kind == "anchor" and _conditional(text, base + pos):
+                continue
             got = choice_from_segment(seg, labels, options, multi)
             if got:
                 return got, kind
@@ -352,29 +348,46 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     stripped = text.strip().strip("*").strip()
     if REFUSAL.match(stripped):   # "I'm sorry, I can't ..." chooses nothing
         return [], "refusal"
+    if echoes_options(stripped, labels, options, multi):
+        return [], "echo"
     # a bare answer: "B", "(B)", "B.", "B, D", or an option's text
     if len(stripped) <= 40:
         got = choice_from_segment(stripped, labels, options, multi)
         if got:
             return got, "bare"
     m = _LEAD.match(text)
-    if m and m.group(1) in labels:
+    # "A) Ferret\nB) Owl\n...": the first line of a walk through every option leads nothing
+    walk = enumerates_all(text, labels, options) and opens_with_walk(text, labels)
+    if m and m.group(1) in labels and not walk:
         return [m.group(1)], "leading"
     tail = stripped.rsplit("\n", 1)[-1].strip()
     m = re.fullmatch(r"\(?([A-Z])\)?[.)]?", tail)
     if m and m.group(1) in labels:   # the response ends on a bare label line
         return [m.group(1)], "last_label"
     first = stripped.split("\n", 1)[0]
-    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 else None
+    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 and not walk else None
     if lab is not None:
         return [lab], "leading_option"
+    # "BFalse", "C Insufficient Information": a label glued to its own option text
+    m = re.match(r"\(?([A-Z])\)?\s*(\S.{0,78})$", first)
+    if m and m.group(1) in labels and options and not walk and \
+            option_match(m.group(2), options, labels, how="exact") == m.group(1):
+        return [m.group(1)], "leading_option"
+    m = _OPENING_IS.match(re.split(r"(?<=[.!?])\s+|\n", first)[0])
+    if m and m.group(1) in labels:
+        return [m.group(1)], "opening"
     if near and near[-1][1] == "anchor" and len(text.rstrip()) - last_anchor <= 40:
         # the response ends in its own answer slot ("... answer : )"): that is its answer,
         # unreadable; the prose before it (often the echoed question) is not searched
         return [], "unreadable_answer"
     text = strip_listing(text, labels, options)
+    said = {m.group(1) for m in _IS_OPTION.finditer(text) if m.group(1) in labels}
+    if len(said) == 1:
+        return [said.pop()], "is_option"
     # "... option (C)." / "... is (B)." / "... is May." as the final statement
     last = final_statement(text)
+    if enumerates_all(text, labels, options) and BULLET.match(text.strip().rsplit("\n", 1)[-1]):
+        return [], "enumerated"
     paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
     if paren and len(set(paren)) == 1:
         return [paren[0]], "last_line"
@@ -389,15 +402,18 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         lab = option_match(last, options, labels, how="end")
         if lab is None:
             num = final_number(last)
+            if num and re.search(r"\b(?:between|from)\b[^.]*\b(?:and|to)\s+\S*" + re.escape(num), last):
+                num = None
             lab = option_match(num, options, labels, how="exact") if num else None
         if lab is not None:
             return [lab], "last_line_option"
     # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
-    paren = {p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", text) if p in labels}
+    paren = {m.group(1) for m in re.finditer(r"\(([A-Z]|\d{1,2})\)", text)
+             if m.group(1) in labels and not _REJECTED.match(text[m.end():])}
     if len(paren) == 1:
         return [paren.pop()], "only_label"
     # a short answer that states exactly one option's text: "The statement is true."
-    if options and len(text) <= 300:
+    if options and len(text) <= 300 and not _abstain(text, labels, options):
         lab = option_match(text, options, labels, how="anywhere")
         if lab is not None:
             return [lab], "short_option"
@@ -435,7 +451,7 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
     """(short answer, rule) for a free-form response. For numeric answers the number stated
     by the final sentence is the fallback (MathVista's and MATH-V's own rules also fall back
     on the response's numbers)."""
-    text = strip_eos(text[-TAIL:])
+    text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
     boxes = boxed_all(text)
     if boxes:
         return boxes[-1][1].strip(), "boxed"
@@ -450,6 +466,11 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
             re.sub(r"[^\d.,+−-]", "", stripped) or "x")):
         return stripped, "bare"
     if numeric:
+        # "... highest in **2019**, with 25.8%. In 2020 it decreased to 15.4%.": the one number
+        # the response puts in bold is its answer, not the last detail it adds
+        bold = {m.group(1) for m in re.finditer(r"\*\*\s*(" + _NUM.pattern + r")\s*\*\*", text)}
+        if len(bold) == 1:
+            return bold.pop(), "bold"
         last = final_statement(text)
         num = final_number(last) if last else None
         if num is None:
