@@ -147,31 +147,36 @@ def _score_mmmu_pro(response: str | None, item: Item, compat: bool = False) -> S
                  "compat:mmmu-pro" + (" random" if guessed else ""))
 
 
+def _last_boxed(response: str | None, item: Item) -> tuple[str, Score | None]:
+    """Content of the last \\boxed{} for the scorers that accept nothing else (Geo3K free
+    form, toy); a Score instead when the response is empty, truncated or has no box."""
+    body, early = _prepare(response, item)
+    if early is not None:
+        return "", early
+    boxes = boxed_all(body[-20_000:])
+    if not boxes:
+        return "", Score(None, item.gold, False, "no_answer", "no \\boxed{}")
+    return boxes[-1][1], None
+
+
 def _score_geo3k(response: str | None, item: Item, compat: bool = False) -> Score:
     """Geometry3K as the RL papers grade it (EasyR1/verl geo3k reward): only the content of
     the last \\boxed{} counts, compared by math equivalence. The 4-choice protocol
     (geo3k-mc, answer_type "choice") uses the common multiple-choice parser."""
     if item.answer_type in ("choice", "multi_choice"):
         return _score_default(response, item)
-    body, early = _prepare(response, item)
+    short, early = _last_boxed(response, item)
     if early is not None:
         return early
-    boxes = boxed_all(body[-20_000:])
-    if not boxes:
-        return Score(None, item.gold, False, "no_answer", "no \\boxed{}")
-    short = boxes[-1][1]
     return Score(normalize(short) or short.strip(), item.gold, grade_math(short, item.gold), "ok", "boxed")
 
 
 def _score_toy(response: str | None, item: Item, compat: bool = False) -> Score:
     """Toy world: the answer is an integer and must be in \\boxed{} (the format is taught)."""
-    body, early = _prepare(response, item)
+    short, early = _last_boxed(response, item)
     if early is not None:
         return early
-    boxes = boxed_all(body[-20_000:])
-    if not boxes:
-        return Score(None, item.gold, False, "no_answer", "no \\boxed{}")
-    short = normalize(boxes[-1][1])
+    short = normalize(short)
     pv, gv = to_float(short), to_float(item.gold)
     ok = pv is not None and gv is not None and pv == gv
     return Score(short, item.gold, ok, "ok", "boxed")
