@@ -8,7 +8,6 @@ Skipped when the vLLM env is absent (`make vllm-env` builds it).
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,6 @@ import time
 
 
 def main(job_path, out_path):
-    import torch
     from safetensors.torch import load_file
 
     from vold_bench.backends.vllm import VLLMBackend

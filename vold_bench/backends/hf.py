@@ -7,7 +7,6 @@ at the same column, and returned in the caller's order.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import torch
 

@@ -79,6 +79,37 @@ def build_vteacher(out: str | Path, cfg: VTeacherConfig | None = None, force: bo
     return out
 
 
+def image_bound_va(model, processor, n: int) -> dict[str, list[float]]:
+    """Visual advantage (VA-OPD) of an image-seeing teacher on n card problems, split into the
+    tokens only the picture determines (the digits of the trace's transcription line,
+    "A = 7, B = 3.") and all others, plus the teacher's log-probs of those digits with the full
+    and the degraded picture. Shared by bench/va_image_bound.py and its test."""
+    from vold_train.losses import visual_advantage
+    from vold_train.vaopd import degrade, score_with_image
+
+    tok, V = processor.tokenizer, len(processor.tokenizer)
+    out: dict[str, list[float]] = {"bound": [], "rest": [], "lp_full": [], "lp_degraded": []}
+    for p in world.problems("test", n=n, skills=("cards",)):
+        text = world.trace(p, "teacher")
+        ids = tok.encode(text, add_special_tokens=False)
+        comp = torch.tensor([ids])
+        mask = torch.ones_like(comp, dtype=torch.float)
+        full, _ = score_with_image(model, processor, p.image_question(), p.render(), comp, mask, V, 64)
+        deg, _ = score_with_image(model, processor, p.image_question(), degrade(p.render()), comp, mask, V, 64)
+        va = visual_advantage(full, deg, mask)[0].tolist()
+        line_end, pos = text.index("\n", len("<think>\n")), 0
+        for t, v, a, b in zip(ids, va, full[0].tolist(), deg[0].tolist()):
+            piece = tok.decode([t])
+            if pos < line_end and any(c.isdigit() for c in piece):
+                out["bound"].append(v)
+                out["lp_full"].append(a)
+                out["lp_degraded"].append(b)
+            else:
+                out["rest"].append(v)
+            pos += len(piece)
+    return out
+
+
 if __name__ == "__main__":
     from vold_train.toy import models_dir
 
