@@ -24,7 +24,7 @@ class TracesConfig:
     teacher: str = "toy-teacher"      # model that writes the traces (hub id, path, toy name)
     prompts: str = "toy"              # "toy" (toy-world text problems) or a .jsonl with `question`
     split: str = "train"
-    n_prompts: int = 256              # prompts to answer (paper: Mixture-of-Thoughts prompts)
+    n_prompts: int = 1024             # prompts to answer (paper: Mixture-of-Thoughts prompts)
     samples_per_prompt: int = 1
     max_new_tokens: int = 128         # generation budget per trace
     temperature: float = 0.7
@@ -46,12 +46,12 @@ class SFTConfig:
                                       # "toy:mismatched", or a .jsonl with question/response
     n_examples: int = 0               # 0 = all records of `data`
     max_len: int = 192                # prompt + completion tokens; longer examples are dropped
-    lr: float = 5e-4                  # paper: 5e-5 at 3B; the toy student is 1000x smaller
+    lr: float = 1e-3                  # paper: 5e-5 at 3B; the toy student is 1000x smaller
     weight_decay: float = 0.01        # paper
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     warmup_steps: int = 10            # paper: 150 of 4,000
-    steps: int = 150                  # paper: 4,000
+    steps: int = 400                  # paper: 4,000
     batch_size: int = 16              # sequences per optimizer step (paper: 256)
     micro_batch: int = 16             # sequences per forward pass (gradient accumulation)
     max_grad_norm: float = 1.0
@@ -67,10 +67,11 @@ class RLConfig:
     teacher: str = "toy-teacher"      # text-only teacher that scores the student's tokens
     data: str = "toy"                 # "toy" (toy-world text problems) or a .jsonl with question/gold
     split: str = "train"
+    pool: int = 64                    # toy data: N problems revisited each epoch (0 = a fresh stream)
     lr: float = 2e-4                  # paper: 6e-6 at 3B; toy models are ~1000x smaller
     weight_decay: float = 0.0
     warmup_steps: int = 2             # paper: 5 of 60
-    steps: int = 30                   # paper: 60
+    steps: int = 40                   # paper: 60
     prompts_per_step: int = 16        # paper: 256 / 5 rollouts ~ 51 prompts
     group_size: int = 5               # rollouts per prompt, G (paper: 5)
     max_new_tokens: int = 64

@@ -35,12 +35,33 @@ def read_jsonl(path: Path, required: tuple[str, ...]) -> tuple[list[dict], int]:
     return out, bad
 
 
-def load_problems(source: str, split: str, n: int, seed: int) -> list[Item]:
-    """`n` text problems (question + gold) in training order; the same seed gives the same list."""
+def pooled(items: list, n: int, seed: int) -> list:
+    """`n` picks from a fixed pool, one whole pass (epoch) after another, each pass in a new
+    seeded order, so every problem comes back once per epoch."""
+    import random
+
+    out, epoch = [], 0
+    while len(out) < n:
+        order = list(range(len(items)))
+        random.Random(f"pool:{seed}:{epoch}").shuffle(order)
+        out += [items[i] for i in order]
+        epoch += 1
+    return out[:n]
+
+
+def load_problems(source: str, split: str, n: int, seed: int, pool: int = 0) -> list[Item]:
+    """`n` text problems (question + gold) in training order; the same seed gives the same list.
+
+    Toy: pool=0 is a fresh stream (each problem seen once); pool=N revisits N problems each
+    epoch. GRPO needs problems to come back: a small student that meets each arithmetic fact
+    once cannot raise its reward on the next, unseen one (measured: flat reward on a stream,
+    rising on a pool)."""
     if source == "toy":
         from vold_train.toy.world import toy_problems
 
-        items = toy_problems(split, n=n, seed=seed, form="text")
+        items = toy_problems(split, n=pool or n, seed=seed, form="text")
+        if pool:
+            items = pooled(items, n, seed)
         for it in items:  # the reward grades as `vold eval --bench toy` does (boxed integer)
             it.meta.setdefault("scorer", "toy")
         return items

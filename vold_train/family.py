@@ -49,8 +49,12 @@ def setup(cfg: RLConfig, student, tok, V: int, stage_dir: Path, ck: Path | None,
         fam.vteacher = load_model(cfg.teacher, "student").eval().requires_grad_(False)
         fam.processor = AutoProcessor.from_pretrained(model_path(cfg.teacher))
         check_tokenizers(tok, load_tokenizer(cfg.teacher), V, cfg.teacher)
-        # same (split, n, seed) as data.load_problems("toy"): item i is problem i's picture form
-        fam.image_items = toy_problems(cfg.split, n=n, seed=cfg.seed, form="image")
+        from vold_train.data import pooled
+
+        # same (split, n, seed, pool) as data.load_problems("toy"): item i is problem i's picture form
+        fam.image_items = toy_problems(cfg.split, n=cfg.pool or n, seed=cfg.seed, form="image")
+        if cfg.pool:
+            fam.image_items = pooled(fam.image_items, n, cfg.seed)
     if cfg.curation == "r-diverse":
         from vold_train.curation import make_curator
 

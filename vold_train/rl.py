@@ -126,7 +126,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     engines = TrainerEngines(cfg, model_path(str(ck) if ck else model_name), stage_dir)
 
     P, G = cfg.prompts_per_step, cfg.group_size
-    problems = load_problems(cfg.data, cfg.split, cfg.steps * P, cfg.seed)
+    problems = load_problems(cfg.data, cfg.split, cfg.steps * P, cfg.seed, cfg.pool)
     opt = make_optimizer(student, cfg.lr, cfg.weight_decay)
     sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
     start = restore_state(ck, opt, sched) if ck else 0

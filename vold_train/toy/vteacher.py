@@ -27,7 +27,7 @@ class VTeacherConfig:
     seed: int = 0
     hidden: int = 128
     layers: int = 3
-    steps: int = 500
+    steps: int = 1200
     batch: int = 32
     lr: float = 3e-3
     warmup: int = 50

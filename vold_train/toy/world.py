@@ -9,9 +9,16 @@ the VOLD claim this world lets you test on a laptop.
 
 Skills (the picture shows...):
   cards  digits on lettered cards; the question is an expression over the letters
-  rect   a rectangle with its width and height written on its sides; area, perimeter, ...
+  rect   a rectangle with its width and height written on its sides; width + height (L1),
+         perimeter (L2), (width + height - 1) * 2 (L3, worded without digits)
 Level = number of arithmetic steps (1..3). Splits are seeded; train never contains a
 test problem (same skill, level, quantities and operations).
+
+Why v2 looks like this: in toy-v1 (areas like 7 * 8, card results up to 50) the teacher's
+errors were arithmetic facts, and since a rectangle has only 64 shapes, the held-out test
+shapes held facts that no training problem ever showed. In v2 every fact a test problem needs
+(a sum of two digits, s - 1, s * 2 or s * 3, all small) is shown by many training problems of
+other shapes or cards, so the world tests reasoning steps, not memorised tables.
 """
 from __future__ import annotations
 
@@ -22,12 +29,12 @@ from functools import lru_cache
 
 from vold_bench.schema import Item
 
-WORLD_VERSION = "toy-v1"
+WORLD_VERSION = "toy-v2"
 SKILLS = ("cards", "rect")
 LEVELS = (1, 2, 3)
 N_TEST = 300           # 50 per (skill, level)
 N_TRAIN_ITEMS = 1200   # the fixed `train` split of the benchmark; training samples more
-MAX_VALUE = 50         # every intermediate result stays in 0..MAX_VALUE
+MAX_VALUE = 20         # every intermediate card result stays in 0..MAX_VALUE
 IMAGE_SIZES = {"cards": (112, 56), "rect": (112, 112)}  # 8 and 16 visual tokens
 
 OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
@@ -88,7 +95,7 @@ def _cards(rng: random.Random, level: int) -> tuple[dict, list, str]:
         vals = [rng.randint(1, 9) for _ in names]
         acc, steps, ok = vals[0], [], True
         for op, b in zip(ops, vals[1:]):
-            if op == "*" and b > 4:
+            if op == "*" and b not in (2, 3):  # products only by 2 or 3
                 ok = False
                 break
             res = OPS[op](acc, b)
@@ -111,15 +118,15 @@ def _cards(rng: random.Random, level: int) -> tuple[dict, list, str]:
 def _rect(rng: random.Random, level: int) -> tuple[dict, list, str]:
     while True:
         w, h = rng.randint(2, 9), rng.randint(2, 9)
+        s = w + h
         if level == 1:
-            steps, tail = [(w, "*", h, w * h)], "What is its area?"
+            steps, tail = [(w, "+", h, s)], "What is width + height?"
         elif level == 2:
-            steps, tail = [(w, "+", h, w + h), (w + h, "*", 2, 2 * (w + h))], "What is its perimeter?"
+            steps, tail = [(w, "+", h, s), (s, "*", 2, 2 * s)], "What is its perimeter?"
         else:
-            p = 2 * (w + h)
-            steps = [(w, "+", h, w + h), (w + h, "*", 2, p), (p, "-", w, p - w)]
-            tail = "What is its perimeter minus its width?"
-        if all(0 <= s[3] <= MAX_VALUE * 2 for s in steps):
+            steps = [(w, "+", h, s), (s, "-", 1, s - 1), (s - 1, "*", 2, 2 * (s - 1))]
+            tail = "What is width + height minus one, times two?"  # no digits: only the picture has numbers
+        if all(0 <= st[3] <= MAX_VALUE * 2 for st in steps):
             return {"width": w, "height": h}, steps, tail
 
 
