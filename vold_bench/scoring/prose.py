@@ -66,6 +66,9 @@ _NUM = re.compile(r"(?<![\w.])[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w
 # a response that rejects the options states none of the values it then mentions
 _NONE_OF = re.compile(r"\bnone\s+of\s+the\s+(?:options|choices|answers|above|given)|\bnot\s+(?:one\s+of\s+)?"
                       r"(?:an?\s+|the\s+)?(?:options?|choices?)\b", re.I)
+# a number next to an arithmetic operator (a unit word may sit between) is an operand
+_OPERAND_AFTER = re.compile(r"\s*(?:[A-Za-z]+\s+)?(?:\\?\*|×|÷|/|\+|−|x\s|-\s)")
+_OPERAND_BEFORE = re.compile(r"(?:\\?\*|×|÷|/|\+|−|\bx|\s-)\s*\$?$")
 
 
 def _digits(s: str) -> int:
@@ -83,12 +86,15 @@ def stated_value(text: str, question: str, labels: list[str], options: list[str]
     if any(v is None for v, _ in vals):   # only items whose options are all numbers
         return None
     stem = question or ""
-    for o in options:   # LogicVista and MathVista write the options into the question
-        stem = stem.replace(o.strip(), " ")
+    for o, lab in zip(options, labels):   # LogicVista and MathVista list "(A) 1,200" in the question
+        stem = re.sub(rf"\(?\b{re.escape(lab)}\)?[.:]?\s*{re.escape(o.strip())}", " ", stem, count=1)
     given = {number_value(n) for n in _NUM.findall(stem)}
     said = set()
-    for n in _NUM.findall(text):
-        if _digits(n) < 3:
+    for m in _NUM.finditer(text):
+        n = m.group(0)
+        # an operand ("1.02 million \* 1.011", "2 x 1,170") is a step of a computation, not a
+        # stated result
+        if _digits(n) < 3 or _OPERAND_AFTER.match(text, m.end()) or _OPERAND_BEFORE.search(text[:m.start()][-4:]):
             continue
         v = number_value(n)
         if v is None or v in given:
@@ -103,10 +109,11 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def _same_word(a: str, b: str) -> bool:
-    # misspellings are only told apart from other words in longer words: "tree" is not "true"
-    if a == b:
+    # a plural, or a misspelling of a long word; short words one letter apart are other
+    # words ("rides" is not "rises", "tree" is not "true")
+    if a == b or a == b + "s" or b == a + "s":
         return True
-    return min(len(a), len(b)) >= 5 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
+    return min(len(a), len(b)) >= 6 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
 
 
 def fuzzy_final(last: str, labels: list[str], options: list[str]) -> str | None:
@@ -122,9 +129,10 @@ def fuzzy_final(last: str, labels: list[str], options: list[str]) -> str | None:
         ow = _WORD.findall(o.lower())
         if not ow or len(ow) > len(words) or sum(map(len, ow)) < 5:
             continue
-        tail = words[len(words) - len(ow):]
-        before = words[len(words) - len(ow) - 1] if len(words) > len(ow) else ""
-        if before in ("not", "no", "nor", "or", "and", "between", "than"):
+        tail, head = words[len(words) - len(ow):], words[: len(words) - len(ow)]
+        while head and head[-1] in ("a", "an", "the"):   # "is not a capacitor"
+            head.pop()
+        if head and head[-1] in ("not", "no", "nor", "or", "and", "between", "than"):
             continue
         if all(map(_same_word, tail, ow)) and \
                 difflib.SequenceMatcher(None, " ".join(tail), " ".join(ow)).ratio() >= 0.85:
