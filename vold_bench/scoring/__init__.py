@@ -31,13 +31,16 @@ _CORE = "1"
 # .1: echoed option lists, walks through every option and rejected/conditional labels choose
 # nothing; "BFalse", "... is A." openings, "is option B", "the conclusion is that <option>";
 # free form: the only bold number; "the other choices are" is no anchor
+# .2: last-resort prose readings of multiple choice (prose.py: "3B", "A is the most stable",
+# a stated option value, a misspelt option ending the response, "The answer is A regions.");
+# a bare first-line label contradicting the final answer makes two answers
 SCORER_VERSIONS = {
-    "default": f"{_CORE}.1",
-    "mathvista": f"{_CORE}.1",
-    "mathvision": f"{_CORE}.1",
-    "logicvista": f"{_CORE}.1",
-    "mmmu_pro": f"{_CORE}.1",
-    "geo3k": f"{_CORE}.1",
+    "default": f"{_CORE}.2",
+    "mathvista": f"{_CORE}.2",
+    "mathvision": f"{_CORE}.2",
+    "logicvista": f"{_CORE}.2",
+    "mmmu_pro": f"{_CORE}.2",
+    "geo3k": f"{_CORE}.2",     # geo3k-mc goes through the multiple-choice parser
     "toy": f"{_CORE}.0",    # boxed integers only: untouched by the choice extractor
 }
 _COMPAT = {"mathvision": "mathv-a1f5cc3", "mmmu_pro": "mmmu-pro-bb0b95a-seed42"}
@@ -72,12 +75,16 @@ def _gold_labels(item: Item, labels: list[str], options: list[str]) -> list[str]
 def _grade_choice(body: str, item: Item) -> Score:
     labels, options = _labels(item), _options(item)
     multi = item.answer_type == "multi_choice"
-    got, rule = extract_choice(body, labels, options, multi=multi)
+    # the question only guards the prose readings (what it asks, which values it gives);
+    # MMMU-Pro vision keeps it out of the prompt but a model still reads it in the image
+    question = item.question or str(item.meta.get("hidden_question") or "")
+    got, rule = extract_choice(body, labels, options, multi=multi, question=question)
     if not got:
         return Score(None, item.gold, False, "no_answer", rule)
     gold = _gold_labels(item, labels, options)
     if multi:
-        correct = bool(gold) and set(got) == set(gold)
+        # "E ... Answer: C" is two contradicting answers, not the set {C, E}
+        correct = bool(gold) and set(got) == set(gold) and not rule.endswith("+conflict")
         return Score(", ".join(got), item.gold, correct, "ok", rule)
     if len(got) > 1:   # "Answer: A, E" on a single-answer item: not one answer, not correct
         return Score(", ".join(got), item.gold, False, "ok", rule + "+several")

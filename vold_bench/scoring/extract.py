@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from vold_bench.scoring.listing import BULLET, echoes_options, enumerates_all, opens_with_walk, strip_listing
 from vold_bench.scoring.grade import number_value   # grade imports nothing from here
+from vold_bench.scoring import prose
 
 TAIL = 20_000   # answers sit at the end; a 1 MB response is scanned on its tail only
 MAX_SEG = 400    # an answer segment longer than this is prose, not an answer
@@ -329,19 +330,24 @@ def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
 
 
 def extract_choice(text: str, labels: list[str], options: list[str],
-                   multi: bool = False) -> tuple[list[str], str]:
+                   multi: bool = False, question: str = "") -> tuple[list[str], str]:
     """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit.
     Order: the last anchor; a bare answer; a label or option leading the response; the
     final statement; a sole parenthesised label; a short response naming one option; an
-    abstention ("impossible to tell") when the item offers that option."""
+    abstention ("impossible to tell") when the item offers that option; last, the prose
+    readings of prose.py. A rule ending in "+conflict" marks two contradicting answers."""
     text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
     near = anchors(text[-NEAR:])   # most answers sit in the last lines: look there first
-    for found in (near, anchors(text) if len(text) > NEAR else []):
+    far = anchors(text) if len(text) > NEAR else []
+    for found in (near, far):
         base = len(text) - min(len(text), NEAR) if found is near else 0
         for pos, kind, seg in reversed(found):
             if kind == "anchor" and _conditional(text, base + pos):
                 continue
             got = choice_from_segment(seg, labels, options, multi)
+            lead = prose.conflicting_lead(text, labels, got) if got else None
+            if lead:
+                return sorted(got + [lead], key=labels.index), kind + "+conflict"
             if got:
                 return got, kind
     last_anchor = len(text) - min(len(text), NEAR) + near[-1][0] if near else -1
@@ -379,7 +385,8 @@ def extract_choice(text: str, labels: list[str], options: list[str],
     if near and near[-1][1] == "anchor" and len(text.rstrip()) - last_anchor <= 40:
         # the response ends in its own answer slot ("... answer : )"): that is its answer,
         # unreadable; the prose before it (often the echoed question) is not searched
-        return [], "unreadable_answer"
+        lab = prose.article_label(first_clause(near[-1][2]), labels, options)
+        return ([lab], "anchor_article") if lab else ([], "unreadable_answer")
     text = strip_listing(text, labels, options)
     said = {m.group(1) for m in _IS_OPTION.finditer(text) if m.group(1) in labels}
     if len(said) == 1:
@@ -418,7 +425,11 @@ def extract_choice(text: str, labels: list[str], options: list[str],
         if lab is not None:
             return [lab], "short_option"
     got = _abstain(text[-600:], labels, options)
-    return (got, "abstain_option") if got else ([], "none")
+    if got:
+        return got, "abstain_option"
+    seg = first_clause(near[-1][2] if near else far[-1][2]) if near or far else None
+    lab, rule = prose.read_prose(stripped, text, last, seg, question, labels, options)
+    return ([lab], rule) if lab else ([], "none")
 
 
 _ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:possible\s+)?(?:to\s+)?"
