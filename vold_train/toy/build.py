@@ -42,6 +42,11 @@ class BuildConfig:
     student_steps: int = 1800
     student_batch: int = 24
     student_lr: float = 3e-3
+    # as the teacher's: a gentler second cosine cycle in which the reading of every card and
+    # side settles (after the first cycle some positions were still guessed from priors)
+    student_refine_steps: int = 500
+    student_refine_cycles: int = 2
+    student_refine_lr: float = 1e-3
     # lr multiplier for the vision encoder below the merger (patch embed + blocks); 0 freezes
     # them at their random init (random conv features of clean rendered digits are enough,
     # the merger and LM learn to read them; at the LM's lr the encoder output collapsed).
@@ -201,16 +206,31 @@ def train_student(processor, cfg: BuildConfig, log: list):
     def batches(step):
         return _student_batch(processor, _student_examples(2_000_000 + step, cfg.student_batch))
 
+    _train(model, batches, cfg.student_steps, cfg.student_lr, cfg.warmup, "student", log,
+           _student_groups(model, cfg, cfg.student_lr))
+    return refine_student(model, processor, cfg, log)
+
+
+def _student_groups(model, cfg: BuildConfig, lr: float) -> list[dict]:
     encoder = [p for n, p in model.model.visual.named_parameters() if not n.startswith("merger")]
     ids = {id(p) for p in encoder}
-    rest = [p for p in model.parameters() if id(p) not in ids]
-    groups = [{"params": rest, "lr": cfg.student_lr}]
+    groups = [{"params": [p for p in model.parameters() if id(p) not in ids], "lr": lr}]
     if cfg.student_vision_lr_mult > 0:
-        groups.append({"params": encoder, "lr": cfg.student_lr * cfg.student_vision_lr_mult})
+        groups.append({"params": encoder, "lr": lr * cfg.student_vision_lr_mult})
     else:
         for p in encoder:
             p.requires_grad_(False)
-    _train(model, batches, cfg.student_steps, cfg.student_lr, cfg.warmup, "student", log, groups)
+    return groups
+
+
+def refine_student(model, processor, cfg: BuildConfig, log: list, cycles=None):
+    for c in range(cfg.student_refine_cycles) if cycles is None else cycles:
+        def batches(step, c=c):  # fresh examples: seeds continue after the previous cycle's
+            seed = 2_000_000 + cfg.student_steps + c * cfg.student_refine_steps + step
+            return _student_batch(processor, _student_examples(seed, cfg.student_batch))
+
+        _train(model, batches, cfg.student_refine_steps, cfg.student_refine_lr, cfg.warmup,
+               f"student-refine{c + 1}", log, _student_groups(model, cfg, cfg.student_refine_lr))
     return model
 
 
