@@ -11,6 +11,7 @@ from vold_train.toy.check import evaluate_pair
 @pytest.mark.slow
 def test_build_smoke_on_a_trimmed_budget(tmp_path):
     cfg = BuildConfig(teacher_steps=3, student_steps=3, teacher_batch=4, student_batch=4,
+                      teacher_refine_steps=2, student_refine_steps=2,
                       warmup=1, eval_n=4, teacher_layers=1, student_layers=1)
     out = build(out=tmp_path, force=True, cfg=cfg, evaluate=False)
     report = json.loads((out / "build.json").read_text())
@@ -20,6 +21,10 @@ def test_build_smoke_on_a_trimmed_budget(tmp_path):
                        "teacher_on_student_transcription"}
     losses = [r["loss"] for r in report["log"] if r["model"] == "teacher"]
     assert len(losses) == 2 and losses[-1] < losses[0]  # 3 steps already move the loss
+    # both parts trained (in two processes), each with its refine cycles
+    assert {r["model"] for r in report["log"]} == {"teacher", "teacher-refine1", "student",
+                                                   "student-refine1", "student-refine2"}
+    assert report["teacher_train_s"] > 0 and report["student_train_s"] > 0
     AutoModelForCausalLM.from_pretrained(out / "teacher")
     AutoModelForImageTextToText.from_pretrained(out / "student")
     AutoProcessor.from_pretrained(out / "student")

@@ -60,3 +60,28 @@ def render_problem(p) -> Image.Image:
     if p.skill == "cards":
         return render_cards(p.values, **p.layout)
     return render_rect(p.values["width"], p.values["height"], **p.layout)
+
+
+def examples_sheet(n: int = 6, scale: int = 2) -> Image.Image:
+    """The first n image-form test problems side by side, upscaled (docs/toy-examples.png)."""
+    from vold_train.toy.world import problems
+
+    pics = [render_problem(p).resize((SIZE * scale, (SIZE if p.skill == "rect" else 2 * CELL) * scale),
+                                     Image.NEAREST) for p in problems("test", n=n)]
+    sheet = Image.new("RGB", (sum(p.width for p in pics) + 8 * (n + 1), SIZE * scale + 16), "#e5e7eb")
+    x = 8
+    for pic in pics:
+        sheet.paste(pic, (x, 8))
+        x += pic.width + 8
+    return sheet
+
+
+if __name__ == "__main__":  # python -m vold_train.toy.render [out.png]: the sheet and its table
+    import sys
+
+    from vold_train.toy.world import problems
+
+    out = sys.argv[1] if len(sys.argv) > 1 else "docs/toy-examples.png"
+    examples_sheet().save(out)
+    for p in problems("test", n=6):
+        print(f"| {p.uid} | {p.image_question()} | {p.text_question()} | {p.answer} |")
