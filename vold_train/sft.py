@@ -97,15 +97,21 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
     with bar:
         for step in range(start, cfg.steps):
             t0 = time.perf_counter()
-            batch = dist.shard(batch_at(step))  # data parallel: this rank's examples
+            full = batch_at(step)
+            batch = dist.shard(full)  # data parallel: this rank's examples
+            # Sharded weights are gathered by collectives in every forward, so each rank runs as
+            # many micro-batches as the largest share; a rank short of examples (a data set
+            # smaller than the batch) runs one of them at weight 0.
+            n_local = -(-len(full) // dist.world())
             total_loss, total_tok = 0.0, 0.0
-            for s in range(0, len(batch), cfg.micro_batch):
-                ids, attn, lm = collate(batch[s:s + cfg.micro_batch], tok.pad_token_id)
+            for s in range(0, n_local, cfg.micro_batch):
+                mb = batch[s:s + cfg.micro_batch]
+                ids, attn, lm = collate(mb or full[:1], tok.pad_token_id)
                 loss, ntok = completion_nll(policy, ids, attn, lm)
-                sharding.backward(policy, loss * len(batch[s:s + cfg.micro_batch]) / len(batch),
-                                  last=s + cfg.micro_batch >= len(batch))
-                total_loss += loss.item() * float(ntok)
-                total_tok += float(ntok)
+                sharding.backward(policy, loss * len(mb) / max(len(batch), 1),
+                                  last=s + cfg.micro_batch >= n_local)
+                total_loss += loss.item() * float(ntok) * bool(mb)
+                total_tok += float(ntok) * bool(mb)
             gnorm = sharding.step(policy, opt, sched, cfg.max_grad_norm)
             dt = time.perf_counter() - t0
             rec = {"loss": total_loss / max(total_tok, 1.0), "grad_norm": gnorm,

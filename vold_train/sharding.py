@@ -115,13 +115,22 @@ def _deepspeed(policy: LogprobModel, opt, cfg):
     return engine
 
 
+def enable_checkpointing(model) -> None:
+    """Recompute each decoder layer in backward (non-reentrant: composes with FSDP2's hooks)."""
+    kw = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x; the old name warns
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kw)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kw)
+
+
 def prepare(model, cfg, vocab: int, chunk: int, make_opt):
     """(policy, optimizer) for the strategy in force. `cfg` is an SFTConfig / RLConfig (bf16,
     gradient_checkpointing, max_grad_norm); `make_opt(module)` builds the AdamW over the
     module's trainable parameters, after FSDP2 has replaced them by their shards."""
     kind = strategy()
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable_checkpointing(model)
     autocast = torch.bfloat16 if cfg.bf16 and kind in ("single", "ddp") else None
     policy = LogprobModel(model, vocab, chunk, autocast)
     if kind == "fsdp2":
