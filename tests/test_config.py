@@ -2,7 +2,7 @@
 import pytest
 
 from vold_bench.errors import VoldError
-from vold_train.config import RECIPES_DIR, load_recipe, variant
+from vold_train.config import RECIPES_DIR, load_recipe, save_config, variant
 
 EXPECTED = {
     "vold": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"},
@@ -76,3 +76,18 @@ def test_cli_reports_bad_key_and_exits_2():
     res = CliRunner().invoke(app, ["train", "--recipe", "vold", "--set", "rl.nope=1"])
     assert res.exit_code == 2
     assert "unknown config key 'rl.nope'" in res.output
+
+
+def test_run_folder_from_before_a_new_field_is_still_the_same_run(tmp_path):
+    import yaml
+
+    from vold_train.run import _check_same_run
+
+    r = load_recipe("vold")
+    save_config(r, tmp_path / "config.yaml")
+    old = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    del old["sft"]["bf16"], old["rl"]["gradient_checkpointing"]  # written before these fields existed
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(old))
+    _check_same_run(tmp_path, r)
+    with pytest.raises(VoldError, match=r"rl\.gradient_checkpointing"):
+        _check_same_run(tmp_path, load_recipe("vold", ["rl.gradient_checkpointing=true"]))

@@ -28,6 +28,12 @@ def test_one_recipe_per_ablation():
     assert {p.stem for p in PAPER} == set(VARIANTS)
 
 
+def test_toy_recipes_run_in_fp32_without_checkpointing():
+    for p in sorted((ROOT / "recipes").glob("*.yaml")):
+        r = load_recipe(str(p))
+        assert not (r.sft.bf16 or r.sft.gradient_checkpointing or r.rl.bf16 or r.rl.gradient_checkpointing), p.stem
+
+
 @pytest.mark.parametrize("path", PAPER, ids=lambda p: p.stem)
 def test_paper_recipe_loads_and_follows_table4(path):
     r = load_recipe(str(path))  # the trainer's own loader: unknown keys would fail here
@@ -36,6 +42,7 @@ def test_paper_recipe_loads_and_follows_table4(path):
         s = r.sft
         assert (s.lr, s.batch_size, s.steps, s.weight_decay, s.warmup_steps) == (5e-5, 256, 4000, 0.01, 150)
         assert s.model == STUDENT and s.freeze_vision and s.batch_size % s.micro_batch == 0
+        assert s.bf16 and s.gradient_checkpointing
     if "traces" in r.stages:
         assert r.traces.teacher == TEACHER and r.traces.prompts == "data/paper/mot_prompts.jsonl"
         assert r.traces.max_trace_tokens == 8192
@@ -47,6 +54,7 @@ def test_paper_recipe_loads_and_follows_table4(path):
         assert rl.model == ("sft" if "sft" in r.stages else STUDENT)
         assert rl.beta == (0.0 if path.stem == "grpo-only" else 1e-3)
         assert rl.shared_vocab == 151665
+        assert rl.bf16 and rl.gradient_checkpointing
     # every model the recipe names has a built-in config for the offline memory check
     for m in {r.traces.teacher, r.sft.model, r.rl.teacher} - {"toy-teacher", "toy-student"}:
         assert m in KNOWN_CONFIGS
@@ -66,6 +74,9 @@ def test_accelerate_configs():
     assert ds["distributed_type"] == "DEEPSPEED" and ds["deepspeed_config"]["zero_stage"] == 3
     cpu = yaml.safe_load((ROOT / "recipes/accelerate/cpu_2proc.yaml").read_text())
     assert cpu["num_processes"] == 2
+    cpu_fsdp = yaml.safe_load((ROOT / "recipes/accelerate/cpu_2proc_fsdp2.yaml").read_text())
+    assert cpu_fsdp["num_processes"] == 2 and cpu_fsdp["distributed_type"] == "FSDP"
+    assert cpu_fsdp["fsdp_config"]["fsdp_version"] == 2
 
 
 def test_mot_and_orz_rows_in_hub_schema():

@@ -34,6 +34,16 @@ def test_memory_scales_with_sharding_and_checkpointing(cfgs):
     assert eight["fits"] and not one["fits"]
 
 
+def test_teacher_stays_replicated_and_bf16_halves_it(cfgs):
+    base = dict(gpu_mem_gb=80, micro_batch=4, seq_len=8192)
+    one = estimate(*cfgs, Plan(gpus=1, strategy="fsdp", **base))["train_phase_gb"]
+    eight = estimate(*cfgs, Plan(gpus=8, strategy="fsdp", **base))["train_phase_gb"]
+    fp32 = estimate(*cfgs, Plan(gpus=8, strategy="fsdp", bf16=False, **base))["train_phase_gb"]
+    assert eight["teacher_weights"] == one["teacher_weights"] == pytest.approx(2 * 8_190_735_360 / 1024 ** 3)
+    assert eight["student_states"] == pytest.approx(one["student_states"] / 8)  # the student shards
+    assert fp32["teacher_weights"] == pytest.approx(2 * eight["teacher_weights"])
+
+
 def test_preflight_refuses_before_loading(cfgs):
     r = preflight(STUDENT, TEACHER, Plan(gpus=8, gpu_mem_gb=80, strategy="fsdp"))
     assert r["peak_gb"] < 80

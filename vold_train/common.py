@@ -99,20 +99,34 @@ def cosine_schedule(opt, warmup: int, total: int):
 # ---------------------------------------------------------------- checkpoints
 
 
-def save_checkpoint(stage_dir: Path, step: int, model, tok, opt, sched, keep: int = 2) -> Path:
-    """<stage>/ckpt-<step>/: the model (save_pretrained) and everything needed to continue."""
-    ck = stage_dir / f"ckpt-{step:06d}"
-    tmp = stage_dir / f".tmp-ckpt-{step:06d}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp))
-    tok.save_pretrained(str(tmp))
-    torch.save({"step": step, "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                "rng_torch": torch.get_rng_state(), "rng_python": random.getstate()},
-               tmp / "trainer_state.pt")
-    shutil.rmtree(ck, ignore_errors=True)
-    tmp.rename(ck)  # a kill mid-save leaves only the .tmp folder, never a half checkpoint
-    for old in sorted(stage_dir.glob("ckpt-*"))[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)
+def checkpoint_dir(stage_dir: Path, step: int) -> Path:
+    return stage_dir / f"ckpt-{step:06d}"
+
+
+def save_checkpoint(stage_dir: Path, step: int, policy, tok, opt, sched, keep: int = 2) -> Path:
+    """<stage>/ckpt-<step>/: the model (a save_pretrained folder) and everything needed to continue.
+
+    Every rank calls it: under FSDP2 / ZeRO-3 the shards are gathered to rank 0, which alone
+    writes. Each rank's RNG state is kept, so each resumes its own sampling stream."""
+    from vold_train import dist, sharding
+
+    model_state = sharding.full_model_state(policy)  # None: save the module as it is
+    fmt, optim = sharding.optimizer_state(policy, opt)
+    rng = dist.gather_object((torch.get_rng_state(), random.getstate()))
+    ck = checkpoint_dir(stage_dir, step)
+    if dist.is_main():
+        tmp = stage_dir / f".tmp-ckpt-{step:06d}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        sharding.base_model(policy).save_pretrained(str(tmp), state_dict=model_state)
+        tok.save_pretrained(str(tmp))
+        torch.save({"step": step, "optimizer": optim, "optimizer_format": fmt,
+                    "scheduler": sched.state_dict(), "rng": rng}, tmp / "trainer_state.pt")
+        shutil.rmtree(ck, ignore_errors=True)
+        tmp.rename(ck)  # a kill mid-save leaves only the .tmp folder, never a half checkpoint
+        for old in sorted(stage_dir.glob("ckpt-*"))[:-keep]:
+            shutil.rmtree(old, ignore_errors=True)
+    dist.barrier()
+    sharding.after_checkpoint(policy, ck)
     return ck
 
 
@@ -121,13 +135,33 @@ def latest_checkpoint(stage_dir: Path) -> Path | None:
     return cks[-1] if cks else None
 
 
-def restore_state(ck: Path, opt, sched) -> int:
+def restore_state(ck: Path, policy, opt, sched) -> int:
+    """Optimizer, schedule and this rank's RNG from a checkpoint (the weights were loaded from
+    its folder); the step to continue from."""
+    from vold_train import dist, sharding
+
     st = torch.load(ck / "trainer_state.pt", weights_only=False)
-    opt.load_state_dict(st["optimizer"])
+    sharding.load_optimizer_state(policy, opt, st.get("optimizer_format", "torch"), st["optimizer"], ck)
     sched.load_state_dict(st["scheduler"])
-    torch.set_rng_state(st["rng_torch"])
-    random.setstate(st["rng_python"])
+    # older checkpoints kept one RNG state; a rank past the saved ones takes rank 0's
+    rng = st.get("rng") or [(st["rng_torch"], st["rng_python"])]
+    rng_torch, rng_python = rng[dist.rank()] if dist.rank() < len(rng) else rng[0]
+    torch.set_rng_state(rng_torch)
+    random.setstate(rng_python)
     return int(st["step"])
+
+
+def save_final(policy, tok, final: Path, src: str) -> None:
+    """<stage>/final/: a plain save_pretrained folder, whatever the sharding (every rank calls
+    it; rank 0 writes)."""
+    from vold_train import dist, sharding
+
+    model_state = sharding.full_model_state(policy)
+    if dist.is_main():
+        sharding.base_model(policy).save_pretrained(str(final), state_dict=model_state)
+        tok.save_pretrained(str(final))
+        copy_processor_files(model_path(src), final)
+    dist.barrier()
 
 
 def copy_processor_files(src: str, dst: Path) -> None:

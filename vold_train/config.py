@@ -56,6 +56,13 @@ class SFTConfig:
     micro_batch: int = 16             # sequences per forward pass (gradient accumulation)
     max_grad_norm: float = 1.0
     freeze_vision: bool = True        # paper: vision tower frozen, all LM weights trained
+    # bf16: student forwards in bf16 with fp32 master weights, AdamW states and gradient
+    # reduction (FSDP2's mixed-precision policy; autocast in one process / ddp; DeepSpeed's
+    # bf16); in RL the frozen teacher is loaded in bf16. gradient_checkpointing: each decoder
+    # layer's activations are recomputed in backward (HF, non-reentrant). Both are meant for
+    # GPUs at paper scale (recipes/paper/ set them); the toy recipes leave them off.
+    bf16: bool = False
+    gradient_checkpointing: bool = False
     save_every: int = 50              # steps between checkpoints
     log_every: int = 1
     seed: int = 0
@@ -98,6 +105,8 @@ class RLConfig:
     micro_batch: int = 40             # rollouts per forward/backward
     max_grad_norm: float = 1.0
     logprob_chunk: int = 1024         # positions per chunk of the LM head (logprobs.py)
+    bf16: bool = False                # as sft.bf16
+    gradient_checkpointing: bool = False  # as sft.gradient_checkpointing
     save_every: int = 10
     seed: int = 0
     # ---- the on-policy family (family.py): other objectives on the same rollouts

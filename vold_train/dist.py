@@ -1,20 +1,18 @@
-"""Data parallelism for the trainer under `accelerate launch` (or torchrun).
+"""Process-group plumbing for the trainer under `accelerate launch` (or torchrun).
 
-One process per device; every rank holds the whole model, takes its share of each step's
-prompts (RL) or examples (SFT), and the gradients are averaged across ranks before the
-optimizer step, so all ranks keep identical weights. GRPO groups never straddle ranks: a
-prompt's G rollouts are sampled, rewarded and normalised on the rank that owns the prompt.
-Only rank 0 writes files (metrics, checkpoints, final model, run.json).
+One process per device; each rank takes its share of each step's prompts (RL) or examples
+(SFT). GRPO groups never straddle ranks: a prompt's G rollouts are sampled, rewarded and
+normalised on the rank that owns the prompt. Only rank 0 writes files (metrics, checkpoints,
+final model, run.json). How the weights are spread (replicated, FSDP2, ZeRO-3) is
+vold_train/sharding.py's business; the replicated "ddp" case averages gradients here.
 
 Single process (no WORLD_SIZE > 1 in the environment): nothing here imports accelerate or
 touches torch.distributed, and every helper is the identity, so a plain `vold train` runs
 exactly the code it ran before.
 
-The launcher is `accelerate launch` (its config files under recipes/accelerate/) or torchrun.
-Why an explicit gradient all-reduce instead of accelerator.prepare(model)'s DDP wrapper: the
-trainer calls `model.model(...)` and the LM head directly (vold_train/logprobs.py, to chunk the
-head over the vocabulary), which bypasses a wrapper's forward, and DDP only syncs gradients
-for forwards that go through it. One flattened all-reduce per step is what DDP's buckets do.
+Why an explicit gradient all-reduce instead of a DDP wrapper for the replicated case: the
+trainer accumulates micro-batches and steps once, and one flattened all-reduce right before
+the step is what DDP's buckets would do, without no_sync() bookkeeping around the micro-batches.
 """
 from __future__ import annotations
 
@@ -84,6 +82,15 @@ def average_gradients(model) -> None:
         n = p.numel()
         p.grad.copy_(flat[off:off + n].view_as(p.grad))
         off += n
+
+
+def gather_object(obj) -> list:
+    """[obj of rank 0, obj of rank 1, ...] on every rank ([obj] in one process)."""
+    if world() == 1:
+        return [obj]
+    out = [None] * world()
+    torch.distributed.all_gather_object(out, obj)
+    return out
 
 
 def mean_metrics(rec: dict) -> dict:

@@ -11,6 +11,8 @@ for 151,665 tokens and Qwen3 151,669 tokens; the first 151,665 ids are the same 
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
@@ -97,6 +99,50 @@ def completion_hidden(model, input_ids: Tensor, attention_mask: Tensor, n_comple
     h = final_hidden(model, input_ids, attention_mask)  # (B, L, H)
     L = input_ids.shape[1]
     return h[:, L - n_completion - 1:L - 1]
+
+
+class LogprobModel(torch.nn.Module):
+    """The student as one module whose forward ends in per-token log-probs, never in logits.
+
+    Why a module: FSDP2 and ZeRO-3 gather a module's sharded weights in hooks around its
+    forward, so the decoder, the chunked head and (kd=full) the exact KL must all run inside
+    one forward call; calling `model.model(...)` and the head from outside would skip the
+    root's hooks and read sharded embedding / head weights. Every student forward of the
+    trainer (sft.py, rl.py) goes through here; the maths is `completion_hidden` +
+    `token_logprobs` (+ `full_reverse_kl`) unchanged, so (B, T, V) logits never exist.
+    `generate` is here too, so that FSDP2 can register it as a forward (sharding.py)."""
+
+    def __init__(self, model, shared_vocab: int, chunk: int = 1024, autocast_dtype=None):
+        super().__init__()
+        self.model = model
+        self.shared_vocab, self.chunk = shared_vocab, chunk
+        self.autocast_dtype = autocast_dtype  # bf16 without FSDP2 (whose policy casts instead)
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        device = next(self.model.parameters()).device.type
+        return torch.autocast(device_type=device, dtype=self.autocast_dtype)
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor, targets: Tensor,
+                teacher_hidden: Tensor | None = None, teacher_head=None):
+        """log p(targets) and entropy, both (B, Tc), where `targets` are the last Tc columns of
+        `input_ids`; with the teacher's hidden states (B, Tc, H') and head, also the exact
+        KL(student || teacher) per position (else None)."""
+        with self._autocast():
+            h = completion_hidden(self.model, input_ids, attention_mask, targets.shape[1])  # (B, Tc, H)
+            head = self.model.get_output_embeddings()
+            logp, ent = token_logprobs(h, head, targets, self.shared_vocab, self.chunk)  # (B, Tc)
+            kl = None
+            if teacher_hidden is not None:
+                kl = full_reverse_kl(h, head, teacher_hidden, teacher_head, self.shared_vocab, self.chunk)
+        # copies, not views of the chunk concatenation: FSDP2 hooks backward onto a module's
+        # outputs, and an in-place op on a view would bypass that hook
+        return logp.clone(), ent.clone(), None if kl is None else kl.clone()
+
+    def generate(self, *args, **kwargs):
+        with self._autocast():
+            return self.model.generate(*args, **kwargs)
 
 
 def shared_vocab_size(student, teacher, student_tok, teacher_tok, teacher_name: str = "teacher") -> int:

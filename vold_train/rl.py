@@ -13,16 +13,15 @@ from pathlib import Path
 
 import torch
 
-from vold_train import dist, family, losses
-from vold_train.common import (Metrics, copy_processor_files, latest_checkpoint, load_model,
-                               load_tokenizer, make_optimizer, cosine_schedule, model_path, progress,
-                               restore_state, save_checkpoint, set_seed, student_prompt, teacher_prompt)
+from vold_train import dist, family, losses, sharding
+from vold_train.common import (Metrics, latest_checkpoint, load_model, load_tokenizer, make_optimizer,
+                               cosine_schedule, model_path, progress, restore_state, save_checkpoint,
+                               save_final, set_seed, student_prompt, teacher_prompt)
 from vold_bench.errors import VoldError
 from vold_train.config import RLConfig
 from vold_train.data import load_problems
 from vold_train.engines.trainer_engines import TrainerEngines, check_vocab_rows, teacher_vocab_rows
-from vold_train.logprobs import (check_completion, check_tokenizers, completion_hidden,
-                                 full_reverse_kl, shared_vocab_size, token_logprobs)
+from vold_train.logprobs import check_completion, check_tokenizers, shared_vocab_size
 from vold_train.rollout import joined
 
 
@@ -38,21 +37,17 @@ def default_reward(response: str, item) -> float:
     return reward(response, item)
 
 
-def _policy_terms(student, ids, attn, completion, mask, shared_vocab, chunk, teacher=None):
+def _policy_terms(policy, ids, attn, completion, mask, teacher=None):
     """Student log-probs (grad) and entropy of the completion, plus the exact KL if asked."""
-    h = completion_hidden(student, ids, attn, completion.shape[1])  # (n, Tc, H)
-    head = student.get_output_embeddings()
-    logp, ent = token_logprobs(h, head, completion, shared_vocab, chunk)  # (n, Tc)
-    kl_full = None
-    if teacher is not None:
-        t_hidden, t_head = teacher
-        kl_full = full_reverse_kl(h, head, t_hidden, t_head, shared_vocab, chunk) * mask  # (n, Tc)
-    return logp, ent, kl_full
+    t_hidden, t_head = teacher if teacher is not None else (None, None)
+    logp, ent, kl_full = policy(ids, attn, completion, t_hidden, t_head)  # (n, Tc) each
+    return logp, ent, (kl_full * mask if kl_full is not None else None)
 
 
-def policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hidden, t_head,
-                  cfg: RLConfig, V: int, extra: dict | None = None) -> tuple[dict, float]:
-    """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches.
+def policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hidden, t_head,
+                  cfg: RLConfig, extra: dict | None = None) -> tuple[dict, float]:
+    """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches; `policy` is
+    the student as sharding.prepare returned it (shared vocabulary and chunk inside).
 
     Each micro-batch loss is weighted by its share of the rollouts; with agg="token" that is
     the exact batch mean only when micro-batches hold equally many tokens (the default
@@ -61,16 +56,15 @@ def policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hi
     old_logp = None
     if cfg.update_epochs > 1:  # the sampling policy, frozen before the first update
         with torch.no_grad():
-            old_logp = torch.cat([_policy_terms(student, ids[s:s + mb], attn[s:s + mb],
-                                                ro.completion[s:s + mb], ro.mask[s:s + mb], V,
-                                                cfg.logprob_chunk)[0] for s in range(0, N, mb)])
+            old_logp = torch.cat([_policy_terms(policy, ids[s:s + mb], attn[s:s + mb],
+                                                ro.completion[s:s + mb], ro.mask[s:s + mb])[0]
+                                  for s in range(0, N, mb)])
     agg: dict[str, float] = {}
     for _ in range(cfg.update_epochs):
         for s in range(0, N, mb):
             sl, mask = slice(s, s + mb), ro.mask[s:s + mb]
             full_t = (t_hidden[sl], t_head) if cfg.kd == "full" and cfg.beta > 0 and t_hidden is not None else None
-            logp, ent, kl_full = _policy_terms(student, ids[sl], attn[sl], ro.completion[sl], mask, V,
-                                               cfg.logprob_chunk, full_t)
+            logp, ent, kl_full = _policy_terms(policy, ids[sl], attn[sl], ro.completion[sl], mask, full_t)
             old = old_logp[sl] if old_logp is not None else logp.detach()  # on-policy: ratio = 1
             if kl_full is not None:
                 kl = kl_full
@@ -84,16 +78,12 @@ def policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hi
             else:  # SRPO / VA-OPD on the same rollouts (family.py)
                 loss, st = family.objective_loss(cfg, logp, old, adv[sl], mask, kl, rewards[sl],
                                                  {k: v[sl] for k, v in (extra or {}).items()})
-            (loss * mask.shape[0] / N).backward()
+            sharding.backward(policy, loss * mask.shape[0] / N, last=s + mb >= N)
             st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
             for k, v in st.items():
                 agg[k] = agg.get(k, 0.0) + v * mask.shape[0] / N / cfg.update_epochs
-        dist.average_gradients(student)  # data parallel: no-op in a single process
-        gnorm = torch.nn.utils.clip_grad_norm_(student.parameters(), cfg.max_grad_norm)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-    return agg, float(gnorm)
+        gnorm = sharding.step(policy, opt, sched, cfg.max_grad_norm)  # averages over ranks first
+    return agg, gnorm
 
 
 def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
@@ -115,7 +105,9 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     if use_teacher:
         ttok = load_tokenizer(cfg.teacher)
         if cfg.teacher_engine == "hf":
-            teacher = load_model(cfg.teacher, "teacher").eval().requires_grad_(False)
+            # Replicated on every rank, never sharded (sharding.py says why); bf16 halves it.
+            teacher = load_model(cfg.teacher, "teacher", torch.bfloat16 if cfg.bf16 else torch.float32)
+            teacher = teacher.eval().requires_grad_(False)
     V = cfg.shared_vocab or (shared_vocab_size(student, teacher, tok, ttok, cfg.teacher) if teacher is not None
                              else min(len(tok), student.get_output_embeddings().weight.shape[0]))
     if use_teacher and teacher is None:  # vLLM teacher: same coverage check, from its config
@@ -127,13 +119,20 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
 
     P, G = cfg.prompts_per_step, cfg.group_size
     problems = load_problems(cfg.data, cfg.split, cfg.steps * P, cfg.seed, cfg.pool)
-    opt = make_optimizer(student, cfg.lr, cfg.weight_decay)
-    sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
-    start = restore_state(ck, opt, sched) if ck else 0
-    metrics = Metrics(run_dir, "rl", start)
     if dist.world() > 1 and (cfg.objective != "vold" or cfg.curation != "none"):
         raise VoldError("rl.objective srpo / va-opd and rl.curation r-diverse run in one process only "
                         "(their per-step state is not sharded across ranks yet)")
+    if P % dist.world():  # equal shares: the same number of (collective) forwards on every rank
+        raise VoldError(f"rl.prompts_per_step {P} must be a multiple of the {dist.world()} processes")
+    if cfg.rollout_engine == "vllm" and sharding.strategy() in sharding.SHARDED:
+        raise VoldError("rl.rollout_engine=vllm syncs whole weights from each rank; it is not wired "
+                        "to FSDP2 / ZeRO-3 shards yet (use rl.rollout_engine=hf or a ddp launch)")
+    # every student forward, and generate, goes through `policy` (logprobs.LogprobModel)
+    policy, opt = sharding.prepare(student, cfg, V, cfg.logprob_chunk,
+                                   lambda m: make_optimizer(m, cfg.lr, cfg.weight_decay))
+    sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
+    start = restore_state(ck, policy, opt, sched) if ck else 0
+    metrics = Metrics(run_dir, "rl", start)
     fam = family.setup(cfg, student, tok, V, stage_dir, ck, start, len(problems))
 
     bar, task = progress(cfg.steps, "rl", start)
@@ -145,7 +144,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             s_prompts = [student_prompt(tok, it.question) for it in batch]
 
             # 1. rollouts
-            ro = engines.rollouts(student, tok, s_prompts, G, V)
+            ro = engines.rollouts(policy, tok, s_prompts, G, V)
             t1 = time.perf_counter()
             # 2. reward: the scorer sees only the completion text (model output is untrusted data)
             rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))])
@@ -171,8 +170,8 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             ids, attn = joined(rows, ro.completion, ro.mask, tok.pad_token_id)
             t_head = teacher.get_output_embeddings() if teacher is not None else None
             engines.before_update()
-            agg, gnorm = policy_update(student, opt, sched, ids, attn, ro, adv, rewards, t_logp,
-                                       t_hidden, t_head, cfg, V, extra)
+            agg, gnorm = policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp,
+                                       t_hidden, t_head, cfg, extra)
             engines.after_update(student)  # rollout engine samples from the new weights next step
             fam_stats.update(family.after_update(fam, cfg, student, batch, rewards, step))
             t3 = time.perf_counter()
@@ -191,12 +190,10 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             rec = dist.mean_metrics(rec)
             metrics.log(step + 1, rec)
             bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} kl {rec['teacher_kl'] or 0:.3f}")
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps and dist.is_main():
-                family.save(fam, save_checkpoint(stage_dir, step + 1, student, tok, opt, sched))
+            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+                ck = save_checkpoint(stage_dir, step + 1, policy, tok, opt, sched)  # every rank: gathers shards
+                if dist.is_main():
+                    family.save(fam, ck)
 
-    if dist.is_main():
-        student.save_pretrained(str(final))
-        tok.save_pretrained(str(final))
-        copy_processor_files(model_path(model_name), final)
-    dist.barrier()
+    save_final(policy, tok, final, model_name)
     return str(final)

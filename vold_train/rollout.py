@@ -44,8 +44,11 @@ def completion_mask(completion: torch.Tensor, eos_id: int) -> tuple[torch.Tensor
 @torch.no_grad()
 def generate_rollouts(model, tok, prompts: list[list[int]], group_size: int, max_new_tokens: int,
                       temperature: float, top_p: float, shared_vocab: int,
-                      min_new_tokens: int = 0) -> Rollouts:
-    """`group_size` sampled completions per prompt; rollouts of prompt i are rows i*G..i*G+G-1."""
+                      min_new_tokens: int = 0, synced_gpus: bool = False) -> Rollouts:
+    """`group_size` sampled completions per prompt; rollouts of prompt i are rows i*G..i*G+G-1.
+
+    `model` is a Hugging Face model or the trainer's policy (logprobs.LogprobModel); with
+    sharded weights `synced_gpus` keeps every rank stepping until all ranks are done."""
     from transformers import LogitsProcessorList
 
     ids, attn = pad_left(prompts, tok.pad_token_id)
@@ -57,6 +60,7 @@ def generate_rollouts(model, tok, prompts: list[list[int]], group_size: int, max
         num_return_sequences=group_size,
         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
         logits_processor=LogitsProcessorList([_SharedVocabOnly(shared_vocab)]),
+        **({"synced_gpus": True} if synced_gpus else {}),
     )
     model.train(was_training)
     completion = out[:, ids.shape[1]:]

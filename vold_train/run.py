@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import yaml
 
 from vold_bench.errors import VoldError
-from vold_train import dist
-from vold_train.config import Recipe, load_recipe, save_config, variant
+from vold_train import dist, sharding
+from vold_train.config import STAGE_CLASSES, Recipe, load_recipe, save_config, variant
 
 
 def _check_same_run(run_dir: Path, r: Recipe) -> None:
@@ -27,6 +28,10 @@ def _check_same_run(run_dir: Path, r: Recipe) -> None:
     if not cfg_path.exists():
         return
     old = yaml.safe_load(cfg_path.read_text()) or {}
+    for sec, cls in STAGE_CLASSES.items():  # a field added since that run, at its default, changes nothing
+        if isinstance(old.get(sec), dict):
+            for f in fields(cls):
+                old[sec].setdefault(f.name, f.default)
     new = r.to_dict()
     diff = [f"{sec}.{k}" if isinstance(new[sec], dict) else sec
             for sec in new for k in (new[sec] if isinstance(new[sec], dict) else [None])
@@ -45,8 +50,12 @@ def preflight(r: Recipe) -> dict | None:
     from vold_train.sizing import Plan, format_report, preflight as size_check
 
     c = r.rl
-    plan = Plan(gpus=c.plan_gpus, gpu_mem_gb=c.plan_gpu_mem_gb, strategy=c.plan_strategy,
+    # Under a multi-process launch the strategy in force is the one to check, whatever
+    # rl.plan_strategy says (it is for planning from a single process).
+    launched = {"fsdp2": "fsdp", "zero3": "zero3", "ddp": "ddp"}.get(sharding.strategy())
+    plan = Plan(gpus=c.plan_gpus, gpu_mem_gb=c.plan_gpu_mem_gb, strategy=launched or c.plan_strategy,
                 micro_batch=c.micro_batch, seq_len=c.plan_prompt_tokens + c.max_new_tokens,
+                grad_ckpt=c.gradient_checkpointing, bf16=c.bf16,
                 logprob_chunk=c.logprob_chunk, teacher_engine=c.teacher_engine,
                 rollout_engine=c.rollout_engine, vllm_mem_fraction=c.vllm_gpu_memory_utilization)
     student = r.sft.model if c.model == "sft" else c.model
@@ -98,7 +107,7 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     timings["wall_s"] = time.perf_counter() - t0
 
     info = {"recipe": r.name, "variant": variant(r), "seed": r.seed, "final_model": str(model),
-            "stages": r.stages, "timings": timings}
+            "stages": r.stages, "timings": timings, "sharding": sharding.strategy(), "world_size": dist.world()}
     if dist.is_main():
         (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"run {run_dir}: final model {model} ({timings['wall_s']:.0f} s this invocation)")

@@ -14,12 +14,12 @@ from pathlib import Path
 import torch
 
 from vold_bench.errors import VoldError
-from vold_train.common import (Metrics, copy_processor_files, cosine_schedule, latest_checkpoint,
-                               load_model, load_tokenizer, make_optimizer, model_path, progress,
-                               restore_state, save_checkpoint, set_seed, student_prompt)
+from vold_train import dist, sharding
+from vold_train.common import (Metrics, cosine_schedule, latest_checkpoint, load_model, load_tokenizer,
+                               make_optimizer, progress, restore_state, save_checkpoint, save_final,
+                               set_seed, student_prompt)
 from vold_train.config import SFTConfig
 from vold_train.data import load_sft_records
-from vold_train.logprobs import final_hidden, token_logprobs
 from vold_train.rl import freeze_vision
 
 
@@ -50,10 +50,9 @@ def collate(examples, pad_id: int):
     return ids, attn, loss_mask
 
 
-def completion_nll(model, ids, attn, loss_mask, vocab: int, chunk: int = 1024):
-    """Mean NLL over completion tokens, via the chunked head (no full-vocabulary logits)."""
-    h = final_hidden(model, ids, attn)[:, :-1]  # (B, L-1, H): position t predicts t+1
-    logp, _ = token_logprobs(h, model.get_output_embeddings(), ids[:, 1:], vocab, chunk)  # (B, L-1)
+def completion_nll(policy, ids, attn, loss_mask):
+    """Mean NLL over completion tokens, via the policy's chunked head (no full-vocabulary logits)."""
+    logp, _, _ = policy(ids, attn, ids[:, 1:])  # (B, L-1): position t predicts t+1
     m = loss_mask[:, 1:]
     return -(logp * m).sum() / m.sum().clamp(min=1.0), m.sum()
 
@@ -65,8 +64,6 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
         return str(final)
     stage_dir.mkdir(parents=True, exist_ok=True)
     set_seed(cfg.seed)
-    from vold_train import dist
-
     tok = load_tokenizer(cfg.model)
     records = load_sft_records(cfg.data, run_dir, cfg.n_examples, cfg.seed)
     examples, too_long = encode(tok, records, cfg.max_len)
@@ -78,9 +75,13 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
     freeze_vision(model)
     model.train()
     vocab = min(len(tok), model.get_output_embeddings().weight.shape[0])
-    opt = make_optimizer(model, cfg.lr, cfg.weight_decay, (cfg.adam_beta1, cfg.adam_beta2))
+    if cfg.batch_size % dist.world():
+        raise VoldError(f"sft.batch_size {cfg.batch_size} must be a multiple of the {dist.world()} processes")
+    # every student forward goes through `policy` (logprobs.LogprobModel), sharded as launched
+    policy, opt = sharding.prepare(model, cfg, vocab, 1024, lambda m: make_optimizer(
+        m, cfg.lr, cfg.weight_decay, (cfg.adam_beta1, cfg.adam_beta2)))
     sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
-    start = restore_state(ck, opt, sched) if ck else 0
+    start = restore_state(ck, policy, opt, sched) if ck else 0
     metrics = Metrics(run_dir, "sft", start)
 
     # The order of examples is a pure function of (seed, epoch): resuming at any step sees
@@ -96,33 +97,32 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
     with bar:
         for step in range(start, cfg.steps):
             t0 = time.perf_counter()
-            batch = dist.shard(batch_at(step))  # data parallel: this rank's examples
+            full = batch_at(step)
+            batch = dist.shard(full)  # data parallel: this rank's examples
+            # Sharded weights are gathered by collectives in every forward, so each rank runs as
+            # many micro-batches as the largest share; a rank short of examples (a data set
+            # smaller than the batch) runs one of them at weight 0.
+            n_local = -(-len(full) // dist.world())
             total_loss, total_tok = 0.0, 0.0
-            for s in range(0, len(batch), cfg.micro_batch):
-                ids, attn, lm = collate(batch[s:s + cfg.micro_batch], tok.pad_token_id)
-                loss, ntok = completion_nll(model, ids, attn, lm, vocab)
-                (loss * len(batch[s:s + cfg.micro_batch]) / len(batch)).backward()
-                total_loss += loss.item() * float(ntok)
-                total_tok += float(ntok)
-            dist.average_gradients(model)
-            gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            opt.step()
-            sched.step()
-            opt.zero_grad(set_to_none=True)
+            for s in range(0, n_local, cfg.micro_batch):
+                mb = batch[s:s + cfg.micro_batch]
+                ids, attn, lm = collate(mb or full[:1], tok.pad_token_id)
+                loss, ntok = completion_nll(policy, ids, attn, lm)
+                sharding.backward(policy, loss * len(mb) / max(len(batch), 1),
+                                  last=s + cfg.micro_batch >= n_local)
+                total_loss += loss.item() * float(ntok) * bool(mb)
+                total_tok += float(ntok) * bool(mb)
+            gnorm = sharding.step(policy, opt, sched, cfg.max_grad_norm)
             dt = time.perf_counter() - t0
-            rec = {"loss": total_loss / max(total_tok, 1.0), "grad_norm": float(gnorm),
+            rec = {"loss": total_loss / max(total_tok, 1.0), "grad_norm": gnorm,
                    "lr": sched.get_last_lr()[0], "step_s": dt, "tokens_per_s": total_tok / dt,
                    "n_examples": len(examples), "dropped_too_long": too_long}
             rec = dist.mean_metrics(rec)
             if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
                 metrics.log(step + 1, rec)
             bar.update(task, advance=1, info=f"loss {rec['loss']:.3f}")
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps and dist.is_main():
-                save_checkpoint(stage_dir, step + 1, model, tok, opt, sched)
+            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+                save_checkpoint(stage_dir, step + 1, policy, tok, opt, sched)  # every rank: gathers shards
 
-    if dist.is_main():
-        model.save_pretrained(str(final))
-        tok.save_pretrained(str(final))
-        copy_processor_files(model_path(cfg.model), final)
-    dist.barrier()
+    save_final(policy, tok, final, cfg.model)
     return str(final)

@@ -12,11 +12,15 @@ The memory model is deliberately simple and errs high; its terms (bytes per para
 - trained student, mixed precision AdamW: fp32 master weights 4 + fp32 grads 4 + Adam m, v 8
   = 16, divided by the GPU count under FSDP / ZeRO-3, whole under DDP; plus the bf16 copy of
   the largest layers gathered for compute (FSDP) or a full bf16 copy (DDP);
-- frozen parts (the vision tower in VOLD) and the HF teacher: bf16 weights, 2 bytes/param,
-  sharded like the student;
+- frozen parts of the student (the vision tower in VOLD): bf16 weights, 2 bytes/param, sharded
+  like the student;
+- the HF teacher: bf16 weights, whole on every GPU under every strategy: the trainer never
+  shards it (vold_train/sharding.py: all-gathering a frozen model on every scoring pass costs
+  more than it saves; a teacher too large to replicate goes to the vLLM teacher engine);
 - activations: per token and layer 2*hidden bytes with gradient checkpointing (one bf16 hidden
   state kept per layer) plus one layer recomputed at 34*hidden (Korthikanti et al. 2022,
   arXiv 2205.05198, with flash attention), 34*hidden per layer without checkpointing;
+- without bf16 (plan.bf16 false) the weight copies and activations above take 4 bytes, not 2;
 - the log-prob chunk: micro_batch * chunk * vocab * 4 bytes for student and teacher
   (vold_train/logprobs.py never materialises full (B, T, V) fp32 logits);
 - a vLLM engine colocated on the same GPU holds `vllm_mem_fraction` of it while awake; with
@@ -70,7 +74,8 @@ class Plan:
     strategy: str = "fsdp"           # "fsdp" (FSDP2) | "zero3" (DeepSpeed ZeRO-3) | "ddp"
     micro_batch: int = 4             # sequences per forward/backward per GPU
     seq_len: int = 4096              # prompt + completion tokens
-    grad_ckpt: bool = True
+    grad_ckpt: bool = True           # the recipe's gradient_checkpointing
+    bf16: bool = True                # the recipe's bf16
     logprob_chunk: int = 1024
     freeze_vision: bool = True
     teacher_engine: str = "hf"       # "hf": teacher weights on the training GPUs | "vllm"
@@ -130,19 +135,21 @@ def estimate(student_cfg, teacher_cfg, plan: Plan) -> dict:
     st, tt = _text(student_cfg), _text(teacher_cfg)
     layers = st.num_hidden_layers
     # bf16 compute copy: DDP keeps all of it; FSDP/ZeRO-3 gather about two layers at a time.
-    compute_copy = 2 * s["total"] if shard == 1 else 2 * 2 * s["total"] / max(layers, 1)
+    wb = 2 if plan.bf16 else 4  # bytes of a weight copy / activation element
+    compute_copy = wb * s["total"] if shard == 1 else wb * 2 * s["total"] / max(layers, 1)
     tokens = plan.micro_batch * plan.seq_len
     h = st.hidden_size
     act = tokens * layers * 2 * h + tokens * 34 * h if plan.grad_ckpt else tokens * layers * 34 * h
+    act = act * wb / 2
     chunk = plan.micro_batch * plan.logprob_chunk * st.vocab_size * 4
     train = {
         "student_states": 16 * trained / shard,
-        "student_frozen": 2 * frozen / shard,
+        "student_frozen": wb * frozen / shard,
         "student_compute_copy": compute_copy,
         "activations": act,
         "logprob_chunks": 2 * chunk,
-        "teacher_weights": 2 * t["total"] / shard if plan.teacher_engine == "hf" else 0,
-        "teacher_activations": (plan.micro_batch * plan.seq_len * 4 * tt.hidden_size
+        "teacher_weights": wb * t["total"] if plan.teacher_engine == "hf" else 0,  # replicated
+        "teacher_activations": (plan.micro_batch * plan.seq_len * 2 * wb * tt.hidden_size
                                 if plan.teacher_engine == "hf" else 0),
         "overhead": plan.overhead_gb * GB,
     }
@@ -166,7 +173,8 @@ def format_report(r: dict) -> str:
     lines = [f"student {s['total'] / 1e9:.2f}B params (vision {s['vision'] / 1e9:.2f}B, "
              f"language {s['language'] / 1e9:.2f}B); teacher {t['total'] / 1e9:.2f}B",
              f"plan: {p['gpus']} x {p['gpu_mem_gb']:.0f} GB, {p['strategy']}, micro_batch {p['micro_batch']}, "
-             f"seq_len {p['seq_len']}, grad_ckpt {p['grad_ckpt']}, teacher on {p['teacher_engine']}",
+             f"seq_len {p['seq_len']}, grad_ckpt {p['grad_ckpt']}, bf16 {p['bf16']}, "
+             f"teacher on {p['teacher_engine']} (replicated)",
              "train phase per GPU: " + ", ".join(f"{k} {v:.1f}" for k, v in r["train_phase_gb"].items() if v)
              + f" = {r['train_gb']:.1f} GB",
              "rollout phase per GPU: " + ", ".join(f"{k} {v:.1f}" for k, v in r["rollout_phase_gb"].items() if v)

@@ -94,8 +94,10 @@ class TrainerEngines:
     def rollouts(self, student, tok, prompts, G, V) -> Rollouts:
         c = self.cfg
         if self.rollout is None:
+            from vold_train.sharding import synced_generation
+
             return generate_rollouts(student, tok, prompts, G, c.max_new_tokens, c.temperature, c.top_p,
-                                     V, c.min_new_tokens)
+                                     V, c.min_new_tokens, synced_generation())
         from vold_train.engines.for_trainer import vllm_generate_rollouts
 
         opts = {"min_tokens": c.min_new_tokens} if c.min_new_tokens else {}
