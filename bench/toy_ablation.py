@@ -75,7 +75,7 @@ def main() -> None:
     import torch
 
     from vold_train.config import load_recipe
-    from vold_train.run import train_recipe
+    from vold_train.run import share_cold_start, train_recipe
     from vold_train.toy import resolve_model
 
     torch.set_num_threads(1)
@@ -89,7 +89,8 @@ def main() -> None:
         for s in a.seeds:
             out = Path(a.root) / f"{v}-s{s}"
             ov = [f"seed={s}", *[o for o in a.overrides if _applies(v, o, load_recipe)]]
-            _share_cold_start(v, ov, out, Path(a.root), s, load_recipe)
+            if v != "vold":  # same traces + SFT as vold at this seed: reuse its cold start
+                share_cold_start(v, ov, out, Path(a.root) / f"vold-s{s}")
             run = train_recipe(v, ov, out=out)
             info = json.loads((run / "run.json").read_text())
             walls.append(info["timings"].get("wall_s", float("nan")))
@@ -114,27 +115,6 @@ def main() -> None:
         f"Toy-world ablation, seeds {a.seeds}, overrides {a.overrides or 'none'}, "
         f"eval limit {a.eval_limit or 'all'} (greedy, 96 new tokens).\n\n{table}\n")
     curves({v: d for v, d in runs.items() if any((x / 'rl').exists() for x in d)}, docs / f"toy_curves{a.tag}.png")
-
-
-def _share_cold_start(variant, overrides, out, root, seed, load_recipe) -> None:
-    """Variants whose traces and SFT sections equal vold's reuse vold's finished cold start
-    (same seed): copying the finished stage into the run folder makes train_recipe skip it."""
-    import shutil
-
-    src = root / f"vold-s{seed}"
-    if variant == "vold" or out.exists() or not (src / "sft" / "final" / "config.json").exists():
-        return
-    mine, ref = load_recipe(variant, overrides), load_recipe("vold", overrides)
-    if "sft" not in mine.stages or mine.to_dict()["sft"] != ref.to_dict()["sft"] \
-            or mine.to_dict()["traces"] != ref.to_dict()["traces"]:
-        return
-    (out / "sft").mkdir(parents=True)
-    shutil.copytree(src / "sft" / "final", out / "sft" / "final")
-    for name in ("traces.jsonl", "traces.rejected.jsonl"):
-        if (src / name).exists():
-            shutil.copy(src / name, out / name)
-    lines = [ln for ln in (src / "metrics.jsonl").read_text().splitlines() if '"stage": "sft"' in ln]
-    (out / "metrics.jsonl").write_text("".join(ln + "\n" for ln in lines))
 
 
 def _applies(variant: str, override: str, load_recipe) -> bool:

@@ -91,7 +91,7 @@ def _eval(cfg: DemoConfig, model: str, out: Path) -> None:
 
 def run_demo(cfg: DemoConfig | None = None, console: Console | None = None):
     from vold_bench.compare import make_console, run_compare
-    from vold_train.run import train_recipe
+    from vold_train.run import share_cold_start, train_recipe
     from vold_train.toy import resolve_model
 
     cfg = cfg or DemoConfig()
@@ -104,8 +104,11 @@ def run_demo(cfg: DemoConfig | None = None, console: Console | None = None):
     base_out = out / "evals" / "toy-student" / f"{cfg.bench}-{cfg.split}"
     stages.run("evaluate the untrained student", lambda: _eval(cfg, "toy-student", base_out),
                skip=(base_out / "results.json").exists())
+    first = out / "runs" / f"{cfg.variants[0]}-s{cfg.seed}"
     for v in cfg.variants:
         run_dir = out / "runs" / f"{v}-s{cfg.seed}"
+        if run_dir != first:  # variants with the first one's traces + SFT reuse its cold start
+            share_cold_start(v, _overrides(cfg), run_dir, first)
         stages.run(f"train {v}",
                    lambda v=v, run_dir=run_dir: train_recipe(
                        recipe=v, overrides=_overrides(cfg), out=run_dir),

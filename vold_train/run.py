@@ -112,3 +112,27 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
         (run_dir / "run.json").write_text(json.dumps(info, indent=2) + "\n")
     print(f"run {run_dir}: final model {model} ({timings['wall_s']:.0f} s this invocation)")
     return run_dir
+
+
+def share_cold_start(recipe: str, overrides: list[str], out: Path, source: Path) -> bool:
+    """Seed a new run folder `out` with the finished cold start (traces + SFT) of `source`
+    when both recipes' traces and sft sections are equal, so train_recipe skips those stages.
+    The ablations differ only after SFT: sharing keeps their comparison about the RL stage
+    and saves a traces + SFT pass per variant. Returns whether it copied anything."""
+    import shutil
+
+    if out.exists() or not (source / "sft" / "final" / "config.json").exists():
+        return False
+    mine = load_recipe(recipe, overrides)
+    ref = yaml.safe_load((source / "config.yaml").read_text()) or {}
+    if "sft" not in mine.stages or any(mine.to_dict()[sec] != ref.get(sec) for sec in ("traces", "sft")):
+        return False
+    (out / "sft").mkdir(parents=True)
+    shutil.copytree(source / "sft" / "final", out / "sft" / "final")
+    for name in ("traces.jsonl", "traces.rejected.jsonl"):
+        if (source / name).exists():
+            shutil.copy(source / name, out / name)
+    lines = [ln for ln in (source / "metrics.jsonl").read_text().splitlines() if '"stage": "sft"' in ln]
+    (out / "metrics.jsonl").write_text("".join(ln + "\n" for ln in lines))
+    return True
+
