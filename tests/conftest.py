@@ -23,3 +23,11 @@ def tiny_pair(tmp_path_factory):
     """Random-init tiny Qwen2.5-VL student and Qwen3 teacher sharing one tokenizer."""
     from vold_train.toy.models import make_tiny_pair
     return make_tiny_pair(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(autouse=True)
+def _cpu_unless_gpu_test(request, monkeypatch):
+    # On a GPU machine the CPU tests stay CPU tests (their inputs and expected numbers are CPU
+    # ones, their subprocesses inherit this); tests marked gpu get the device vold would pick.
+    if request.node.get_closest_marker("gpu") is None:
+        monkeypatch.setenv("VOLD_DEVICE", "cpu")
