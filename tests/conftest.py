@@ -25,9 +25,11 @@ def tiny_pair(tmp_path_factory):
     return make_tiny_pair(tmp_path_factory.mktemp("tiny"))
 
 
-@pytest.fixture(autouse=True)
-def _cpu_unless_gpu_test(request, monkeypatch):
-    # On a GPU machine the CPU tests stay CPU tests (their inputs and expected numbers are CPU
-    # ones, their subprocesses inherit this); tests marked gpu get the device vold would pick.
-    if request.node.get_closest_marker("gpu") is None:
-        monkeypatch.setenv("VOLD_DEVICE", "cpu")
+@pytest.fixture(scope="session", autouse=True)
+def _cpu_tests_stay_on_cpu():
+    # On a GPU machine the CPU tests stay CPU tests: their inputs and expected numbers are CPU
+    # ones, and their subprocesses inherit this. Session scope, so that it is set before any
+    # module fixture trains; tests marked gpu delete it (monkeypatch.delenv) to get the GPU.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOLD_DEVICE", "cpu")
+        yield
