@@ -183,8 +183,6 @@ def full_model_state(policy) -> dict | None:
     others); None where the module itself can be saved (single, ddp on CPU). Collective when
     sharded."""
     kind = strategy()
-    if kind in ("single", "ddp"):
-        return _cpu_state(base_model(policy))
     if kind == "fsdp2":
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
@@ -192,7 +190,7 @@ def full_model_state(policy) -> dict | None:
         return _strip(get_model_state_dict(policy, options=opts))
     if kind == "zero3":
         return _strip(policy._zero3_consolidated_16bit_state_dict() or {})
-    raise ValueError(kind)
+    return _cpu_state(base_model(policy))  # single, ddp
 
 
 def _cpu_state(model) -> dict | None:
