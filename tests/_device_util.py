@@ -28,8 +28,7 @@ _MODEL_ENTRY = {torch.ops.aten.embedding.default}
 # advanced indexing takes CPU index tensors on CUDA (HF's Qwen2.5-VL vision tower relies on it)
 _CPU_INDICES_OK = {torch.ops.aten.index.Tensor, torch.ops.aten.index_put.default, torch.ops.aten.index_put_.default,
                    torch.ops.aten._index_put_impl_.default}
-
-
+# reading a device tensor's values into Python is legal (a device-to-host copy)
 _HOST_READS = {torch.Tensor.tolist, torch.Tensor.numpy, torch.Tensor.__array__}
 
 
