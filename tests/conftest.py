@@ -23,3 +23,13 @@ def tiny_pair(tmp_path_factory):
     """Random-init tiny Qwen2.5-VL student and Qwen3 teacher sharing one tokenizer."""
     from vold_train.toy.models import make_tiny_pair
     return make_tiny_pair(tmp_path_factory.mktemp("tiny"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cpu_tests_stay_on_cpu():
+    # On a GPU machine the CPU tests stay CPU tests: their inputs and expected numbers are CPU
+    # ones, and their subprocesses inherit this. Session scope, so that it is set before any
+    # module fixture trains; tests marked gpu delete it (monkeypatch.delenv) to get the GPU.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOLD_DEVICE", "cpu")
+        yield

@@ -35,14 +35,24 @@ def load_tokenizer(name: str):
 
 
 def load_model(name: str, kind: str, dtype=torch.float32):
-    """kind "student": a Qwen-VL model (AutoModelForImageTextToText); "teacher": a causal LM."""
+    """kind "student": a Qwen-VL model (AutoModelForImageTextToText); "teacher": a causal LM.
+    Placed on this rank's device (dist.device), before any sharding wraps it: FSDP2 builds its
+    mesh on the device the parameters are on."""
     from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
+
+    from vold_train import dist
 
     cls = AutoModelForImageTextToText if kind == "student" else AutoModelForCausalLM
     try:
-        return cls.from_pretrained(model_path(name), dtype=dtype)
+        model = cls.from_pretrained(model_path(name), dtype=dtype)
     except (OSError, ValueError) as e:
         raise VoldError(f"cannot load {kind} model {name!r}: {str(e).splitlines()[0]}") from None
+    return model.to(dist.device())
+
+
+def device_of(model) -> torch.device:
+    """The device a model's inputs must be on (its parameters', placed by load_model)."""
+    return next(model.parameters()).device
 
 
 def student_prompt(tok, question: str) -> list[int]:
@@ -59,7 +69,8 @@ def teacher_prompt(tok, question: str) -> list[int]:
                                         return_dict=True)["input_ids"])
 
 
-def pad_left(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_left(rows: list[list[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Left-padded ids and attention mask, built on the host and moved to `device` in one copy."""
     n = max(len(r) for r in rows)
     ids = torch.full((len(rows), n), pad_id, dtype=torch.long)
     attn = torch.zeros((len(rows), n), dtype=torch.long)
@@ -67,7 +78,7 @@ def pad_left(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Te
         if r:
             ids[i, n - len(r):] = torch.tensor(r)
             attn[i, n - len(r):] = 1
-    return ids, attn
+    return (ids, attn) if device is None else (ids.to(device), attn.to(device))
 
 
 # ---------------------------------------------------------------- optimisation
@@ -107,12 +118,13 @@ def save_checkpoint(stage_dir: Path, step: int, policy, tok, opt, sched, keep: i
     """<stage>/ckpt-<step>/: the model (a save_pretrained folder) and everything needed to continue.
 
     Every rank calls it: under FSDP2 / ZeRO-3 the shards are gathered to rank 0, which alone
-    writes. Each rank's RNG state is kept, so each resumes its own sampling stream."""
+    writes. Each rank's RNG state is kept, so each resumes its own sampling stream; on a GPU
+    that includes the CUDA generator, which samples the rollouts there."""
     from vold_train import dist, sharding
 
-    model_state = sharding.full_model_state(policy)  # None: save the module as it is
+    model_state = sharding.full_model_state(policy)  # on CPU; None: save the module as it is
     fmt, optim = sharding.optimizer_state(policy, opt)
-    rng = dist.gather_object((torch.get_rng_state(), random.getstate()))
+    rng = dist.gather_object((torch.get_rng_state(), random.getstate(), _cuda_rng()))
     ck = checkpoint_dir(stage_dir, step)
     if dist.is_main():
         tmp = stage_dir / f".tmp-ckpt-{step:06d}"
@@ -140,15 +152,25 @@ def restore_state(ck: Path, policy, opt, sched) -> int:
     its folder); the step to continue from."""
     from vold_train import dist, sharding
 
-    st = torch.load(ck / "trainer_state.pt", weights_only=False)
+    # map_location: a checkpoint written on GPU opens on a CPU-only machine; the optimizer
+    # moves its state to each parameter's device itself
+    st = torch.load(ck / "trainer_state.pt", weights_only=False, map_location="cpu")
     sharding.load_optimizer_state(policy, opt, st.get("optimizer_format", "torch"), st["optimizer"], ck)
     sched.load_state_dict(st["scheduler"])
     # older checkpoints kept one RNG state; a rank past the saved ones takes rank 0's
     rng = st.get("rng") or [(st["rng_torch"], st["rng_python"])]
-    rng_torch, rng_python = rng[dist.rank()] if dist.rank() < len(rng) else rng[0]
+    rng_torch, rng_python, *rng_cuda = rng[dist.rank()] if dist.rank() < len(rng) else rng[0]
     torch.set_rng_state(rng_torch)
     random.setstate(rng_python)
+    if rng_cuda and rng_cuda[0] is not None and dist.device().type == "cuda":
+        torch.cuda.set_rng_state(rng_cuda[0])  # else: a CPU checkpoint, or resumed on CPU
     return int(st["step"])
+
+
+def _cuda_rng():
+    from vold_train import dist
+
+    return torch.cuda.get_rng_state() if dist.device().type == "cuda" else None
 
 
 def save_final(policy, tok, final: Path, src: str) -> None:

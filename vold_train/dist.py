@@ -10,6 +10,16 @@ Single process (no WORLD_SIZE > 1 in the environment): nothing here imports acce
 touches torch.distributed, and every helper is the identity, so a plain `vold train` runs
 exactly the code it ran before.
 
+Device: `device()` is the one place that says where this rank computes; models are moved
+there after loading (common.load_model) and every tensor the loops build follows them.
+  VOLD_DEVICE unset or "auto"  cuda:<LOCAL_RANK> when CUDA is available (and
+                               torch.cuda.set_device to it), else cpu; cpu as well when
+                               accelerate's use_cpu is on (ACCELERATE_USE_CPU=1)
+  VOLD_DEVICE=cpu              cpu even on a GPU machine (the process group is then gloo)
+  VOLD_DEVICE=cuda | cuda:<i>  that GPU; plain "cuda" means cuda:<LOCAL_RANK>
+Checkpoints do not depend on it: weights and optimizer state are written from CPU copies and
+read back to CPU first, so a GPU run resumes on CPU and the other way round.
+
 Why an explicit gradient all-reduce instead of a DDP wrapper for the replicated case: the
 trainer accumulates micro-batches and steps once, and one flattened all-reduce right before
 the step is what DDP's buckets would do, without no_sync() bookkeeping around the micro-batches.
@@ -19,6 +29,8 @@ from __future__ import annotations
 import os
 
 import torch
+
+from vold_bench.errors import VoldError
 
 _state = None
 
@@ -37,11 +49,33 @@ def init():
             # Not accelerate's PartialState: with ACCELERATE_USE_CPU=1 under the torchrun
             # launcher it reports DistributedType.NO (measured, accelerate 1.15), i.e. two
             # unconnected single processes racing on the same files.
-            cuda = torch.cuda.is_available()
-            if cuda:
-                torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            cuda = device().type == "cuda"  # sets this rank's current GPU first
             torch.distributed.init_process_group("nccl" if cuda else "gloo")
     return _state
+
+
+def device(env=None) -> torch.device:
+    """Where this rank's models and tensors live (module docstring: VOLD_DEVICE)."""
+    env = os.environ if env is None else env
+    want = str(env.get("VOLD_DEVICE", "")).strip().lower()
+    if want in ("", "auto"):
+        cpu_asked = str(env.get("ACCELERATE_USE_CPU", "")).lower() in ("1", "true", "yes")
+        want = "cuda" if torch.cuda.is_available() and not cpu_asked else "cpu"
+    if want == "cpu":
+        return torch.device("cpu")
+    if want != "cuda" and not want.startswith("cuda:"):
+        raise VoldError(f"VOLD_DEVICE={want!r}: expected auto, cpu, cuda or cuda:<index>")
+    if not torch.cuda.is_available():
+        raise VoldError(f"VOLD_DEVICE={want!r} but CUDA is not available here (set VOLD_DEVICE=cpu)")
+    d = torch.device(want)
+    if d.index is None:  # one process per GPU: the launcher numbers them LOCAL_RANK
+        d = torch.device("cuda", int(env.get("LOCAL_RANK", "0")))
+    n = torch.cuda.device_count()
+    if d.index >= n:
+        raise VoldError(f"device {d} asked for, but only {n} CUDA device(s) are visible "
+                        f"(more processes than GPUs?)")
+    torch.cuda.set_device(d)  # collectives and bare .cuda() calls use the current device
+    return d
 
 
 def world() -> int:
@@ -58,7 +92,8 @@ def is_main() -> bool:
 
 def barrier() -> None:
     if world() > 1:
-        torch.distributed.barrier()
+        d = device()  # nccl: name the GPU, or it guesses one and warns
+        torch.distributed.barrier(device_ids=[d.index] if d.type == "cuda" else None)
 
 
 def shard(items: list) -> list:
@@ -98,7 +133,7 @@ def mean_metrics(rec: dict) -> dict:
     if world() == 1:
         return rec
     keys = [k for k, v in rec.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    t = torch.tensor([float(rec[k]) for k in keys], dtype=torch.float64)
+    t = torch.tensor([float(rec[k]) for k in keys], dtype=torch.float64, device=device())  # nccl: GPU only
     torch.distributed.all_reduce(t)
     out = dict(rec)
     out.update({k: float(v) / world() for k, v in zip(keys, t.tolist())})

@@ -38,7 +38,8 @@ def setup(cfg: RLConfig, student, tok, V: int, stage_dir: Path, ck: Path | None,
     if cfg.objective == "srpo" and cfg.srpo_teacher == "self":
         fam.ema = copy.deepcopy(student).eval().requires_grad_(False)
         if ck is not None and (ck / "ema.pt").exists():  # the EMA is part of the resume state
-            fam.ema.load_state_dict(torch.load(ck / "ema.pt", weights_only=True))
+            # map_location: written on either device, copied into the EMA's own
+            fam.ema.load_state_dict(torch.load(ck / "ema.pt", weights_only=True, map_location="cpu"))
     if cfg.objective == "va-opd":
         from transformers import AutoProcessor
 
@@ -115,4 +116,4 @@ def after_update(fam: Family, cfg: RLConfig, student, batch, rewards, step: int)
 
 def save(fam: Family, ck: Path) -> None:
     if fam.ema is not None:
-        torch.save(fam.ema.state_dict(), ck / "ema.pt")
+        torch.save({k: v.cpu() for k, v in fam.ema.state_dict().items()}, ck / "ema.pt")

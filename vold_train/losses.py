@@ -31,7 +31,7 @@ def grpo_advantages(rewards: Tensor, group_size: int, eps: float = 1e-6) -> tupl
     adv = (r - r.mean(-1, keepdim=True)) / (r.std(-1, keepdim=True, unbiased=True) + eps)  # (P, G)
     if group_size == 1:  # std of one sample is undefined: no baseline, no signal
         adv = torch.zeros_like(r)
-    solved = (r.std(-1) == 0) if group_size > 1 else torch.ones(r.shape[0], dtype=torch.bool)
+    solved = (r.std(-1) == 0) if group_size > 1 else torch.ones(r.shape[0], dtype=torch.bool, device=r.device)
     stats = {"adv_abs": adv.abs().mean().item(), "zero_adv_groups": solved.float().mean().item()}
     return adv.reshape(-1), stats  # (B,)
 

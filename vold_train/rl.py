@@ -97,6 +97,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
 
     ck = latest_checkpoint(stage_dir)
     tok = load_tokenizer(model_name)
+    dev = dist.device()  # the student and teacher load there; every tensor below follows
     student = load_model(str(ck) if ck else model_name, "student")
     freeze_vision(student)
     student.train()
@@ -144,10 +145,11 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             s_prompts = [student_prompt(tok, it.question) for it in batch]
 
             # 1. rollouts
-            ro = engines.rollouts(policy, tok, s_prompts, G, V)
+            ro = engines.rollouts(policy, tok, s_prompts, G, V).to(dev)  # vLLM hands back CPU tensors
             t1 = time.perf_counter()
             # 2. reward: the scorer sees only the completion text (model output is untrusted data)
-            rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))])
+            rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))],
+                                   device=dev)
             adv, adv_stats = losses.grpo_advantages(rewards, G, cfg.adv_eps)  # (N,)
 
             # 3. teacher scoring on its own prompt + the student's exact completion ids
@@ -155,10 +157,10 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             if use_teacher:
                 t_prompts = [teacher_prompt(ttok, it.question) for it in batch]
                 t_prompts = [t_prompts[i // G] for i in range(len(ro.texts))]
-                for row, m in zip(ro.completion[:2], ro.mask[:2]):  # cheap per-step guard
+                for row, m in zip(ro.completion[:2].cpu(), ro.mask[:2].cpu()):  # cheap per-step guard
                     check_completion(row[m.bool()].tolist(), tok, ttok, V, cfg.teacher)
                 sc = engines.teacher_scores(teacher, t_prompts, ro, ttok.pad_token_id, V)
-                t_logp, t_hidden = sc["logp"], sc["hidden"]
+                t_logp, t_hidden = sc["logp"].to(dev), sc["hidden"]
                 extra = {"t_ent": sc.get("entropy")}
             else:  # SRPO self-teacher / VA-OPD image teacher (family.py)
                 t_logp, extra = family.teacher_signal(fam, cfg, tok, batch, ro, rewards, step, P, V,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vold_train.common import pad_left
+from vold_train.common import device_of, pad_left
 from vold_train.logprobs import completion_hidden, token_logprobs
 
 
@@ -21,6 +21,9 @@ class Rollouts:
     mask: torch.Tensor         # (N, Tc) 1.0 up to and including the end-of-turn token
     texts: list[str]           # decoded completions (special tokens dropped), for the reward
     finished: torch.Tensor     # (N,) bool: an end-of-turn token was produced
+
+    def to(self, device) -> "Rollouts":
+        return Rollouts(self.completion.to(device), self.mask.to(device), self.texts, self.finished.to(device))
 
 
 class _SharedVocabOnly:
@@ -51,7 +54,7 @@ def generate_rollouts(model, tok, prompts: list[list[int]], group_size: int, max
     sharded weights `synced_gpus` keeps every rank stepping until all ranks are done."""
     from transformers import LogitsProcessorList
 
-    ids, attn = pad_left(prompts, tok.pad_token_id)
+    ids, attn = pad_left(prompts, tok.pad_token_id, device_of(model))
     was_training = model.training
     model.eval()
     out = model.generate(
@@ -65,18 +68,19 @@ def generate_rollouts(model, tok, prompts: list[list[int]], group_size: int, max
     model.train(was_training)
     completion = out[:, ids.shape[1]:]
     if completion.shape[1] == 0:
-        completion = torch.full((out.shape[0], 1), tok.eos_token_id, dtype=torch.long)
+        completion = torch.full((out.shape[0], 1), tok.eos_token_id, dtype=torch.long, device=out.device)
     mask, finished = completion_mask(completion, tok.eos_token_id)
     completion = torch.where(mask.bool(), completion, torch.full_like(completion, tok.pad_token_id))
     # Keep <think>/</think> (special in the toy tokenizer): the scorer checks the block closed.
-    keep = mask.bool() & (completion != tok.eos_token_id)
-    texts = tok.batch_decode([c[k] for c, k in zip(completion, keep)], skip_special_tokens=False)
+    keep = (mask.bool() & (completion != tok.eos_token_id)).cpu()  # decoded on the host, in one copy
+    texts = tok.batch_decode([c[k] for c, k in zip(completion.cpu(), keep)], skip_special_tokens=False)
     return Rollouts(completion=completion, mask=mask, texts=texts, finished=finished)
 
 
 def joined(prompts: list[list[int]], completion: torch.Tensor, mask: torch.Tensor, pad_id: int):
-    """[left-padded prompt | completion] ids and attention mask, one row per rollout."""
-    ids, attn = pad_left(prompts, pad_id)
+    """[left-padded prompt | completion] ids and attention mask, one row per rollout, on the
+    completion's device."""
+    ids, attn = pad_left(prompts, pad_id, completion.device)
     return torch.cat([ids, completion], 1), torch.cat([attn, mask.long()], 1)
 
 
@@ -86,6 +90,7 @@ def teacher_scores(teacher, teacher_prompts: list[list[int]], ro: Rollouts, pad_
     """The teacher reads its own text prompt followed by exactly the student's completion ids
     and returns log p_teacher of each completion token (B, Tc); with keep_hidden, also its
     hidden states for the exact full-vocabulary KL."""
+    ro = ro.to(device_of(teacher))  # a no-op where teacher and student share the device
     ids, attn = joined(teacher_prompts, ro.completion, ro.mask, pad_id)
     h = completion_hidden(teacher, ids, attn, ro.completion.shape[1])  # (N, Tc, H)
     logp, ent = token_logprobs(h, teacher.get_output_embeddings(), ro.completion, shared_vocab, chunk)

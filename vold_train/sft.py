@@ -71,6 +71,7 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
         raise VoldError(f"sft.data {cfg.data!r}: all {len(records)} examples exceed sft.max_len={cfg.max_len}")
 
     ck = latest_checkpoint(stage_dir)
+    dev = dist.device()  # the student loads there; each batch follows it
     model = load_model(str(ck) if ck else cfg.model, "student")
     freeze_vision(model)
     model.train()
@@ -106,7 +107,7 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
             total_loss, total_tok = 0.0, 0.0
             for s in range(0, n_local, cfg.micro_batch):
                 mb = batch[s:s + cfg.micro_batch]
-                ids, attn, lm = collate(mb or full[:1], tok.pad_token_id)
+                ids, attn, lm = (t.to(dev) for t in collate(mb or full[:1], tok.pad_token_id))
                 loss, ntok = completion_nll(policy, ids, attn, lm)
                 sharding.backward(policy, loss * len(mb) / max(len(batch), 1),
                                   last=s + cfg.micro_batch >= n_local)

@@ -179,8 +179,9 @@ def _strip(sd: dict) -> dict:
 
 
 def full_model_state(policy) -> dict | None:
-    """The whole model's state dict in Hugging Face names, on rank 0 (an empty dict on the
-    others); None where the module itself can be saved (single, ddp). Collective when sharded."""
+    """The whole model's state dict in Hugging Face names, on rank 0's CPU (an empty dict on the
+    others); None where the module itself can be saved (single, ddp on CPU). Collective when
+    sharded."""
     kind = strategy()
     if kind == "fsdp2":
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
@@ -189,7 +190,22 @@ def full_model_state(policy) -> dict | None:
         return _strip(get_model_state_dict(policy, options=opts))
     if kind == "zero3":
         return _strip(policy._zero3_consolidated_16bit_state_dict() or {})
-    return None
+    return _cpu_state(base_model(policy))  # single, ddp
+
+
+def _cpu_state(model) -> dict | None:
+    if next(model.parameters()).device == torch.device("cpu"):
+        return None  # save_pretrained writes the module's own tensors
+    if not dist.is_main():
+        return {}
+    # one host copy per tensor, so tied weights (embeddings / head) still share storage and
+    # save_pretrained drops the alias as it does for the module itself
+    copies, out = {}, {}
+    for k, v in model.state_dict(keep_vars=True).items():
+        if id(v) not in copies:
+            copies[id(v)] = v.detach().cpu()
+        out[k] = copies[id(v)]
+    return out
 
 
 def optimizer_state(policy, opt) -> tuple[str, dict | None]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from vold_train.common import load_model, load_tokenizer, pad_left, progress, set_seed, teacher_prompt
+from vold_train.common import device_of, load_model, load_tokenizer, pad_left, progress, set_seed, teacher_prompt
 from vold_train.config import TracesConfig, load_recipe
 from vold_train.data import load_problems
 
@@ -68,7 +68,7 @@ def write_traces(cfg: TracesConfig, out: Path) -> dict:
             # Seed per batch so a resumed run samples what an uninterrupted one would have.
             torch.manual_seed(cfg.seed * 1_000_003 + s)
             prompts = [teacher_prompt(tok, it.question) for it, _ in chunk]
-            ids, attn = pad_left(prompts, tok.pad_token_id)
+            ids, attn = pad_left(prompts, tok.pad_token_id, device_of(model))
             with torch.no_grad():
                 gen = model.generate(input_ids=ids, attention_mask=attn, do_sample=cfg.temperature > 0,
                                      temperature=cfg.temperature if cfg.temperature > 0 else None,

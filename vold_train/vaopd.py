@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
+from vold_train.common import device_of
 from vold_train.logprobs import token_logprobs
 
 
@@ -38,14 +39,15 @@ def score_with_image(model, processor, question: str, image, completion: torch.T
 
     All rows share the prompt, so they need no padding before the completion and the
     Qwen-VL 3-D positions are the same for every row."""
-    enc = processor(text=[_image_prompt(processor.tokenizer, question)], images=[image], return_tensors="pt")
+    enc = processor(text=[_image_prompt(processor.tokenizer, question)], images=[image],
+                    return_tensors="pt").to(device_of(model))  # ids, pixels, grid, mm types
     G, Tc = completion.shape
     # A sampled <|image_pad|> in the completion would be taken for an image slot (and the
     # model refuses the mismatch): the teacher reads it as padding but still scores the id.
     cfg = model.config
     slots = [i for i in (getattr(cfg, "image_token_id", None), getattr(cfg, "video_token_id", None)) if i is not None]
     read = completion.clone()
-    read[torch.isin(read, torch.tensor(slots))] = processor.tokenizer.pad_token_id
+    read[torch.isin(read, torch.tensor(slots, device=read.device))] = processor.tokenizer.pad_token_id
     ids = torch.cat([enc["input_ids"].expand(G, -1), read], 1)  # (G, Lp + Tc)
     attn = torch.cat([enc["attention_mask"].expand(G, -1), mask.long()], 1)  # (G, Lp + Tc)
     kw = {}
@@ -92,10 +94,10 @@ def self_teacher_prompts(tok, batch, texts: list[str], rewards: torch.Tensor, gr
                          student_prompt) -> list[list[int]]:
     """One prompt per rollout: the question plus the first correct sibling, when there is one
     (the rollouts SRPO distils); otherwise the plain question (never distilled)."""
-    out = []
+    out, r = [], rewards.tolist()  # host floats: no device sync per comparison
     for i in range(len(texts)):
         g = i // group_size
-        ok = [j for j in range(g * group_size, (g + 1) * group_size) if rewards[j] > 0.5]
+        ok = [j for j in range(g * group_size, (g + 1) * group_size) if r[j] > 0.5]
         q = batch[g].question if not ok else self_teacher_question(batch[g].question, texts[ok[0]])
         out.append(student_prompt(tok, q))
     return out

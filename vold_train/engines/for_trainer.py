@@ -6,7 +6,8 @@
 Same inputs and the same `Rollouts` layout as `generate_rollouts` / `teacher_scores` (rollouts
 of prompt i are rows i*G..i*G+G-1, completions right-padded with pad_id, mask 1 up to and
 including the end-of-turn token), so rl.py switches engines with one `if`. `logp` is vLLM's
-sampling-time log-prob of each token (0 on padding): usable as old_logp. The exact
+sampling-time log-prob of each token (0 on padding): usable as old_logp. Rollouts come back on
+the CPU (rl.py moves them to the trainer's device); teacher log-probs follow the rollouts. The exact
 full-vocabulary KL (kd="full") needs teacher hidden states, which vLLM does not return: use
 the HF teacher for it.
 """
@@ -47,11 +48,13 @@ def vllm_generate_rollouts(engine, tok, prompts: list[list[int]], group_size: in
 
 
 def vllm_teacher_scores(teacher_engine, teacher_prompts: list[list[int]], ro: Rollouts) -> dict:
+    # built on the host (vLLM takes and returns lists), moved to the rollouts' device at the end
     lengths = ro.mask.sum(-1).long().tolist()
-    comps = [ro.completion[i, :n].tolist() for i, n in enumerate(lengths)]
+    completion = ro.completion.cpu()
+    comps = [completion[i, :n].tolist() for i, n in enumerate(lengths)]
     scored = teacher_engine.score(teacher_prompts, comps)
-    logp = torch.zeros_like(ro.mask)  # (N, Tc)
+    logp = torch.zeros(ro.mask.shape, dtype=ro.mask.dtype)  # (N, Tc)
     for i, lp in enumerate(scored):
         if lp:
             logp[i, :len(lp)] = torch.tensor(lp)
-    return {"logp": logp, "hidden": None}
+    return {"logp": logp.to(ro.mask.device), "hidden": None}
