@@ -39,7 +39,8 @@ def test_two_process_run_of_the_vold_recipe(tmp_path, launch, extra):
 
     s, t = make_tiny_pair(tmp_path / "pair", seed=0)
     run = tmp_path / "run"
-    sets = [f"traces.teacher={t}", "traces.n_prompts=8", "traces.max_new_tokens=16",
+    # traces from the trained toy teacher: a random tiny one writes no usable (boxed) trace
+    sets = ["traces.teacher=toy-teacher", "traces.n_prompts=8", "traces.max_new_tokens=64",
             "traces.require_boxed=false", "traces.min_trace_tokens=1", f"sft.model={s}", "sft.steps=2",
             "sft.batch_size=2", "sft.micro_batch=1", "sft.n_examples=2", f"rl.teacher={t}", "rl.steps=2",
             "rl.prompts_per_step=4", "rl.group_size=3", "rl.max_new_tokens=8", "rl.micro_batch=6", *extra]
