@@ -30,6 +30,25 @@ def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy") -> fl
     return res["accuracy"]
 
 
+def first_last(dirs: list[Path], key: str, fmt: str) -> str:
+    """Seed mean of `key` over the first and the last pass through the RL problem pool
+    (rl.pool / rl.prompts_per_step steps: the same problems both times); "" without RL."""
+    import yaml
+
+    firsts, lasts = [], []
+    for d in dirs:
+        recs = [json.loads(ln) for ln in (d / "metrics.jsonl").read_text().splitlines()]
+        recs = [r[key] for r in recs if r.get("stage") == "rl" and r.get(key) is not None]
+        rl = (yaml.safe_load((d / "config.yaml").read_text()) or {}).get("rl", {})
+        w = max(1, rl.get("pool", 0) // rl.get("prompts_per_step", 1)) if rl.get("pool") else 4
+        if len(recs) >= 2 * w:
+            firsts.append(statistics.mean(recs[:w]))
+            lasts.append(statistics.mean(recs[-w:]))
+    if not firsts:
+        return ""
+    return f"{statistics.mean(firsts):{fmt}} -> {statistics.mean(lasts):{fmt}}"
+
+
 def curves(runs: dict[str, list[Path]], path: Path) -> None:
     import matplotlib
 
@@ -55,6 +74,7 @@ def curves(runs: dict[str, list[Path]], path: Path) -> None:
             ax.plot(range(1, n + 1), smooth, color=color, lw=2.2, label=name)
             ax.set_title(title)
             ax.set_xlabel("RL step")
+    axes[1].set_yscale("log")  # a mismatched cold start sits ~10x above the rest
     axes[0].legend(fontsize=8)
     fig.suptitle(f"toy world, {len(next(iter(runs.values())))} seeds per variant (thin: each seed; thick: seed mean, trailing 5-step average)")
     fig.tight_layout()
@@ -100,13 +120,15 @@ def main() -> None:
         rows.append((v, accs, texts, walls))
         print(f"{v}: image {accs} text {texts}")
 
-    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) | wall s of the last invocation (0-2 = stages reused) |",
-             "|---|---|---|---|---|",
-             f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | - |"]
-    for v, accs, texts, walls in rows:
+    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) "
+             "| RL reward, first -> last pass | teacher KL/token, first -> last pass |",
+             "|---|---|---|---|---|---|",
+             f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | | |"]
+    for v, accs, texts, _ in rows:
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
         lines.append(f"| {v} | {statistics.mean(accs):.1f} ± {sd:.1f} | {', '.join(f'{x:.1f}' for x in accs)} "
-                     f"| {statistics.mean(texts):.1f} | {statistics.mean(walls):.0f} |")
+                     f"| {statistics.mean(texts):.1f} | {first_last(runs[v], 'reward', '.3f')} "
+                     f"| {first_last(runs[v], 'teacher_kl', '.2f')} |")
     table = "\n".join(lines)
     print(table)
     docs = Path(a.docs)
