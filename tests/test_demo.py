@@ -18,7 +18,11 @@ ACC = {"toy-student": 0.2, "vold": 0.7, "grpo-only": 0.45, "no-mask": 0.6, "no-c
 
 @pytest.fixture()
 def fakes(monkeypatch):
-    calls = {"train": [], "eval": [], "resolve": []}
+    calls = {"train": [], "eval": [], "resolve": [], "share": []}
+
+    def share_cold_start(recipe, overrides, out, source):
+        calls["share"].append((recipe, Path(out).name, Path(source).name))
+        return False
 
     def train_recipe(recipe, overrides, out):
         calls["train"].append((recipe, list(overrides)))
@@ -47,7 +51,8 @@ def fakes(monkeypatch):
         calls["resolve"].append(name)
         return f"/models/{name}"
 
-    monkeypatch.setitem(sys.modules, "vold_train.run", types.SimpleNamespace(train_recipe=train_recipe))
+    monkeypatch.setitem(sys.modules, "vold_train.run", types.SimpleNamespace(train_recipe=train_recipe,
+                                                                    share_cold_start=share_cold_start))
     monkeypatch.setitem(sys.modules, "vold_bench.harness",
                         types.SimpleNamespace(EvalOptions=EvalOptions, run_eval=run_eval))
     monkeypatch.setattr("vold_train.toy.resolve_model", resolve_model, raising=False)
@@ -60,6 +65,8 @@ def test_demo_trains_evaluates_compares_and_resumes(fakes, tmp_path):
     board = run_demo(DemoConfig(out=out), console=console)
     assert [r for r, _ in fakes["train"]] == ["vold", "grpo-only", "no-mask", "no-cold-start"]
     assert fakes["resolve"] == ["toy-teacher", "toy-student"]
+    # every variant after the first is offered the first one's cold start
+    assert fakes["share"] == [(v, f"{v}-s0", "vold-s0") for v in ("grpo-only", "no-mask", "no-cold-start")]
     assert len(fakes["eval"]) == 5
     names = {r.name for r in board.rows if r.kind == "run"}
     assert names == {"toy-student", "vold", "grpo-only", "no-mask", "no-cold-start"}
