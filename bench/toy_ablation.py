@@ -105,7 +105,7 @@ def main() -> None:
                                  a.eval_limit, "toy-text")}
     print(f"base toy-student: image {base['toy']:.1f}%, text {base['toy-text']:.1f}%")
     for v in a.variants:
-        accs, texts, walls = [], [], []
+        accs, texts = [], []
         for s in a.seeds:
             out = Path(a.root) / f"{v}-s{s}"
             ov = [f"seed={s}", *[o for o in a.overrides if _applies(v, o, load_recipe)]]
@@ -113,18 +113,17 @@ def main() -> None:
                 share_cold_start(v, ov, out, Path(a.root) / f"vold-s{s}")
             run = train_recipe(v, ov, out=out)
             info = json.loads((run / "run.json").read_text())
-            walls.append(info["timings"].get("wall_s", float("nan")))
             accs.append(evaluate(info["final_model"], run / "eval-toy", a.eval_limit))
             texts.append(evaluate(info["final_model"], run / "eval-toy-text", a.eval_limit, "toy-text"))
             runs.setdefault(v, []).append(run)
-        rows.append((v, accs, texts, walls))
+        rows.append((v, accs, texts))
         print(f"{v}: image {accs} text {texts}")
 
     lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) "
              "| RL reward, first -> last pass | teacher KL/token, first -> last pass |",
              "|---|---|---|---|---|---|",
              f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | | |"]
-    for v, accs, texts, _ in rows:
+    for v, accs, texts in rows:
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
         lines.append(f"| {v} | {statistics.mean(accs):.1f} ± {sd:.1f} | {', '.join(f'{x:.1f}' for x in accs)} "
                      f"| {statistics.mean(texts):.1f} | {first_last(runs[v], 'reward', '.3f')} "

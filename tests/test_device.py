@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from _device_util import FAKE, DeviceMismatch, FakeDevice
+from _kill_util import dies_after
 
 from vold_bench.errors import VoldError
 from vold_train import dist
@@ -153,22 +154,13 @@ def test_checkpoints_move_between_devices(recipe, tmp_path, monkeypatch):
     run ends (optimizer state, RNG and the SRPO EMA included)."""
     args = RL_ONLY + ["rl.steps=3", "rl.save_every=2"]
     whole = digest(train_recipe(recipe, args, out=tmp_path / "whole", reward_fn=coin))
-    calls = {"n": 0}
-
-    def dies_in_step_3(text, item):
-        calls["n"] += 1
-        if calls["n"] > 12:  # 2 steps x 6 rollouts
-            raise KeyboardInterrupt
-        return coin(text, item)
-
     def on(device: str, m):
         return on_fake_device(m) if device == "fake" else contextlib.nullcontext()
 
     for first, then in (("fake", "cpu"), ("cpu", "fake")):
-        calls["n"] = 0
         out = tmp_path / f"{first}_then_{then}"
         with monkeypatch.context() as m, on(first, m), pytest.raises(KeyboardInterrupt):
-            train_recipe(recipe, args, out=out, reward_fn=dies_in_step_3)
+            train_recipe(recipe, args, out=out, reward_fn=dies_after(12, coin))  # in step 3
         assert (out / "rl" / "ckpt-000002").is_dir()
         with monkeypatch.context() as m, on(then, m):
             run = train_recipe(recipe, args, out=out, reward_fn=coin)
@@ -211,17 +203,9 @@ def test_toy_recipe_on_cuda(recipe, extra, tmp_path, monkeypatch):
 @needs_cuda
 def test_cuda_checkpoint_resumes_on_cpu(tmp_path, monkeypatch):
     args = RL_ONLY + ["rl.steps=3", "rl.save_every=2"]
-    calls = {"n": 0}
-
-    def dies_in_step_3(text, item):
-        calls["n"] += 1
-        if calls["n"] > 12:
-            raise KeyboardInterrupt
-        return coin(text, item)
-
     monkeypatch.delenv("VOLD_DEVICE", raising=False)
     with pytest.raises(KeyboardInterrupt):
-        train_recipe("vold", args, out=tmp_path / "r", reward_fn=dies_in_step_3)
+        train_recipe("vold", args, out=tmp_path / "r", reward_fn=dies_after(12, coin))
     st = torch.load(tmp_path / "r" / "rl" / "ckpt-000002" / "trainer_state.pt", weights_only=False)
     assert st["rng"][0][2] is not None  # the CUDA generator was saved with the CPU one
     monkeypatch.setenv("VOLD_DEVICE", "cpu")

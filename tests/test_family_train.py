@@ -7,6 +7,7 @@ import zlib
 import pytest
 import torch
 
+from _kill_util import dies_after
 from vold_bench.errors import VoldError
 from vold_train.config import load_recipe
 from vold_train.run import train_recipe
@@ -50,16 +51,8 @@ def test_srpo_self_teacher_resumes_with_its_ema(pair, tmp_path):
     a = args(pair, "rl.steps=3", "rl.save_every=2")
     full = train_recipe("srpo-self", a, out=tmp_path / "full", reward_fn=coin_reward)
     assert (full / "rl" / "ckpt-000002" / "ema.pt").exists()
-    calls = {"n": 0}
-
-    def dies_in_step_3(text, item):
-        calls["n"] += 1
-        if calls["n"] > 12:  # 2 steps x 6 rollouts
-            raise KeyboardInterrupt
-        return coin_reward(text, item)
-
     with pytest.raises(KeyboardInterrupt):
-        train_recipe("srpo-self", a, out=tmp_path / "kill", reward_fn=dies_in_step_3)
+        train_recipe("srpo-self", a, out=tmp_path / "kill", reward_fn=dies_after(12, coin_reward))
     resumed = train_recipe("srpo-self", a, out=tmp_path / "kill", reward_fn=coin_reward)
     m_full, m_res = metrics(full), metrics(resumed)
     assert [r["step"] for r in m_res] == [1, 2, 3]

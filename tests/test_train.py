@@ -5,6 +5,7 @@ import re
 import pytest
 import torch
 
+from _kill_util import dies_after
 from vold_bench.errors import VoldError
 from vold_train.run import train_recipe
 
@@ -78,16 +79,8 @@ def test_kill_and_rerun_resumes_exactly(world, tmp_path):
     args = rl_args(world, "stages=rl", "rl.steps=4", "rl.save_every=2")
     full = train_recipe("vold", args, out=tmp_path / "full", reward_fn=boxed_reward)
 
-    calls = {"n": 0}
-
-    def dies_in_step_3(text, item):
-        calls["n"] += 1
-        if calls["n"] > 2 * 6:  # 6 rollouts per step: the kill lands inside step 3
-            raise KeyboardInterrupt
-        return boxed_reward(text, item)
-
     with pytest.raises(KeyboardInterrupt):
-        train_recipe("vold", args, out=tmp_path / "cut", reward_fn=dies_in_step_3)
+        train_recipe("vold", args, out=tmp_path / "cut", reward_fn=dies_after(12, boxed_reward))  # in step 3
     assert [r["step"] for r in read_metrics(tmp_path / "cut")] == [1, 2]
     assert not (tmp_path / "cut" / "run.json").exists()
     cut = train_recipe("vold", args, out=tmp_path / "cut", reward_fn=boxed_reward)
