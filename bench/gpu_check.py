@@ -173,11 +173,13 @@ class Check:
         return [a for kv in sets for a in ("--set", kv)]
 
     def _vllm_util(self) -> float:
-        # Each of the two engines reserves this share of the GPU; the 8B teacher's bf16 weights
-        # (16.4 GB) plus a few GB of KV cache must fit in it. On CPU vLLM it sizes the KV cache.
+        # Each of the two engines reserves this share of the GPU. The trainer passes no
+        # max_model_len, so the teacher engine must hold Qwen3-8B's bf16 weights (15.3 GiB),
+        # vLLM's profiling activations (~2 GiB) and the KV cache of one 40,960-token sequence
+        # (5.6 GiB), or vLLM refuses to start: 24 GiB. On CPU vLLM the share sizes the KV cache.
         if self.dry or not self.gpu_mem_gb:
             return 0.2
-        return min(0.45, max(0.1, 21.0 / self.gpu_mem_gb))
+        return min(0.45, max(0.1, 24.0 / self.gpu_mem_gb))
 
     def step_rl(self, engine: str, timeout: float) -> dict:
         if engine == "vllm" and not self.vllm_py:

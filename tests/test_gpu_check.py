@@ -51,7 +51,7 @@ def test_vllm_rl_run_sizes_engines_from_the_gpu(tmp_path):
     args = c._rl_args("vllm", tmp_path / "p.jsonl")
     assert "rl.vllm_sleep=true" in args and "rl.rollout_engine=vllm" in args
     util = float(next(a for a in args if a.startswith("rl.vllm_gpu_memory_utilization=")).split("=")[1])
-    assert util * 79.2 > 16.4 + 2  # the 8B teacher's bf16 weights and some KV cache fit its share
+    assert util * 79.2 >= 15.3 + 2 + 5.6  # the 8B teacher's weights, activations, one full-length KV
     from vold_train.config import load_recipe
 
     r = load_recipe(gpu_check.RECIPE, [a for a in args if a != "--set"])  # every override is a real key
