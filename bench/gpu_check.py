@@ -82,6 +82,11 @@ class Check:
         if self.dry:  # CPU only, one thread each: the dry run shares small machines and CI
             self.env.update(VOLD_DEVICE="cpu", CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
 
+    def missing_models(self) -> dict | None:
+        if (self.models / "student" / "config.json").exists() and (self.models / "teacher" / "config.json").exists():
+            return None
+        return {"status": "error", "error": f"no built models in {self.models} (the build step failed or did not run)"}
+
     def child(self, name: str, cmd: list[str], timeout: float, py: str | None = None) -> dict:
         return run_child([py or self.py] + cmd, ROOT, timeout, self.work / f"{name}.log", self.env, not self.dry)
 
@@ -135,6 +140,8 @@ class Check:
     def step_eval(self, backend: str, timeout: float) -> dict:
         if backend == "vllm" and not self.vllm_py:
             return {"status": "skipped", "reason": self.vllm_why}
+        if self.missing_models():
+            return self.missing_models()
         s = self.sizes
         n = s.eval_vllm_items if backend == "vllm" else s.eval_hf_items
         if not (self.data / "testmini.jsonl").is_file():
@@ -184,6 +191,8 @@ class Check:
     def step_rl(self, engine: str, timeout: float) -> dict:
         if engine == "vllm" and not self.vllm_py:
             return {"status": "skipped", "reason": self.vllm_why}
+        if self.missing_models():
+            return self.missing_models()
         data = _write_problems(self.work / "data" / "problems.jsonl", 64)
         out = self.work / f"rl_{engine}"
         shutil.rmtree(out, ignore_errors=True)

@@ -58,6 +58,25 @@ def test_vllm_rl_run_sizes_engines_from_the_gpu(tmp_path):
     assert r.stages == ["rl"] and r.rl.teacher_engine == "vllm" and r.rl.steps == 2
 
 
+def test_a_hung_step_is_killed_at_its_limit_and_recorded(tmp_path):
+    from _gpu_run import run_child
+
+    cmd = [sys.executable, "-c", "import subprocess, sys, time; "
+           "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"]
+    res = run_child(cmd, tmp_path, 2, tmp_path / "log", {}, gpu=False)
+    assert res["status"] == "timeout" and res["wall_s"] < 30 and "limit" in res["error"]
+    bad = run_child([sys.executable, "-c", "raise SystemExit('error: no such model')"], tmp_path, 30,
+                    tmp_path / "log2", {}, gpu=False)
+    assert bad["status"] == "error" and bad["error"] == "error: no such model"
+
+
+def test_steps_without_models_say_so(tmp_path):
+    c = gpu_check.Check(gpu_check.parse_args(["--dry-run", "--out", str(tmp_path), "--work", str(tmp_path)]))
+    c.vllm_py = sys.executable
+    for res in (c.step_eval("hf", 10), c.step_rl("hf", 10)):
+        assert res["status"] == "error" and "no built models" in res["error"]
+
+
 def test_stage_data_copies_testmini_and_its_images(tmp_path):
     src = tmp_path / "src"
     (src / "images").mkdir(parents=True)
