@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +50,9 @@ class Sizes:
     rl_group: int = 5              # the recipe's G
     rl_max_new_tokens: int = 256
     rl_micro_batch: int = 4        # sizing plans 76.8 GB at 4, 84.7 GB at 10 on one 80 GB GPU
-    budget_s: int = 480            # the whole check
+    budget_s: int = 450            # the whole check; + up to 30 s to end a step killed at its limit
     caps: dict = field(default_factory=lambda: {"env": 60, "build": 150, "eval_vllm": 150, "eval_hf": 120,
-                                                "rl_hf": 180, "rl_vllm": 210, "gpu_tests": 120})
+                                                "rl_hf": 180, "rl_vllm": 210, "gpu_tests": 180})
 
 
 DRY = Sizes(eval_vllm_items=4, eval_hf_items=4, eval_max_new_tokens=8, eval_hf_batch=4, rl_prompts=2,
@@ -67,9 +67,7 @@ DRY = Sizes(eval_vllm_items=4, eval_hf_items=4, eval_max_new_tokens=8, eval_hf_b
 class Check:
     def __init__(self, args):
         self.dry = args.dry_run
-        self.sizes = DRY if self.dry else Sizes()
-        if args.budget_s:
-            self.sizes.budget_s = args.budget_s
+        self.sizes = replace(DRY if self.dry else Sizes(), **({"budget_s": args.budget_s} if args.budget_s else {}))
         self.py = sys.executable
         self.out, self.work = args.out, args.work
         self.data = args.data
@@ -422,7 +420,7 @@ def parse_args(argv=None):
                     "(default $OUT, else results/gpu_check)")
     ap.add_argument("--work", type=Path, default=None, help="models, runs and logs (default results/tmp/gpu_check)")
     ap.add_argument("--steps", default="", help=f"comma list, a subset of {','.join(STEPS)}")
-    ap.add_argument("--budget-s", type=int, default=0, help="whole-check time budget (default 480 GPU, 600 dry)")
+    ap.add_argument("--budget-s", type=int, default=0, help="whole-check time budget (default 450 GPU, 600 dry)")
     ap.add_argument("--stage-data", action="store_true", help="copy testmini into ./shared/ and exit")
     a = ap.parse_args(argv)
     a.steps = [s.strip() for s in a.steps.split(",") if s.strip()]
