@@ -1,13 +1,14 @@
 """Every VOLD variant x seeds on the toy world: train, evaluate on the image-form test split,
 plot learning curves. Prints the table it also writes to docs/toy_ablation.md.
 
-    python bench/toy_ablation.py [--seeds 0 1 2] [--variants vold grpo-only ...]
-                                 [--set rl.steps=20 ...] [--eval-limit 300]
+    python bench/toy_ablation.py [--seeds 0 1 2 3 4] [--variants vold grpo-only ...]
+                                 [--set rl.steps=20 ...] [--eval-limit 300] [--jobs 2]
 
 Runs land in results/runs/<variant>-s<seed> (re-running resumes or reuses them); the
-evaluation in <run>/eval-toy via the harness (`vold eval --bench toy`). Curves: mean over
-seeds (thick, trailing 5-step average) and each seed (thin) of the RL reward and the teacher KL per step, written to
-docs/toy_curves.png.
+evaluations in <run>/eval-toy and <run>/eval-toy-text via the harness (`vold eval`). Seeds run
+side by side (--jobs processes of one thread). Curves: mean over seeds (thick, trailing 5-step
+average) and each seed (thin) of the RL reward, the exact teacher reverse KL and the k2
+statistic per step, written to docs/toy_curves.png.
 """
 from __future__ import annotations
 
@@ -30,17 +31,13 @@ def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy") -> fl
     return res["accuracy"]
 
 
-def first_last(dirs: list[Path], key: str, fmt: str) -> str:
-    """Seed mean of `key` over the first and the last pass through the RL problem pool
-    (rl.pool / rl.prompts_per_step steps: the same problems both times); "" without RL."""
-    import yaml
-
+def early_late(dirs: list[Path], key: str, fmt: str, w: int = 5) -> str:
+    """Seed mean of `key` over the first and the last `w` RL steps ("" without RL). The RL
+    problems are a fresh stream (rl.pool = 0): a rise is learning, not memorising a pool."""
     firsts, lasts = [], []
     for d in dirs:
         recs = [json.loads(ln) for ln in (d / "metrics.jsonl").read_text().splitlines()]
         recs = [r[key] for r in recs if r.get("stage") == "rl" and r.get(key) is not None]
-        rl = (yaml.safe_load((d / "config.yaml").read_text()) or {}).get("rl", {})
-        w = max(1, rl.get("pool", 0) // rl.get("prompts_per_step", 1)) if rl.get("pool") else 4
         if len(recs) >= 2 * w:
             firsts.append(statistics.mean(recs[:w]))
             lasts.append(statistics.mean(recs[-w:]))
@@ -49,14 +46,18 @@ def first_last(dirs: list[Path], key: str, fmt: str) -> str:
     return f"{statistics.mean(firsts):{fmt}} -> {statistics.mean(lasts):{fmt}}"
 
 
+CURVE_KEYS = [("reward", "RL reward (train rollouts, fresh problems)", False),
+              ("teacher_rkl", "teacher reverse KL per token (exact, shared vocab)", True),
+              ("teacher_k2", "k2 statistic 0.5(logp - teacher logp)^2 per token (not a KL)", True)]
+
+
 def curves(runs: dict[str, list[Path]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = [("reward", "RL reward (train rollouts)"), ("teacher_kl", "teacher KL per token (k2)")]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = plt.subplots(1, len(CURVE_KEYS), figsize=(17, 4.5))
     for i, (name, dirs) in enumerate(runs.items()):
         per_seed = []
         for d in dirs:
@@ -65,76 +66,125 @@ def curves(runs: dict[str, list[Path]], path: Path) -> None:
         if not any(per_seed):
             continue
         color = f"C{i}"
-        for ax, (k, title) in zip(axes, keys):
-            for recs in per_seed:
-                ax.plot([r["step"] for r in recs], [r[k] for r in recs], color=color, alpha=0.25, lw=1)
-            n = min(len(r) for r in per_seed)
-            mean = [statistics.mean(recs[j][k] for recs in per_seed) for j in range(n)]
+        for ax, (k, title, log) in zip(axes, CURVE_KEYS):
+            series = [[r.get(k) for r in recs] for recs in per_seed]
+            if any(v is None for sr in series for v in sr):
+                continue
+            for recs, sr in zip(per_seed, series):
+                ax.plot([r["step"] for r in recs], sr, color=color, alpha=0.25, lw=1)
+            n = min(map(len, series))
+            mean = [statistics.mean(sr[j] for sr in series) for j in range(n)]
             smooth = [statistics.mean(mean[max(0, j - 4):j + 1]) for j in range(n)]  # trailing 5-step mean
             ax.plot(range(1, n + 1), smooth, color=color, lw=2.2, label=name)
-            ax.set_title(title)
+            ax.set_title(title, fontsize=9)
             ax.set_xlabel("RL step")
-    axes[1].set_yscale("log")  # a mismatched cold start sits ~10x above the rest
+            if log:
+                ax.set_yscale("log")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"toy world, {len(next(iter(runs.values())))} seeds per variant (thin: each seed; thick: seed mean, trailing 5-step average)")
+    fig.suptitle(f"toy world, {len(next(iter(runs.values())))} seeds per variant (thin: each seed; "
+                 "thick: seed mean, trailing 5-step average)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
 
 
+def run_seed(seed: int, variants: list[str], overrides: list[str], root: str, limit) -> None:
+    """Every variant at one seed, in order (the first cold-started one trains the shared
+    traces + SFT); each run and its two evaluations resume or are reused on a re-run."""
+    import torch
+
+    from vold_train.config import load_recipe
+    from vold_train.run import share_cold_start, train_recipe
+
+    torch.set_num_threads(1)
+    first = None
+    for v in variants:
+        out = Path(root) / f"{v}-s{seed}"
+        ov = [f"seed={seed}", *[o for o in overrides if _applies(v, o, load_recipe)]]
+        if first is not None:  # same traces + SFT as the first variant at this seed: reuse them
+            share_cold_start(v, ov, out, first)
+        run = train_recipe(v, ov, out=out)
+        if first is None and "sft" in load_recipe(v).stages:
+            first = run
+        model = json.loads((run / "run.json").read_text())["final_model"]
+        evaluate(model, run / "eval-toy", limit)
+        evaluate(model, run / "eval-toy-text", limit, "toy-text")
+        print(f"[ablation] {v} seed {seed} done", flush=True)
+
+
+def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
+    from vold_train.toy import preconditions as pc
+
+    def samples(v, s, bench):
+        return pc.read_samples(root / f"{v}-s{s}" / f"eval-{bench}")
+
+    lines = ["| variant | image % (mean ± sd) | per seed | text % | reading % (L1/L2/L3) "
+             "| image vs grpo-only: diff [95% CI], McNemar p | text vs grpo-only | RL reward, first -> last 5 steps "
+             "| teacher rKL/token (exact) | k2/token (not a KL) |",
+             "|---|---|---|---|---|---|---|---|---|---|",
+             f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | {base['reading']} | | | | | |"]
+    ref = {b: [samples("grpo-only", s, b) for s in seeds] for b in ("toy", "toy-text")} \
+        if "grpo-only" in variants else None
+    for v in variants:
+        img = [samples(v, s, "toy") for s in seeds]
+        txt = [samples(v, s, "toy-text") for s in seeds]
+        accs = [100.0 * sum(x["correct"] for x in r.values()) / len(r) for r in img]
+        texts = [100.0 * sum(x["correct"] for x in r.values()) / len(r) for r in txt]
+        rd = [pc.reading(r) for r in img]
+        rd = "/".join(f"{statistics.mean(d[lv] for d in rd):.0f}" for lv in (1, 2, 3))
+        cmp = []
+        for b, runs in (("toy", img), ("toy-text", txt)):
+            t = pc.paired(ref[b], runs) if ref is not None and v != "grpo-only" else None
+            cmp.append(f"{t.diff:+.1f} [{t.ci_low:+.1f}, {t.ci_high:+.1f}], p {t.p_value:.2g}" if t else "")
+        sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
+        dirs = [root / f"{v}-s{s}" for s in seeds]
+        lines.append(f"| {v} | {statistics.mean(accs):.1f} ± {sd:.1f} | {', '.join(f'{x:.1f}' for x in accs)} "
+                     f"| {statistics.mean(texts):.1f} ± {statistics.stdev(texts) if len(texts) > 1 else 0:.1f} "
+                     f"| {rd} | {cmp[0]} | {cmp[1]} | {early_late(dirs, 'reward', '.3f')} "
+                     f"| {early_late(dirs, 'teacher_rkl', '.3f')} | {early_late(dirs, 'teacher_k2', '.2f')} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--variants", nargs="+", default=VARIANTS)
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     ap.add_argument("--set", nargs="*", default=[], dest="overrides")
     ap.add_argument("--eval-limit", type=int, default=None)
     ap.add_argument("--root", default="results/runs")
     ap.add_argument("--docs", default="docs")
     ap.add_argument("--tag", default="", help="suffix of the output file names")
+    ap.add_argument("--jobs", type=int, default=2, help="seeds trained side by side (one thread each)")
     a = ap.parse_args()
+    import multiprocessing as mp
+
     import torch
 
-    from vold_train.config import load_recipe
-    from vold_train.run import share_cold_start, train_recipe
+    from vold_train.toy import preconditions as pc
     from vold_train.toy import resolve_model
 
     torch.set_num_threads(1)
-    rows, runs = [], {}
-    base = {"toy": evaluate(resolve_model("toy-student"), Path(a.root) / "base-student" / "eval-toy", a.eval_limit),
-            "toy-text": evaluate(resolve_model("toy-student"), Path(a.root) / "base-student" / "eval-toy-text",
-                                 a.eval_limit, "toy-text")}
-    print(f"base toy-student: image {base['toy']:.1f}%, text {base['toy-text']:.1f}%")
-    for v in a.variants:
-        accs, texts = [], []
-        for s in a.seeds:
-            out = Path(a.root) / f"{v}-s{s}"
-            ov = [f"seed={s}", *[o for o in a.overrides if _applies(v, o, load_recipe)]]
-            if v != "vold":  # same traces + SFT as vold at this seed: reuse its cold start
-                share_cold_start(v, ov, out, Path(a.root) / f"vold-s{s}")
-            run = train_recipe(v, ov, out=out)
-            info = json.loads((run / "run.json").read_text())
-            accs.append(evaluate(info["final_model"], run / "eval-toy", a.eval_limit))
-            texts.append(evaluate(info["final_model"], run / "eval-toy-text", a.eval_limit, "toy-text"))
-            runs.setdefault(v, []).append(run)
-        rows.append((v, accs, texts))
-        print(f"{v}: image {accs} text {texts}")
-
-    lines = ["| variant | toy image acc % (mean ± sd) | per seed | toy-text acc % (mean) "
-             "| RL reward, first -> last pass | teacher KL/token, first -> last pass |",
-             "|---|---|---|---|---|---|",
-             f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | | |"]
-    for v, accs, texts in rows:
-        sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
-        lines.append(f"| {v} | {statistics.mean(accs):.1f} ± {sd:.1f} | {', '.join(f'{x:.1f}' for x in accs)} "
-                     f"| {statistics.mean(texts):.1f} | {first_last(runs[v], 'reward', '.3f')} "
-                     f"| {first_last(runs[v], 'teacher_kl', '.2f')} |")
-    table = "\n".join(lines)
-    print(table)
+    root = Path(a.root)
+    student = resolve_model("toy-student")
+    base = {b: evaluate(student, root / "base-student" / f"eval-{b}", a.eval_limit, b) for b in ("toy", "toy-text")}
+    base["reading"] = "/".join(f"{x:.0f}" for x in pc.reading(pc.read_samples(root / "base-student" / "eval-toy")).values())
+    print(f"base toy-student: image {base['toy']:.1f}%, text {base['toy-text']:.1f}%, reading {base['reading']}")
+    args = [(s, a.variants, a.overrides, a.root, a.eval_limit) for s in a.seeds]
+    if a.jobs > 1:
+        with mp.get_context("spawn").Pool(a.jobs) as pool:
+            pool.starmap(run_seed, args, chunksize=1)
+    else:
+        for x in args:
+            run_seed(*x)
+    tab = table(root, a.variants, a.seeds, base)
+    print(tab)
     docs = Path(a.docs)
     docs.mkdir(parents=True, exist_ok=True)
     (docs / f"toy_ablation{a.tag}.md").write_text(
-        f"Toy-world ablation, seeds {a.seeds}, overrides {a.overrides or 'none'}, "
-        f"eval limit {a.eval_limit or 'all'} (greedy, 96 new tokens).\n\n{table}\n")
+        f"Toy-world ablation, seeds {a.seeds}, overrides {a.overrides or 'none'}, eval limit "
+        f"{a.eval_limit or 'all'} (greedy, 96 new tokens). Paired columns: this variant minus "
+        f"grpo-only, items paired within a seed and pooled over seeds (bootstrap CI, exact McNemar).\n\n{tab}\n")
+    runs = {v: [root / f"{v}-s{s}" for s in a.seeds] for v in a.variants}
     curves({v: d for v, d in runs.items() if any((x / 'rl').exists() for x in d)}, docs / f"toy_curves{a.tag}.png")
 
 

@@ -55,7 +55,7 @@ def make_run(folder: Path, recipe: str, seed: int = 0, steps: int = 30, slope: f
             kd = VARIANTS[recipe]["kd"]
             f.write(json.dumps({
                 "step": s, "reward": float(min(1, 0.2 + slope * s + rng.normal(0, 0.05))),
-                "kd_loss": 0.0, "teacher_kl": float(2.0 * math.exp(-s / ((10 if kd else 60)
+                "kd_loss": 0.0, "teacher_rkl": float(2.0 * math.exp(-s / ((10 if kd else 60)
                                                                       * (1 + len(recipe) / 10)))
                                                      + rng.normal(0, 0.03)),
                 "masked_frac": float(0.3 + 0.4 * s / steps) if VARIANTS[recipe]["kd_mask"] else 0.0,

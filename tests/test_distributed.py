@@ -58,7 +58,7 @@ def test_two_process_run_of_the_vold_recipe(tmp_path, launch, extra):
     # rank 0 alone wrote: one record per step, each a mean over the 2 ranks
     assert [(r["stage"], r["step"]) for r in recs] == [("sft", 1), ("sft", 2), ("rl", 1), ("rl", 2)]
     assert all(r["world_size"] == 2 for r in recs)
-    assert all(r["teacher_kl"] is not None and r["resp_len"] > 0 for r in recs if r["stage"] == "rl")
+    assert all(r["teacher_k2"] is not None and r["resp_len"] > 0 for r in recs if r["stage"] == "rl")
     info = json.loads((run / "run.json").read_text())
     assert info["final_model"] == str(run / "rl" / "final")
     assert (info["sharding"], info["world_size"]) == ({"cpu_2proc.yaml": "ddp"}.get(launch, "fsdp2"), 2)

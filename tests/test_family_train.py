@@ -43,7 +43,7 @@ def test_srpo_external_routes_and_logs(pair, tmp_path):
     assert len(recs) == 2 and all(0.0 <= r["kd_frac"] <= 1.0 for r in recs)
     # masked_frac is the share of rollouts outside the distillation branch
     assert all(abs(r["masked_frac"] + r["kd_frac"] - 1.0) < 1e-6 for r in recs)
-    assert any(r["kd_frac"] > 0 for r in recs) and recs[-1]["teacher_kl"] is not None
+    assert any(r["kd_frac"] > 0 for r in recs) and recs[-1]["teacher_k2"] is not None
     assert json.loads((run / "run.json").read_text())["recipe"] == "srpo"
 
 

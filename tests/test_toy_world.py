@@ -100,3 +100,24 @@ def test_transcription_round_trips():
     for p in world.problems("test", n=20):
         assert world.parse_transcription(p.transcription()) == p.values
     assert world.parse_transcription("A = 3, B = 4, A = 9.") == {"A": 3, "B": 4}
+
+
+def test_every_style_but_verbal_states_what_it_read_first():
+    from vold_train.toy.preconditions import restated_ok
+
+    for p in world.problems("train", n=60, seed=5):
+        for style in ("teacher", "mismatched", "student"):
+            r = world.trace(p, style)
+            assert restated_ok(r, p), (style, r)
+            # the statement comes before the first step's result
+            assert r.index(f"= {p.values[list(p.values)[-1]]}") < r.index(str(p.steps[0][3]), r.index("."))
+        assert not restated_ok(world.trace(p, "verbal"), p)
+
+
+def test_the_student_style_is_a_weak_reasoner():
+    # one step, then that step's result as the answer: right on L1, wrong beyond
+    for p in world.problems("train", n=200, seed=6):
+        got = boxed_int(world.trace(p, "student"))
+        assert got == p.steps[0][3]
+        assert (got == p.answer) == (p.level == 1) or p.steps[0][3] == p.answer
+        assert "<think>" not in world.trace(p, "student")

@@ -9,7 +9,7 @@ from _kill_util import dies_after
 from vold_bench.errors import VoldError
 from vold_train.run import train_recipe
 
-METRIC_KEYS = {"step", "reward", "kd_loss", "teacher_kl", "masked_frac", "entropy", "resp_len",
+METRIC_KEYS = {"step", "reward", "kd_loss", "kd_term", "teacher_rkl", "teacher_k1", "teacher_k2", "masked_frac", "entropy", "resp_len",
                "step_s", "tokens_per_s", "accuracy"}
 
 
@@ -64,7 +64,9 @@ def test_sft_then_rl_writes_metrics_config_and_run_json(world, tmp_path):
     assert [(r["stage"], r["step"]) for r in recs] == [("sft", 1), ("sft", 2), ("rl", 1), ("rl", 2)]
     for r in recs[2:]:
         assert METRIC_KEYS <= set(r)
-        assert r["teacher_kl"] > 0 and r["resp_len"] > 0
+        # the exact reverse KL is >= 0 by definition and the k2 statistic is what the loss used
+        assert r["teacher_rkl"] > 0 and r["teacher_k2"] > 0 and r["resp_len"] > 0
+        assert r["kd_term"] == pytest.approx(r["teacher_k2"], rel=1e-4)
     info = json.loads((run / "run.json").read_text())
     assert info["variant"] == {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"}
     assert (run / "config.yaml").exists() and (run / "rl" / "final" / "config.json").exists()
@@ -88,7 +90,7 @@ def test_kill_and_rerun_resumes_exactly(world, tmp_path):
     a, b = read_metrics(full), read_metrics(cut)
     assert [r["step"] for r in b] == [1, 2, 3, 4]  # step count continues, no duplicates
     for ra, rb in zip(a, b):  # same rollouts, rewards and KL after the resume: state was restored
-        for k in ("reward", "teacher_kl", "resp_len", "entropy", "lr"):
+        for k in ("reward", "teacher_rkl", "teacher_k2", "resp_len", "entropy", "lr"):
             assert ra[k] == pytest.approx(rb[k], rel=1e-5, abs=1e-7), (ra["step"], k)
     wa, wb = weights(full / "rl" / "final"), weights(cut / "rl" / "final")
     assert all(torch.allclose(wa[k], wb[k], atol=1e-6) for k in wa)
@@ -111,7 +113,7 @@ def test_beta_zero_keeps_the_teacher_out_of_the_gradient(world, tmp_path):
 
     w1, m1 = final(world["teacher"], 0.0, "a")
     w2, m2 = final(world["teacher2"], 0.0, "b")
-    assert m1["teacher_kl"] != m2["teacher_kl"]  # the teachers really differ...
+    assert m1["teacher_rkl"] != m2["teacher_rkl"]  # the teachers really differ...
     assert all(torch.equal(w1[k], w2[k]) for k in w1)  # ...and it does not matter
     w3, _ = final(world["teacher"], 1.0, "c")
     w4, _ = final(world["teacher2"], 1.0, "d")
@@ -121,7 +123,9 @@ def test_beta_zero_keeps_the_teacher_out_of_the_gradient(world, tmp_path):
 def test_full_vocabulary_kl_runs(world, tmp_path):
     run = train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", "rl.kd=full", "rl.beta=0.1"),
                        out=tmp_path / "full", reward_fn=boxed_reward)
-    assert read_metrics(run)[-1]["teacher_kl"] > 0
+    rec = read_metrics(run)[-1]
+    # kd=full: the loss's term is the exact reverse KL itself
+    assert rec["teacher_rkl"] > 0 and rec["kd_term"] == pytest.approx(rec["teacher_rkl"], rel=1e-4)
 
 
 def test_teacher_with_another_tokenizer_is_refused(world, tmp_path):

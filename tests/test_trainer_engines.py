@@ -73,11 +73,11 @@ def test_two_rl_steps_on_vllm_rollouts_and_vllm_teacher(tmp_path):
     for r in recs:
         assert r["resp_len"] > 0 and r["tokens_per_s"] > 0
         # the vLLM teacher scored the rollouts: a finite, non-negative k2 KL was logged
-        assert r["teacher_kl"] is not None and 0 <= r["teacher_kl"] < 1e3
+        assert r["teacher_k2"] is not None and 0 <= r["teacher_k2"] < 1e3
         assert r["grad_norm"] > 0
     assert (run / "rl" / "vllm_student_view" / "config.json").exists()  # CPU: the text-only view served
     assert (run / "rl" / "final" / "config.json").exists()
-    print("vllm rl steps:", [{k: round(r[k], 3) for k in ("rollout_s", "teacher_s", "train_s", "teacher_kl")}
+    print("vllm rl steps:", [{k: round(r[k], 3) for k in ("rollout_s", "teacher_s", "train_s", "teacher_k2")}
                              for r in recs])
 
 

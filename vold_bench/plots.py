@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from vold_bench.compare import Board  # noqa: E402
 from vold_bench.stats import bootstrap_ci  # noqa: E402
 
-CURVES = (("reward", "training reward"), ("teacher_kl", "teacher KL (per token)"),
+CURVES = (("reward", "training reward"), ("teacher_rkl", "teacher reverse KL per token (exact)"),
           ("masked_frac", "masked fraction (reward-1, no KD)"))
 
 

@@ -56,6 +56,8 @@ class SFTConfig:
     micro_batch: int = 16             # sequences per forward pass (gradient accumulation)
     max_grad_norm: float = 1.0
     freeze_vision: bool = True        # paper: vision tower frozen, all LM weights trained
+    replay: float = 0.0               # toy deviation: + replay * NLL(student's own pretraining mix), replay.py
+    replay_batch: int = 8             # pretraining examples per step when replay > 0
     # bf16: student forwards in bf16 with fp32 master weights, AdamW states and gradient
     # reduction (FSDP2's mixed-precision policy; autocast in one process / ddp; DeepSpeed's
     # bf16); in RL the frozen teacher is loaded in bf16. gradient_checkpointing: each decoder
@@ -74,7 +76,7 @@ class RLConfig:
     teacher: str = "toy-teacher"      # text-only teacher that scores the student's tokens
     data: str = "toy"                 # "toy" (toy-world text problems) or a .jsonl with question/gold
     split: str = "train"
-    pool: int = 64                    # toy data: N problems revisited each epoch (0 = a fresh stream)
+    pool: int = 0                     # toy data: 0 = a fresh stream (every problem new); N = N problems revisited
     lr: float = 2e-4                  # paper: 6e-6 at 3B; toy models are ~1000x smaller
     weight_decay: float = 0.0
     warmup_steps: int = 2             # paper: 5 of 60
@@ -99,7 +101,10 @@ class RLConfig:
     beta: float = 1e-3
     kd: str = "k2"                    # "k2" (paper: sampled-token estimator) | "full" (exact, shared vocab)
     kd_mask: str = "reward"           # "reward" (KD only on reward-0 rollouts) | "none"
-    teacher_metrics: bool = True      # score with the teacher even at beta = 0 (logs teacher_kl)
+    teacher_metrics: bool = True      # score with the teacher even at beta = 0 (logs teacher_k2 / _rkl)
+    replay: float = 0.0               # toy deviation, as sft.replay (replay.py)
+    replay_batch: int = 8
+    log_exact_kl: bool = True         # log teacher_rkl, the exact reverse KL, every step (HF teacher)
     shared_vocab: int = 0             # ids compared with the teacher; 0 = min of both tokenizers/heads
     update_epochs: int = 1            # optimizer passes per rollout batch (1: old_logp == logp)
     micro_batch: int = 40             # rollouts per forward/backward

@@ -52,10 +52,10 @@ def pooled(items: list, n: int, seed: int) -> list:
 def load_problems(source: str, split: str, n: int, seed: int, pool: int = 0) -> list[Item]:
     """`n` text problems (question + gold) in training order; the same seed gives the same list.
 
-    Toy: pool=0 is a fresh stream (each problem seen once); pool=N revisits N problems each
-    epoch. GRPO needs problems to come back: a small student that meets each arithmetic fact
-    once cannot raise its reward on the next, unseen one (measured: flat reward on a stream,
-    rising on a pool)."""
+    Toy: pool=0 (the default) is a fresh stream, each problem seen once, so a rising reward is
+    learning, not memorising; pool=N revisits N problems each epoch (toy-v2 needed one: its
+    student could not learn from a stream, and its rising reward on a pool of 64 was
+    indistinguishable from memorisation)."""
     if source == "toy":
         from vold_train.toy.world import toy_problems
 

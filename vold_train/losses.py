@@ -79,7 +79,7 @@ def kd_k2(logp: Tensor, teacher_logp: Tensor, mask: Tensor) -> tuple[Tensor, dic
     expectation. Returns the per-token term (B, T), zero on padding, and its mean as a stat.
     """
     kl = 0.5 * (logp - teacher_logp.detach()) ** 2 * mask  # (B, T)
-    return kl, {"teacher_kl": _masked_mean(kl.detach(), mask).item()}
+    return kl, {"teacher_k2": _masked_mean(kl.detach(), mask).item()}
 
 
 def kd_full_reverse_kl(logits: Tensor, teacher_logits: Tensor, mask: Tensor,
@@ -97,7 +97,7 @@ def kd_full_reverse_kl(logits: Tensor, teacher_logits: Tensor, mask: Tensor,
     logp_all = F.log_softmax(logits[..., :v].float(), dim=-1)  # (B, T, V)
     tlogp_all = F.log_softmax(teacher_logits[..., :v].float().detach(), dim=-1)  # (B, T, V)
     kl = (logp_all.exp() * (logp_all - tlogp_all)).sum(-1) * mask  # (B, T)
-    return kl, {"teacher_kl": _masked_mean(kl.detach(), mask).item()}
+    return kl, {"teacher_rkl": _masked_mean(kl.detach(), mask).item()}
 
 
 def vold_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Tensor,
@@ -134,7 +134,8 @@ def vold_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Ten
     with torch.no_grad():
         stats.update({
             "kd_loss": kd.item(),
-            "teacher_kl": _masked_mean(kl.detach(), mask).item(),
+            # the per-token distillation term as the loss used it: k2 or the exact reverse KL
+            "kd_term": _masked_mean(kl.detach(), mask).item(),
             # fraction of rollouts whose distillation term is switched off by the mask
             "masked_frac": (w == 0).float().mean().item(),
             "loss": loss.item(),
@@ -188,7 +189,7 @@ def srpo_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Ten
     loss = (pg_sum + beta * kd_sum) / n_tok
     with torch.no_grad():
         stats = {"pg_loss": (pg_sum / n_tok).item(), "kd_loss": (kd_sum / n_tok).item(),
-                 "teacher_kl": _masked_mean(kl.detach(), m_kd).item() if to_kd.any() else 0.0,
+                 "kd_term": _masked_mean(kl.detach(), m_kd).item() if to_kd.any() else 0.0,
                  "kd_frac": to_kd.float().mean().item(),
                  # VOLD's masked_frac: rollouts whose distillation term is off
                  "masked_frac": 1.0 - to_kd.float().mean().item(), "loss": loss.item()}
@@ -250,7 +251,7 @@ def va_opd_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: T
         loss, stats = logp.sum() * 0.0, {"pg_loss": 0.0, "clip_frac": 0.0, "ratio_mean": 1.0}
     loss = loss + beta * kd
     with torch.no_grad():
-        stats.update({"kd_loss": kd.item(), "teacher_kl": _masked_mean(kl.detach(), mask).item(),
+        stats.update({"kd_loss": kd.item(), "kd_term": _masked_mean(kl.detach(), mask).item(),
                       "masked_frac": 0.0, "va_mean": _masked_mean(va, mask).item(),
                       "va_top_mean": _masked_mean(va, top).item(),
                       "va_w_max": w.view(-1, group_size).max(-1).values.mean().item(),

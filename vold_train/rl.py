@@ -22,6 +22,7 @@ from vold_train.config import RLConfig
 from vold_train.data import load_problems
 from vold_train.engines.trainer_engines import TrainerEngines, check_vocab_rows, teacher_vocab_rows
 from vold_train.logprobs import check_completion, check_tokenizers, shared_vocab_size
+from vold_train.replay import make_replay
 from vold_train.rollout import joined
 
 
@@ -44,6 +45,25 @@ def _policy_terms(policy, ids, attn, completion, mask, teacher=None):
     return logp, ent, (kl_full * mask if kl_full is not None else None)
 
 
+@torch.no_grad()
+def teacher_divergences(logp, t_logp, kl_full, mask) -> dict:
+    """How far the student is from the teacher on these rollouts, per completion token, named
+    for what each is: `teacher_rkl` the exact reverse KL(student || teacher) over the shared
+    vocabulary (needs the teacher's hidden states: HF teacher); `teacher_k1` its unbiased
+    sampled-token estimate, mean(logp - teacher_logp); `teacher_k2` the statistic the k2 loss
+    uses, 0.5 mean((logp - teacher_logp)^2), which is not a KL (one wrong number the teacher
+    rules out at log p -22 adds ~240 to it)."""
+    n = mask.sum().clamp(min=1)
+    out = {}
+    if t_logp is not None:
+        d = (logp.detach() - t_logp) * mask  # (n, Tc)
+        out["teacher_k1"] = float(d.sum() / n)
+        out["teacher_k2"] = float(0.5 * (d ** 2).sum() / n)
+    if kl_full is not None:
+        out["teacher_rkl"] = float((kl_full.detach() * mask).sum() / n)
+    return out
+
+
 def policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hidden, t_head,
                   cfg: RLConfig, extra: dict | None = None) -> tuple[dict, float]:
     """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches; `policy` is
@@ -63,10 +83,11 @@ def policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hid
     for _ in range(cfg.update_epochs):
         for s in range(0, N, mb):
             sl, mask = slice(s, s + mb), ro.mask[s:s + mb]
-            full_t = (t_hidden[sl], t_head) if cfg.kd == "full" and cfg.beta > 0 and t_hidden is not None else None
+            full_t = (t_hidden[sl], t_head) if t_hidden is not None else None
             logp, ent, kl_full = _policy_terms(policy, ids[sl], attn[sl], ro.completion[sl], mask, full_t)
             old = old_logp[sl] if old_logp is not None else logp.detach()  # on-policy: ratio = 1
-            if kl_full is not None:
+            st_kl = teacher_divergences(logp, t_logp[sl] if t_logp is not None else None, kl_full, mask)
+            if kl_full is not None and cfg.kd == "full" and cfg.beta > 0:
                 kl = kl_full
             elif t_logp is not None:
                 kl, _ = losses.kd_k2(logp, t_logp[sl], mask)
@@ -80,6 +101,7 @@ def policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hid
                                                  {k: v[sl] for k, v in (extra or {}).items()})
             sharding.backward(policy, loss * mask.shape[0] / N, last=s + mb >= N)
             st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
+            st.update(st_kl)
             for k, v in st.items():
                 agg[k] = agg.get(k, 0.0) + v * mask.shape[0] / N / cfg.update_epochs
         gnorm = sharding.step(policy, opt, sched, cfg.max_grad_norm)  # averages over ranks first
@@ -135,6 +157,7 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     start = restore_state(ck, policy, opt, sched) if ck else 0
     metrics = Metrics(run_dir, "rl", start)
     fam = family.setup(cfg, student, tok, V, stage_dir, ck, start, len(problems))
+    replay = make_replay(model_name, cfg.replay, cfg.replay_batch, cfg.seed)
 
     bar, task = progress(cfg.steps, "rl", start)
     with bar:
@@ -172,6 +195,11 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             ids, attn = joined(rows, ro.completion, ro.mask, tok.pad_token_id)
             t_head = teacher.get_output_embeddings() if teacher is not None else None
             engines.before_update()
+            replay_rec = {}
+            if replay is not None:  # its gradient joins the first optimizer step on this batch
+                rloss = replay.loss(student, step)
+                rloss.backward()
+                replay_rec = {"replay_loss": rloss.item() / cfg.replay}
             agg, gnorm = policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp,
                                        t_hidden, t_head, cfg, extra)
             engines.after_update(student)  # rollout engine samples from the new weights next step
@@ -181,17 +209,18 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             gen_tokens = int(ro.mask.sum())
             pass_g = rewards.view(-1, G).max(-1).values.mean().item()
             rec = {"reward": rewards.mean().item(), "accuracy": rewards.mean().item(), "pass_at_g": pass_g,
-                   "kd_loss": agg.get("kd_loss", 0.0), "teacher_kl": agg.get("teacher_kl", 0.0) if use_teacher or t_logp is not None else None,
+                   "kd_loss": agg.get("kd_loss", 0.0), "kd_term": agg.get("kd_term"),
+                   **{k: agg.get(k) for k in ("teacher_rkl", "teacher_k1", "teacher_k2")},
                    "masked_frac": agg.get("masked_frac", 0.0), "entropy": agg.get("entropy", 0.0),
                    "resp_len": gen_tokens / len(ro.texts), "finished_frac": ro.finished.float().mean().item(),
                    "pg_loss": agg.get("pg_loss", 0.0), "clip_frac": agg.get("clip_frac", 0.0),
                    "loss": agg.get("loss", 0.0), "grad_norm": gnorm, "lr": sched.get_last_lr()[0],
                    **adv_stats, "rollout_s": t1 - t0, "teacher_s": t2 - t1, "train_s": t3 - t2,
                    "step_s": t3 - t0, "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9),
-                   **fam_stats, **{k: agg[k] for k in ("kd_frac", "va_mean", "va_top_mean", "va_w_max") if k in agg}}
+                   **fam_stats, **replay_rec, **{k: agg[k] for k in ("kd_frac", "va_mean", "va_top_mean", "va_w_max") if k in agg}}
             rec = dist.mean_metrics(rec)
             metrics.log(step + 1, rec)
-            bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} kl {rec['teacher_kl'] or 0:.3f}")
+            bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} rkl {rec['teacher_rkl'] or 0:.3f}")
             if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
                 ck = save_checkpoint(stage_dir, step + 1, policy, tok, opt, sched)  # every rank: gathers shards
                 if dist.is_main():

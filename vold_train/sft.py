@@ -20,6 +20,7 @@ from vold_train.common import (Metrics, cosine_schedule, latest_checkpoint, load
                                set_seed, student_prompt)
 from vold_train.config import SFTConfig
 from vold_train.data import load_sft_records
+from vold_train.replay import make_replay
 from vold_train.rl import freeze_vision
 
 
@@ -84,6 +85,7 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
     sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
     start = restore_state(ck, policy, opt, sched) if ck else 0
     metrics = Metrics(run_dir, "sft", start)
+    replay = make_replay(cfg.model, cfg.replay, cfg.replay_batch, cfg.seed)
 
     # The order of examples is a pure function of (seed, epoch): resuming at any step sees
     # exactly the batches an uninterrupted run would have seen.
@@ -113,11 +115,16 @@ def train(cfg: SFTConfig, run_dir: Path) -> str:
                                   last=s + cfg.micro_batch >= n_local)
                 total_loss += loss.item() * float(ntok) * bool(mb)
                 total_tok += float(ntok) * bool(mb)
+            rec_replay = {}
+            if replay is not None:
+                rloss = replay.loss(model, step)
+                rloss.backward()
+                rec_replay = {"replay_loss": rloss.item() / cfg.replay}
             gnorm = sharding.step(policy, opt, sched, cfg.max_grad_norm)
             dt = time.perf_counter() - t0
             rec = {"loss": total_loss / max(total_tok, 1.0), "grad_norm": gnorm,
                    "lr": sched.get_last_lr()[0], "step_s": dt, "tokens_per_s": total_tok / dt,
-                   "n_examples": len(examples), "dropped_too_long": too_long}
+                   "n_examples": len(examples), "dropped_too_long": too_long, **rec_replay}
             rec = dist.mean_metrics(rec)
             if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
                 metrics.log(step + 1, rec)

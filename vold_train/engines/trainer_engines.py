@@ -108,7 +108,7 @@ class TrainerEngines:
     def teacher_scores(self, teacher, t_prompts, ro: Rollouts, pad_id: int, V: int) -> dict:
         if self.teacher is None:
             return teacher_scores(teacher, t_prompts, ro, pad_id, V, self.cfg.logprob_chunk,
-                                  keep_hidden=self.cfg.kd == "full")
+                                  keep_hidden=self.cfg.kd == "full" or self.cfg.log_exact_kl)
         from vold_train.engines.for_trainer import vllm_teacher_scores
 
         return vllm_teacher_scores(self.teacher, t_prompts, ro)

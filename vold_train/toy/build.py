@@ -1,9 +1,10 @@
 """Train the two toy models from scratch on CPU: `vold toy build`.
 
 toy-teacher (Qwen3ForCausalLM) learns the whole text-form world with step-by-step traces.
-toy-student (Qwen2_5_VLForConditionalGeneration) learns perception only: writing down the
-numbers a picture shows, and one-step problems (text or image). It never sees a multi-step
-trace, so the multi-step image problems are left for VOLD to teach.
+toy-student (Qwen2_5_VLForConditionalGeneration) learns perception and answers in a style of
+its own: writing down the numbers a picture shows, and problems of every level (image or
+text) answered by stating the quantities, one step and that step's result. It never sees a
+multi-step solution, so multi-step reasoning is left for the cold start and VOLD to teach.
 
 Both are plain next-token training on chat-formatted sequences, loss on the assistant turn
 only, AdamW with warmup + cosine; saved with save_pretrained beside the shared tokenizer.
@@ -101,17 +102,28 @@ def _uniform_values(p: world.Problem, rng: random.Random) -> world.Problem:
     return replace(p, values={k: rng.randint(lo, 9) for k in p.values})
 
 
+def transcriptions(seed: int, n: int) -> list[tuple[str, str, object]]:
+    """The perception part of the student's pretraining: pictures of problems of any level,
+    redrawn with uniform quantities, answered by writing down the numbers ("A = 7, B = 3.")."""
+    rng = random.Random(f"perception:{seed}")
+    return [(p.transcribe_question(), p.transcription(), p.render())
+            for p in (_uniform_values(q, rng) for q in world.problems("train", n=n, seed=seed))]
+
+
 def _student_examples(seed: int, n: int) -> list[tuple[str, str, object]]:
     """(question, response, image or None): half transcriptions of pictures of any level
-    (uniform quantities), half one-step problems (4 in 5 in image form, the rest in text form)."""
-    half, rng = n // 2, random.Random(f"perception:{seed}")
-    out = [(p.transcribe_question(), p.transcription(), p.render())
-           for p in (_uniform_values(q, rng) for q in world.problems("train", n=half, seed=seed))]
-    for i, q in enumerate(world.problems("train", n=n - half, seed=seed, levels=(1,))):
-        if i % 5:
-            out.append((q.image_question(), world.trace(q, "teacher"), q.render()))
+    (uniform quantities), the rest problems of every level in the student's own style
+    (`world.trace(p, "student")`: state the quantities, one step, answer), 3 in 4 in image
+    form. Problems of every level and both forms make reading part of answering any question,
+    not a skill tied to one prompt (toy-v2 showed only L1 image problems: its student read 93%
+    of pictures when asked to transcribe but 0-4% inside L2/L3 problems)."""
+    half = n // 2
+    out = transcriptions(seed, half)
+    for i, q in enumerate(world.problems("train", n=n - half, seed=seed + 7_000_000)):
+        if i % 4:
+            out.append((q.image_question(), world.trace(q, "student"), q.render()))
         else:
-            out.append((q.text_question(), world.trace(q, "teacher"), None))
+            out.append((q.text_question(), world.trace(q, "student"), None))
     return out
 
 

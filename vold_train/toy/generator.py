@@ -24,7 +24,7 @@ def composition(p: world.Problem) -> dict[str, float]:
 def propose(n: int, seed: int, step: int, skills=world.SKILLS, levels=world.LEVELS) -> list[Item]:
     """`n` new text-form problems for RL step `step` (the same (seed, step) gives the same
     problems, so a resumed run proposes what the killed one would have). Never a test problem."""
-    rng = random.Random(f"{world.WORLD_VERSION}:propose:{seed}:{step}")
+    rng = random.Random(f"{world.STREAM_TAG}:propose:{seed}:{step}")
     test, out, j = world._test_keys(), [], 0
     while len(out) < n:
         p = world.make_problem(f"gen-s{seed}-{step:05d}-{j:03d}", rng.choice(skills), rng.choice(levels), rng)

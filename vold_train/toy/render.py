@@ -41,9 +41,20 @@ def render_cards(values: dict[str, int], dx: int = 0, dy: int = 0, hue: int = 0)
     return img
 
 
+# The side labels are drawn as the cards are (a black digit on a tinted tag filling one visual
+# token): in toy-v2 they were coloured digits on white, which the student read only 54-83% of
+# the time, often off by one, as if it read the drawn size instead of the label.
+SIDE_FILLS = {"width": "#bfdbfe", "height": "#fecaca"}
+
+
+def _tag(d: ImageDraw.ImageDraw, cx: int, cy: int, text: str, fill: str) -> None:
+    d.rectangle([cx - 12, cy - 12, cx + 11, cy + 11], fill=fill, outline="black")
+    _centered(d, (cx, cy), text, 20)
+
+
 def render_rect(width: int, height: int, dx: int = 0, dy: int = 0, hue: int = 0) -> Image.Image:
-    """112x112: a rectangle drawn roughly to scale; its width written below it (blue), its
-    height left of it (red), each label centred in one visual token."""
+    """112x112: a rectangle drawn roughly to scale; its width on a blue tag below it, its
+    height on a red tag left of it, each tag filling one visual token."""
     img = Image.new("RGB", (SIZE, SIZE), "white")
     d = ImageDraw.Draw(img)
     wpx, hpx = 20 + 6 * width, 16 + 6 * height
@@ -51,8 +62,8 @@ def render_rect(width: int, height: int, dx: int = 0, dy: int = 0, hue: int = 0)
     d.rectangle([x0, y0, x0 + wpx, y0 + hpx], outline="black", width=2,
                 fill=CARD_FILLS[hue % len(CARD_FILLS)])
     jx, jy = max(-1, min(1, dx)), max(-1, min(1, dy))
-    _centered(d, (70 + jx, 98 + jy), str(width), 20, fill="#1d4ed8")
-    _centered(d, (14 + jx, 42 + jy), str(height), 20, fill="#b91c1c")
+    _tag(d, 70 + jx, 98 + jy, str(width), SIDE_FILLS["width"])
+    _tag(d, 14 + jx, 42 + jy, str(height), SIDE_FILLS["height"])
     return img
 
 

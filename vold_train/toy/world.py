@@ -29,7 +29,11 @@ from functools import lru_cache
 
 from vold_bench.schema import Item
 
-WORLD_VERSION = "toy-v2"
+WORLD_VERSION = "toy-v3"
+# Problem streams keep toy-v2's seeds: v3 changed how pictures label a rectangle and how models
+# answer, not the problems, so the test split is the same 300 problems and the teacher trained
+# on v2's streams is still the v3 teacher.
+STREAM_TAG = "toy-v2"
 SKILLS = ("cards", "rect")
 LEVELS = (1, 2, 3)
 N_TEST = 300           # 50 per (skill, level)
@@ -138,7 +142,7 @@ def make_problem(uid: str, skill: str, level: int, rng: random.Random) -> Proble
 
 def _test_problem(i: int) -> Problem:
     skill, level = SKILLS[i % len(SKILLS)], LEVELS[(i // len(SKILLS)) % len(LEVELS)]
-    return make_problem(f"test-{i:04d}", skill, level, random.Random(f"{WORLD_VERSION}:test:{i}"))
+    return make_problem(f"test-{i:04d}", skill, level, random.Random(f"{STREAM_TAG}:test:{i}"))
 
 
 @lru_cache(maxsize=1)
@@ -156,7 +160,7 @@ def problems(split: str, n: int | None = None, seed: int = 0, levels=LEVELS,
     if split != "train":
         from vold_bench.errors import VoldError
         raise VoldError(f"toy world: unknown split {split!r}; valid: train, test")
-    rng, test, out, j = random.Random(f"{WORLD_VERSION}:train:{seed}"), _test_keys(), [], 0
+    rng, test, out, j = random.Random(f"{STREAM_TAG}:train:{seed}"), _test_keys(), [], 0
     n = N_TRAIN_ITEMS if n is None else n
     while len(out) < n:
         p = make_problem(f"train-s{seed}-{j:05d}", rng.choice(skills), rng.choice(levels), rng)
@@ -169,20 +173,34 @@ def problems(split: str, n: int | None = None, seed: int = 0, levels=LEVELS,
 # ---------------------------------------------------------------- traces
 
 
+def _steps_verbal(steps) -> list[str]:
+    verbs = {"+": "Add {b} to {a} to get {c}.", "-": "Take {b} away from {a} to get {c}.",
+             "*": "Multiply {a} by {b} to get {c}."}
+    return [f"Step {i + 1}: " + verbs[op].format(a=a, b=b, c=c) for i, (a, op, b, c) in enumerate(steps)]
+
+
 def trace(p: Problem, style: str = "teacher") -> str:
-    """A worked solution. "teacher": the toy teacher's own style (restate the quantities, one
-    equation per line). "mismatched": someone else's style (verbal steps, no restatement,
-    different closing), for the cold-start ablation. Both are correct."""
+    """A worked solution, in one of the world's styles. Every style but "verbal" first states
+    the quantities as `NAME = value`, so what a model read can be checked from its answer.
+
+    "teacher": the toy teacher's (restate, one equation per line, think block, boxed answer).
+    "mismatched": someone else's, for the cold-start ablation (verbal steps, other closing).
+    "student": the toy student's own, a weak reasoner's: it states what it reads, writes the
+      first step and answers with its result; right on one-step problems, wrong on longer
+      ones (as Qwen2.5-VL's short answers differ from Qwen3's long traces in style and depth).
+    "verbal": toy-v2's mismatched style; kept because the shared tokenizer's corpus uses it."""
     if style == "teacher":
         lines = [p.transcription()] + [f"{a} {op} {b} = {c}." for a, op, b, c in p.steps]
         return "<think>\n" + "\n".join(lines) + f"\n</think>\nThe answer is \\boxed{{{p.answer}}}."
-    if style == "mismatched":
-        verbs = {"+": "Add {b} to {a} to get {c}.", "-": "Take {b} away from {a} to get {c}.",
-                 "*": "Multiply {a} by {b} to get {c}."}
-        lines = [f"Step {i + 1}: " + verbs[op].format(a=a, b=b, c=c)
-                 for i, (a, op, b, c) in enumerate(p.steps)]
+    if style == "student":
+        a, op, b, c = p.steps[0]
+        return f"We read {p.transcription()[:-1]}. First, {a} {op} {b} gives {c}. Answer: \\boxed{{{c}}}"
+    if style in ("mismatched", "verbal"):
+        lines = _steps_verbal(p.steps)
+        if style == "mismatched":
+            lines = [f"We have {p.transcription()}"] + lines
         return "<think>\n" + "\n".join(lines) + f"\nSo we get {p.answer}.\n</think>\n\\boxed{{{p.answer}}}"
-    raise ValueError(f"unknown trace style {style!r}; valid: teacher, mismatched")
+    raise ValueError(f"unknown trace style {style!r}; valid: teacher, mismatched, student, verbal")
 
 
 _ASSIGN = re.compile(r"\b([A-Za-z]+) = (\d+)")
@@ -237,7 +255,7 @@ def corpus_lines() -> list[str]:
     """Sentences of the world, for training the shared tokenizer's merges."""
     ps = problems("train", n=400, seed=12345)
     return [s for p in ps for s in (p.text_question(), p.image_question(), p.transcribe_question(),
-                                    trace(p, "teacher"), trace(p, "mismatched"))]
+                                    trace(p, "teacher"), trace(p, "verbal"))]
 
 
 def load_task_items(task, split: str, data=None, limit: int | None = None) -> list[Item]:

@@ -1,0 +1,117 @@
+"""The paper's preconditions on the toy world, each printed with its number and PASS/FAIL.
+
+    python bench/toy_preconditions.py [--root results/runs] [--seeds 0 1 2 3 4]
+
+Reads what `python bench/toy_ablation.py` left under --root (greedy answers to all 300 test
+items per form, `samples.jsonl`), evaluating the base student and the teacher there first if
+they are missing. The cold start is the sft-only run of each seed (the same traces + SFT every
+cold-started variant starts from). Definitions: vold_train/toy/preconditions.py.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+from pathlib import Path
+
+from toy_ablation import VARIANTS, evaluate
+
+from vold_train.toy import preconditions as pc
+from vold_train.toy import resolve_model
+
+RL_VARIANTS = [v for v in VARIANTS if v != "sft-only"]
+
+
+def _runs(root: Path, variant: str, seeds, form: str) -> list[dict]:
+    sub = "eval-toy" if form == "image" else "eval-toy-text"
+    return [pc.read_samples(root / f"{variant}-s{s}" / sub) for s in seeds]
+
+
+def _mean_levels(runs: list[dict], fn) -> dict[int, float]:
+    per = [fn(r) for r in runs]
+    return {lv: statistics.mean(d[lv] for d in per) for lv in per[0]}
+
+
+def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
+    student, teacher = resolve_model("toy-student"), resolve_model("toy-teacher")
+    for name, model, bench in (("base-student", student, "toy"), ("base-student", student, "toy-text"),
+                               ("base-teacher", teacher, "toy-text")):
+        evaluate(model, root / name / f"eval-{bench}", None, bench)
+    base_img = pc.read_samples(root / "base-student" / "eval-toy")
+    base_txt = pc.read_samples(root / "base-student" / "eval-toy-text")
+    teach_txt = pc.read_samples(root / "base-teacher" / "eval-toy-text")
+    out = []
+
+    r0 = pc.reading(base_img)
+    out.append(pc.Check("P0 perception", min(r0.values()) >= 90,
+                        f"base student's restated quantities on image problems: {pc.fmt_levels(r0)} (>= 90 each)"))
+    ai, at = pc.accuracy(base_img), pc.accuracy(base_txt)
+    weak = max(ai[2], ai[3], at[2], at[3])
+    out.append(pc.Check("P1 weak reasoning", weak <= 20,
+                        f"base student's accuracy, image {pc.fmt_levels(ai)}; text {pc.fmt_levels(at)} "
+                        f"(L2, L3 <= 20 in both forms)"))
+
+    cold_img, cold_txt = _runs(root, "sft-only", seeds, "image"), _runs(root, "sft-only", seeds, "text")
+    cold_dir = json.loads((root / f"sft-only-s{seeds[0]}" / "run.json").read_text())["final_model"]
+    kl_base = pc.exact_teacher_kl(student, teacher, base_txt)
+    kl_cold = pc.exact_teacher_kl(cold_dir, teacher, cold_txt[0])
+    out.append(pc.Check("P2 its own style", kl_base >= 3 * kl_cold,
+                        f"exact teacher reverse KL per token on greedy text answers: base {kl_base:.3f}, "
+                        f"cold-started (seed {seeds[0]}) {kl_cold:.3f}, ratio {kl_base / max(kl_cold, 1e-9):.1f} (>= 3)"))
+
+    rows, worst = [], math.inf
+    for v in ["sft-only", *RL_VARIANTS]:
+        rd = _mean_levels(_runs(root, v, seeds, "image"), pc.reading)
+        worst = min(worst, min(rd.values()))
+        rows.append(f"{v}: {pc.fmt_levels(rd)}")
+    out.append(pc.Check("P3 perception survives", worst >= 85,
+                        "reading after the cold start (sft-only) and RL, seed mean: " + "; ".join(rows)
+                        + " (>= 85 each)"))
+
+    gaps, rows = [], []
+    for v in ["sft-only", *RL_VARIANTS]:
+        for img, txt in zip(_runs(root, v, seeds, "image"), _runs(root, v, seeds, "text")):
+            gi, gt, n = pc.transfer_gap(img, txt)
+            gaps.append((v, gi - gt, n))
+        vg = [g for name, g, _ in gaps if name == v]
+        rows.append(f"{v} {statistics.mean(vg):+.1f}")
+    worst_gap = max(abs(g) for _, g, _ in gaps)
+    out.append(pc.Check("P4 transfer", worst_gap <= 5,
+                        "image minus text accuracy on the items read right, seed mean: " + ", ".join(rows)
+                        + f"; worst single run {worst_gap:.1f} (|gap| <= 5)"))
+
+    restate = statistics.mean(100.0 * sum(pc.restated_ok(s["response"], pc._test_by_id()[i])
+                                          for i, s in r.items()) / len(r) for r in cold_txt)
+    ct, tt = _mean_levels(cold_txt, pc.accuracy), pc.accuracy(teach_txt)
+    room = min(tt[2] - ct[2], tt[3] - ct[3])
+    out.append(pc.Check("P5 learns its teacher", restate >= 95 and room >= 20,
+                        f"after the cold start: restates text numbers {restate:.1f}% (>= 95); text "
+                        f"{pc.fmt_levels(ct)} vs teacher {pc.fmt_levels(tt)}: room {room:.1f} pts (>= 20)"))
+
+    sft_txt = cold_txt
+    for name, v in (("P6 distillation is informative", "opd-only"), ("P7 RL has teeth", "grpo-only")):
+        t = pc.paired(sft_txt, _runs(root, v, seeds, "text"))
+        ok = t is not None and t.diff > 0 and t.p_value < 0.05
+        out.append(pc.Check(name, ok, f"{v} - sft-only on toy-text, {t.n} items over {len(seeds)} seeds: "
+                                      f"{t.diff:+.1f} pts [{t.ci_low:+.1f}, {t.ci_high:+.1f}], McNemar p {t.p_value:.3g}"))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", default="results/runs")
+    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    ap.add_argument("--out", default="", help="also write the lines to this file")
+    a = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    lines = [c.line() for c in checks(Path(a.root), a.seeds)]
+    print("\n".join(lines))
+    if a.out:
+        Path(a.out).write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The measuring functions behind bench/toy_preconditions.py, on hand-made samples."""
+import pytest
+import torch
+
+from vold_train.rl import teacher_divergences
+from vold_train.toy import preconditions as pc
+from vold_train.toy import world
+
+
+def _p(i=0):
+    return world.problems("test")[i]
+
+
+def test_restated_ok_needs_every_quantity_with_its_value():
+    p = _p(2)  # cards, 3 quantities
+    good = "<think>\n" + p.transcription() + "\n..."
+    assert pc.restated_ok(good, p)
+    names = list(p.values)
+    wrong = p.transcription().replace(f"{names[-1]} = {p.values[names[-1]]}", f"{names[-1]} = {p.values[names[-1]] + 1}")
+    assert not pc.restated_ok(wrong, p)
+    missing = ", ".join(f"{k} = {v}" for k, v in list(p.values.items())[:-1])
+    assert not pc.restated_ok(missing, p)
+    assert not pc.restated_ok("", p) and not pc.restated_ok(None, p)
+    # the first statement of a name counts: a later correction does not make a misread right
+    assert not pc.restated_ok(wrong + " " + p.transcription(), p)
+
+
+def _samples(ids, correct, responses):
+    return {i: {"id": i, "correct": c, "response": r} for i, c, r in zip(ids, correct, responses)}
+
+
+def test_transfer_gap_pairs_only_items_read_right():
+    ps = world.problems("test")[:4]
+    ids = [f"toy-{p.uid}" for p in ps]
+    read = [p.transcription() for p in ps]
+    img = _samples(ids, [True, False, True, True], read[:3] + ["A = 99."])  # last one misread
+    txt = _samples(ids, [False, True, False, True], read)
+    gi, gt, n = pc.transfer_gap(img, txt)
+    assert n == 3 and gi == pytest.approx(200 / 3) and gt == pytest.approx(100 / 3)
+
+
+def test_paired_pools_seeds_without_mixing_their_items():
+    ids = ["toy-test-0000", "toy-test-0001"]
+    a = [_samples(ids, [False, False], ["", ""]), _samples(ids, [True, False], ["", ""])]
+    b = [_samples(ids, [True, True], ["", ""]), _samples(ids, [True, True], ["", ""])]
+    t = pc.paired(a, b)
+    assert t.n == 4 and t.only_b == 3 and t.only_a == 0 and t.diff == pytest.approx(75.0)
+
+
+def test_teacher_divergences_are_named_for_what_they_are():
+    logp = torch.log(torch.tensor([[0.5, 0.25, 0.9]]))
+    t_logp = torch.log(torch.tensor([[0.5, 0.5, 0.3]]))
+    mask = torch.tensor([[1.0, 1.0, 0.0]])  # the last token is padding
+    kl_full = torch.tensor([[0.1, 0.3, 7.0]])
+    d = teacher_divergences(logp, t_logp, kl_full, mask)
+    diff = torch.log(torch.tensor(0.5))  # log 0.25 - log 0.5
+    assert d["teacher_k1"] == pytest.approx(float(diff) / 2)
+    assert d["teacher_k2"] == pytest.approx(0.5 * float(diff) ** 2 / 2)
+    assert d["teacher_rkl"] == pytest.approx(0.2)
+    same = teacher_divergences(logp, logp, None, mask)
+    assert same == {"teacher_k1": 0.0, "teacher_k2": 0.0}
