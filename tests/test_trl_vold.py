@@ -170,6 +170,8 @@ def test_beta_zero_is_plain_trl_grpo(tmp_path):
     plain = GRPOTrainer._compute_loss(tr, tr.model, inputs)
     assert torch.equal(ours, plain)
     assert "vold/teacher_k2" in tr._metrics["train"]  # the teacher term is still measured
+    # the student's 3 padding logit rows (1021..1023) are never sampled: the teacher cannot score them
+    assert set(range(len(load_tokenizer("toy-student")), 1024)) <= set(tr.generation_config.suppress_tokens)
     with pytest.raises(Exception, match="needs teacher_model"):
         VOLDGRPOTrainer(model=tr.model, reward_funcs=trl_reward("toy"), args=config(VOLDConfig, tmp_path, 2),
                         train_dataset=tr.train_dataset, processing_class=load_tokenizer("toy-student"))

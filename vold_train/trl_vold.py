@@ -104,18 +104,33 @@ class VOLDGRPOTrainer(GRPOTrainer):
             if cfg.vold_beta > 0:
                 raise VoldError("vold_beta > 0 needs teacher_model (or set vold_beta=0 for plain GRPO)")
             return
-        self.teacher, self.teacher_tok = _load_teacher(teacher_model, teacher_processing_class)
+        # a teacher given by name loads in bf16 under bf16=True, as `vold train` loads it
+        dtype = torch.bfloat16 if cfg.bf16 else torch.float32
+        self.teacher, self.teacher_tok = _load_teacher(teacher_model, teacher_processing_class, dtype)
         self.teacher.to(self.accelerator.device).eval().requires_grad_(False)  # replicated, never sharded
         student = self.accelerator.unwrap_model(self.model)
         self.vold_V = cfg.vold_shared_vocab or shared_vocab_size(student, self.teacher, self._tokenizer,
                                                                  self.teacher_tok)
         check_tokenizers(self._tokenizer, self.teacher_tok, self.vold_V)
+        self._forbid_unscorable_ids(student)
         names = list(self.reward_func_names)
         if cfg.vold_mask_reward is not None and cfg.vold_mask_reward not in names:
             raise VoldError(f"vold_mask_reward {cfg.vold_mask_reward!r} is not a reward function; "
                             f"known: {', '.join(names)}")
         self._vold_r_idx = names.index(cfg.vold_mask_reward) if cfg.vold_mask_reward else 0
         self._vold_rewards_all = None
+
+    def _forbid_unscorable_ids(self, student) -> None:
+        """Never sample ids past the shared range (vold's generate does the same): the teacher
+        cannot score them, and Qwen2.5-VL's padding rows are untrained. TRL's transformers
+        path takes suppress_tokens; with vLLM, _check_ids refuses such a batch instead."""
+        rows = student.get_output_embeddings().weight.shape[0]
+        if self.use_vllm or rows <= self.vold_V:
+            return
+        extra = list(range(self.vold_V, rows))
+        suppress = list(self.generation_kwargs.get("suppress_tokens") or []) + extra
+        self.generation_kwargs["suppress_tokens"] = suppress
+        self.generation_config.suppress_tokens = suppress
 
     # ------------------------------------------------------------ once per generation batch
 
@@ -156,8 +171,8 @@ class VOLDGRPOTrainer(GRPOTrainer):
         bad = completion[(mask > 0) & (completion >= self.vold_V)]
         if bad.numel():
             raise VoldError(f"the student sampled id {int(bad[0])} outside the shared vocabulary "
-                            f"[0, {self.vold_V}); forbid those ids in generation, e.g. "
-                            f"generation_kwargs={{'suppress_tokens': list(range({self.vold_V}, <head rows>))}}")
+                            f"[0, {self.vold_V}); forbid those ids in generation (with vLLM: "
+                            f"generation_kwargs={{'allowed_token_ids': list(range({self.vold_V}))}})")
         row, m = completion[0].cpu(), mask[0].cpu()
         check_completion(row[m.bool()].tolist(), self._tokenizer, self.teacher_tok, self.vold_V)
 
@@ -218,14 +233,14 @@ def _capture_hidden(model):
         handle.remove()
 
 
-def _load_teacher(teacher, tok):
+def _load_teacher(teacher, tok, dtype):
     from transformers import AutoModelForCausalLM
 
     from vold_train.common import load_tokenizer, model_path
 
     if isinstance(teacher, str):
         name = teacher
-        teacher = AutoModelForCausalLM.from_pretrained(model_path(name), dtype=torch.float32)
+        teacher = AutoModelForCausalLM.from_pretrained(model_path(name), dtype=dtype)
         tok = tok or load_tokenizer(name)
     if tok is None:
         tok = load_tokenizer(teacher.config._name_or_path)
