@@ -4,7 +4,11 @@
      GRPO-only step (beta = 0, no teacher), target <= 1.3;
   2. vold against TRL's GRPOTrainer (beta = 0) on the same student, prompts, batch and
      generation length, target vold / TRL <= 1.0. TRL runs in its own interpreter
-     (VOLD_TRL_PYTHON, default /work/venv-trl/bin/python) and is skipped if absent.
+     (VOLD_TRL_PYTHON, else this one when it has trl, else /work/venv-trl/bin/python) and is
+     skipped if none has it;
+  3. the VOLD adapter for TRL (vold_train.trl_vold.VOLDGRPOTrainer, k2, beta 0.02, no mask) on
+     the same settings: TRL's step plus VOLD's distillation, next to TRL's plain step and to
+     vold's own VOLD step (TRL and adapter runs alternate over the rounds as well).
 
 Rollouts have a fixed length (min_new_tokens = max_new_tokens) so every run generates the same
 number of tokens. Each configuration runs `--steps` steps; the first is warm-up and dropped,
@@ -20,6 +24,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -85,24 +90,53 @@ def main() -> None:
           f"{med(vold, 'step_s') / med(grpo, 'step_s'):.3f} median, "
           f"{min(x['step_s'] for x in vold) / min(x['step_s'] for x in grpo):.3f} min (target <= 1.3)")
 
-    trl_py = os.environ.get("VOLD_TRL_PYTHON", "/work/venv-trl/bin/python")
-    probe = subprocess.run([trl_py, "-c", "import trl"], capture_output=True) if Path(trl_py).exists() else None
-    if probe is None or probe.returncode != 0:
-        print(f"TRL: skipped (no interpreter with trl at {trl_py}; set VOLD_TRL_PYTHON)")
+    trl_py = trl_python()
+    if trl_py is None:
+        print("TRL: skipped (no interpreter with trl; pip install vold[trl] or set VOLD_TRL_PYTHON)")
         return
+    compare_trl(trl_py, student, teacher, a, tmp, grpo, vold)
+
+
+def compare_trl(trl_py: str, student: str, teacher: str, a, tmp: Path, grpo: list, vold: list) -> None:
+    """TRL's GRPOTrainer and the VOLD adapter on top of it, alternated like the vold runs."""
+    trl, adapter, runs = [], [], []
+    for _ in range(a.rounds):
+        for acc, extra in ((trl, []), (adapter, ["--teacher", teacher, "--vold-beta", "0.02"])):
+            run = trl_step(trl_py, student, a, tmp / f"trl-{len(runs)}", extra)
+            if run is None:
+                return
+            runs.append(run)
+            acc += run["all_step_s"][1:]  # first step is warm-up
+    tok = statistics.median(r["tokens_per_rollout"] for r in runs)
+    t_trl, t_ad = statistics.median(trl), statistics.median(adapter)
+    print(f"TRL {runs[0]['version']} GRPOTrainer step {t_trl:6.2f} s (min {min(trl):.2f}, n={len(trl)}); "
+          f"TRL + VOLD adapter (VOLDGRPOTrainer, k2) step {t_ad:6.2f} s (min {min(adapter):.2f}, n={len(adapter)}) "
+          f"({tok:.0f} tokens/rollout)")
+    print(f"vold grpo-only / TRL = {med(grpo, 'step_s') / t_trl:.3f} (target <= 1.0); "
+          f"vold (with distillation) / TRL + VOLD adapter = {med(vold, 'step_s') / t_ad:.3f}")
+    print(f"adapter distillation overhead: TRL + VOLD adapter / TRL GRPO = {t_ad / t_trl:.3f} median, "
+          f"{min(adapter) / min(trl):.3f} min")
+
+
+def trl_python() -> str | None:
+    """VOLD_TRL_PYTHON, else this interpreter if it has trl (vold[trl]), else /work/venv-trl."""
+    candidates = [os.environ.get("VOLD_TRL_PYTHON"), sys.executable, "/work/venv-trl/bin/python"]
+    for py in [c for c in candidates if c and Path(c).exists()]:
+        if subprocess.run([py, "-c", "import trl"], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
+def trl_step(trl_py: str, student: str, a, out: Path, extra: list[str] = ()) -> dict | None:
     cmd = [trl_py, str(HERE / "_trl_grpo_step.py"), "--student", student, "--prompts", str(a.prompts),
            "--group", str(a.group), "--tokens", str(a.tokens), "--steps", str(a.steps),
-           "--threads", str(a.threads), "--out", str(tmp / "trl")]
+           "--threads", str(a.threads), "--out", str(out), *extra]
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if res.returncode != 0:
         print("TRL run failed:\n" + res.stderr[-3000:])
-        return
-    trl = json.loads(res.stdout.strip().splitlines()[-1])
-    print(f"TRL {trl['version']} GRPOTrainer step {trl['step_s']:6.2f} s "
-          f"({trl['tokens_per_rollout']:.0f} tokens/rollout)")
-    print(f"vold grpo-only / TRL = {med(grpo, 'step_s') / trl['step_s']:.3f} (target <= 1.0); "
-          f"vold (with distillation) / TRL = {med(vold, 'step_s') / trl['step_s']:.3f}")
+        return None
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
