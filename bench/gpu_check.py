@@ -276,7 +276,7 @@ def _rl_figures(metrics: Path, s: Sizes) -> dict:
             "update_s": round(r["train_s"], 3), "step_s": round(r["step_s"], 3),
             "gen_tokens": round(r["resp_len"] * s.rl_prompts * s.rl_group),
             "gen_tokens_per_s": round(r["tokens_per_s"], 2), "reward": r["reward"],
-            "teacher_kl": r["teacher_kl"]} for r in recs]
+            "teacher_k2": r.get("teacher_k2"), "teacher_rkl": r.get("teacher_rkl")} for r in recs]
     out = {"steps_done": len(per), "per_step": per, "rollouts_per_step": s.rl_prompts * s.rl_group,
            "max_new_tokens": s.rl_max_new_tokens}
     if per:  # the last step: the first pays warm-up (CUDA graphs, allocator, kernel autotune)

@@ -29,3 +29,20 @@ def test_shipped_student_reads_pictures():
     out = generate(model, proc, [p.transcribe_question() for p in ps], [p.render() for p in ps],
                    max_new_tokens=24)
     assert sum(world.parse_transcription(r) == p.values for r, p in zip(out, ps)) >= 10, out
+
+
+def test_shipped_student_states_what_it_reads_and_reasons_one_step():
+    # P0/P1 in miniature: inside image problems of every level it states the quantities it
+    # read (its own style: no think block), and it answers after one step, so L2/L3 miss
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from vold_train.toy.preconditions import restated_ok
+
+    d = models_dir() / "student"
+    model, proc = AutoModelForImageTextToText.from_pretrained(d).eval(), AutoProcessor.from_pretrained(d)
+    ps = world.problems("test", n=18)
+    out = generate(model, proc, [p.image_question() for p in ps], [p.render() for p in ps], max_new_tokens=40)
+    assert sum(restated_ok(r, p) for r, p in zip(out, ps)) >= 16, out
+    assert not any(r.startswith("<think>") for r in out), out
+    deep = [(r, p) for r, p in zip(out, ps) if p.level > 1]
+    assert sum(boxed_int(r) == p.answer for r, p in deep) <= 2, out

@@ -121,3 +121,25 @@ def test_the_student_style_is_a_weak_reasoner():
         assert got == p.steps[0][3]
         assert (got == p.answer) == (p.level == 1) or p.steps[0][3] == p.answer
         assert "<think>" not in world.trace(p, "student")
+
+
+def test_value_cells_name_the_visual_token_that_shows_each_quantity():
+    # change one quantity: the pixels that change all lie in the 28 px cell value_cells names
+    from dataclasses import replace
+
+    from vold_train.toy.render import CELL, value_cells
+
+    for p in world.problems("test", n=12):
+        a = np.asarray(p.render()).astype(int)
+        cols = a.shape[1] // CELL
+        for (cell, v), name in zip(value_cells(p), ["height", "width"] if p.skill == "rect" else list(p.values)):
+            q = replace(p, values={**p.values, name: v % 9 + 1 if v != 9 else 2})
+            if p.skill == "rect" and q.values == p.values:
+                continue
+            diff = np.argwhere((np.asarray(q.render()).astype(int) != a).any(-1))
+            r, c = divmod(cell, cols)
+            if p.skill == "cards":  # only the tag changes (rect: the drawn size changes too)
+                assert len(diff) and all(r * CELL <= y < (r + 1) * CELL and c * CELL <= x < (c + 1) * CELL
+                                         for y, x in diff), (p.uid, name)
+            tag = [(y, x) for y, x in diff if r * CELL <= y < (r + 1) * CELL and c * CELL <= x < (c + 1) * CELL]
+            assert tag, (p.uid, name)  # the label itself is drawn inside that cell

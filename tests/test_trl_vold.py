@@ -155,7 +155,7 @@ def test_vold_loss_and_grad_through_trl_match_vold_loss(tmp_path, kd):
     worst = max((g_trl[n] - g_ref[n]).abs().max().item() for n in g_ref)
     assert g_trl.keys() == g_ref.keys() and worst < 1e-5, worst
     metric = "vold/teacher_reverse_kl" if kd == "full" else "vold/teacher_k2"
-    assert tr._metrics["train"][metric][-1] == pytest.approx(stats["teacher_kl"], rel=1e-5)
+    assert tr._metrics["train"][metric][-1] == pytest.approx(stats["kd_term"], rel=1e-5)
     print(f"\n[{kd}] loss adapter {loss.item():.8f} vold {ref.item():.8f} |diff| {abs(loss.item() - ref.item()):.2e}; "
           f"max |grad diff| {worst:.2e} over {len(g_ref)} tensors; rewards {rewards.tolist()}; "
           f"adv {[round(a, 3) for a in inputs['advantages'].tolist()]}")

@@ -214,7 +214,7 @@ class VOLDGRPOTrainer(GRPOTrainer):
             name = "vold/teacher_k2"  # 1/2 (logp - teacher_logp)^2 per token: a KL surrogate, not a KL
         kd, st = losses.vold_loss(logp, logp.detach(), inputs["advantages"], mask, kl, inputs["vold_rewards"],
                                   self.args.vold_beta, self.args.vold_kd_mask, pg=False)
-        return kd, {name: st["teacher_kl"], "vold/kd_loss": st["kd_loss"], "vold/masked_frac": st["masked_frac"]}
+        return kd, {name: st["kd_term"], "vold/kd_loss": st["kd_loss"], "vold/masked_frac": st["masked_frac"]}
 
 
 @contextlib.contextmanager

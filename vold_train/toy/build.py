@@ -23,7 +23,7 @@ import torch
 
 from vold_train.toy import TOY_NAMES, models_dir
 from vold_train.toy import models as tm
-from vold_train.toy import world
+from vold_train.toy import render, world
 
 
 @dataclass
@@ -52,6 +52,10 @@ class BuildConfig:
     # them at their random init (random conv features of clean rendered digits are enough,
     # the merger and LM learn to read them; at the LM's lr the encoder output collapsed).
     student_vision_lr_mult: float = 0.0
+    # weight of the alignment loss (_align_loss): the visual token showing a number is pulled
+    # to that number's text embedding, so reading a picture and copying a number from the text
+    # become one skill, which text-only training then exercises instead of overwriting
+    student_align: float = 0.0
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
@@ -106,7 +110,7 @@ def transcriptions(seed: int, n: int) -> list[tuple[str, str, object]]:
     """The perception part of the student's pretraining: pictures of problems of any level,
     redrawn with uniform quantities, answered by writing down the numbers ("A = 7, B = 3.")."""
     rng = random.Random(f"perception:{seed}")
-    return [(p.transcribe_question(), p.transcription(), p.render())
+    return [(p.transcribe_question(), p.transcription(), p.render(), p)
             for p in (_uniform_values(q, rng) for q in world.problems("train", n=n, seed=seed))]
 
 
@@ -121,23 +125,43 @@ def _student_examples(seed: int, n: int) -> list[tuple[str, str, object]]:
     out = transcriptions(seed, half)
     for i, q in enumerate(world.problems("train", n=n - half, seed=seed + 7_000_000)):
         if i % 4:
-            out.append((q.image_question(), world.trace(q, "student"), q.render()))
+            out.append((q.image_question(), world.trace(q, "student"), q.render(), q))
         else:
             out.append((q.text_question(), world.trace(q, "student"), None))
     return out
 
 
-def _student_batch(processor, examples):
+def _align_targets(tok, examples, grid_thw) -> tuple[torch.Tensor, torch.Tensor]:
+    """(index into the merger's output rows, token id) for every quantity of every picture
+    whose example carries its problem: the visual token showing the number and the text token
+    of that number as the text form writes it (" 8" in "A = 8")."""
+    rows, ids, offset, k = [], [], 0, 0
+    for ex in examples:
+        if ex[2] is None:
+            continue
+        if len(ex) > 3 and ex[3] is not None:
+            for cell, v in render.value_cells(ex[3]):
+                rows.append(offset + cell)
+                ids.append(tok.convert_tokens_to_ids(tok.tokenize(f" {v}"))[0])
+        offset += int(grid_thw[k].prod()) // 4  # 2x2 patches merge into one token
+        k += 1
+    return torch.tensor(rows, dtype=torch.long), torch.tensor(ids, dtype=torch.long)
+
+
+def _student_batch(processor, examples, align: bool = False):
+    """Right-padded training batch; examples are (question, response, image or None[, problem]).
+    With align, also the alignment targets of `_align_targets` (popped by `_train`)."""
     tok = processor.tokenizer
-    prompts = [tok.apply_chat_template(_messages(q, img is not None), tokenize=False,
-                                       add_generation_prompt=True) for q, _, img in examples]
-    images = [img for _, _, img in examples if img is not None]
+    prompts = [tok.apply_chat_template(_messages(ex[0], ex[2] is not None), tokenize=False,
+                                       add_generation_prompt=True) for ex in examples]
+    images = [ex[2] for ex in examples if ex[2] is not None]
     # the processor expands each <|image_pad|> to the image's visual tokens; then we add labels
     enc = processor(text=prompts, images=images or None, return_tensors="pt", padding=True,
                     padding_side="right")
     ids, labels, mm = [], [], []
-    for row, mask, types, (_, resp, _) in zip(enc["input_ids"].tolist(), enc["attention_mask"].tolist(),
-                                              enc["mm_token_type_ids"].tolist(), examples):
+    for row, mask, types, ex in zip(enc["input_ids"].tolist(), enc["attention_mask"].tolist(),
+                                    enc["mm_token_type_ids"].tolist(), examples):
+        resp = ex[1]
         plen = sum(mask)
         ri = tok.encode(resp + "<|im_end|>", add_special_tokens=False)
         ids.append(row[:plen] + ri)
@@ -154,18 +178,34 @@ def _student_batch(processor, examples):
     }
     if images:
         batch["pixel_values"], batch["image_grid_thw"] = enc["pixel_values"], enc["image_grid_thw"]
+        if align:
+            batch["align"] = _align_targets(tok, examples, enc["image_grid_thw"])
     return batch
 
 
+def _align_loss(merged: torch.Tensor, embed: torch.nn.Embedding, align) -> torch.Tensor:
+    """Mean squared distance, relative to the targets' size, between the visual tokens that
+    show a number and that number's (detached) text embedding."""
+    rows, ids = align
+    target = embed.weight[ids].detach()  # (n, H)
+    return ((merged[rows] - target) ** 2).mean() / (target ** 2).mean().clamp(min=1e-8)
+
+
 def _train(model, batches, steps: int, lr: float, warmup: int, label: str, log: list,
-           groups: list[dict] | None = None) -> None:
+           groups: list[dict] | None = None, align_weight: float = 0.0) -> None:
     opt = torch.optim.AdamW(groups or model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(warmup, steps))
     model.train()
+    merged = {}
+    if align_weight > 0:  # the merger's output rows: the visual tokens the language model reads
+        model.model.visual.merger.register_forward_hook(lambda m, i, o: merged.__setitem__("out", o))
     t0 = time.time()
     for step in range(steps):
         batch = batches(step)
+        align = batch.pop("align", None)
         loss = model(**batch).loss
+        if align_weight > 0 and align is not None and len(align[0]):
+            loss = loss + align_weight * _align_loss(merged["out"], model.get_input_embeddings(), align)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -216,10 +256,11 @@ def train_student(processor, cfg: BuildConfig, log: list):
         heads=cfg.student_hidden // 64))
 
     def batches(step):
-        return _student_batch(processor, _student_examples(2_000_000 + step, cfg.student_batch))
+        return _student_batch(processor, _student_examples(2_000_000 + step, cfg.student_batch),
+                              align=cfg.student_align > 0)
 
     _train(model, batches, cfg.student_steps, cfg.student_lr, cfg.warmup, "student", log,
-           _student_groups(model, cfg, cfg.student_lr))
+           _student_groups(model, cfg, cfg.student_lr), cfg.student_align)
     return refine_student(model, processor, cfg, log)
 
 
@@ -239,10 +280,12 @@ def refine_student(model, processor, cfg: BuildConfig, log: list, cycles=None):
     for c in range(cfg.student_refine_cycles) if cycles is None else cycles:
         def batches(step, c=c):  # fresh examples: seeds continue after the previous cycle's
             seed = 2_000_000 + cfg.student_steps + c * cfg.student_refine_steps + step
-            return _student_batch(processor, _student_examples(seed, cfg.student_batch))
+            return _student_batch(processor, _student_examples(seed, cfg.student_batch),
+                                  align=cfg.student_align > 0)
 
         _train(model, batches, cfg.student_refine_steps, cfg.student_refine_lr, cfg.warmup,
-               f"student-refine{c + 1}", log, _student_groups(model, cfg, cfg.student_refine_lr))
+               f"student-refine{c + 1}", log, _student_groups(model, cfg, cfg.student_refine_lr),
+               cfg.student_align)
     return model
 
 

@@ -67,6 +67,16 @@ def render_rect(width: int, height: int, dx: int = 0, dy: int = 0, hue: int = 0)
     return img
 
 
+def value_cells(p) -> list[tuple[int, int]]:
+    """(visual token, quantity) for each number a problem's picture shows; tokens count
+    row-major over the merged 28 px grid (cards: one per card in the top row; rect: the
+    height tag at row 1 col 0, the width tag at row 3 col 2)."""
+    if p.skill == "cards":
+        return list(enumerate(p.values.values()))
+    cols = SIZE // CELL
+    return [(1 * cols + 0, p.values["height"]), (3 * cols + 2, p.values["width"])]
+
+
 def render_problem(p) -> Image.Image:
     if p.skill == "cards":
         return render_cards(p.values, **p.layout)

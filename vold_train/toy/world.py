@@ -185,16 +185,18 @@ def trace(p: Problem, style: str = "teacher") -> str:
 
     "teacher": the toy teacher's (restate, one equation per line, think block, boxed answer).
     "mismatched": someone else's, for the cold-start ablation (verbal steps, other closing).
-    "student": the toy student's own, a weak reasoner's: it states what it reads, writes the
-      first step and answers with its result; right on one-step problems, wrong on longer
-      ones (as Qwen2.5-VL's short answers differ from Qwen3's long traces in style and depth).
+    "student": the toy student's own, a weak reasoner's: no think block, it states what it
+      reads, writes the first step and answers with that step's result; right on one-step
+      problems, wrong on longer ones (as Qwen2.5-VL's short answers differ from Qwen3's think
+      traces in form and depth). Its lines are written as the teacher's are ("8 + 5 = 13."),
+      so the two share their arithmetic tokens, as Qwen2.5-VL and Qwen3 share a tokenizer.
     "verbal": toy-v2's mismatched style; kept because the shared tokenizer's corpus uses it."""
     if style == "teacher":
         lines = [p.transcription()] + [f"{a} {op} {b} = {c}." for a, op, b, c in p.steps]
         return "<think>\n" + "\n".join(lines) + f"\n</think>\nThe answer is \\boxed{{{p.answer}}}."
     if style == "student":
         a, op, b, c = p.steps[0]
-        return f"We read {p.transcription()[:-1]}. First, {a} {op} {b} gives {c}. Answer: \\boxed{{{c}}}"
+        return f"{p.transcription()}\n{a} {op} {b} = {c}.\nAnswer: \\boxed{{{c}}}"
     if style in ("mismatched", "verbal"):
         lines = _steps_verbal(p.steps)
         if style == "mismatched":
