@@ -11,9 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from vold_bench.scoring.listing import BULLET, echoes_options, enumerates_all, opens_with_walk, strip_listing
+from vold_bench.scoring.listing import enumerates_all  # noqa: F401 - re-exported (published.py)
 from vold_bench.scoring.grade import number_value   # grade imports nothing from here
-from vold_bench.scoring import prose
 
 TAIL = 20_000   # answers sit at the end; a 1 MB response is scanned on its tail only
 MAX_SEG = 400    # an answer segment longer than this is prose, not an answer
@@ -278,9 +277,6 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
     return [lab] if lab is not None else []
 
 
-REFUSAL = re.compile(r"\W*(?:I'm sorry|I am sorry|Sorry|I can(?:no|['’])t|I cannot|I am unable|"
-                     r"I'm unable|As an AI)\b", re.I)
-_LEAD = re.compile(r"^\s*(?:\*\*)?\(?([A-Z]|\d{1,2})(?:\)|\.|:|\*\*|\s*$|\s*\n)")
 # Closing pleasantries and end-of-sequence tokens are not part of the answer.
 _BOILER = re.compile(r"hope (?:this|that|it) helps|let me know|any (?:other|more|further) questions|"
                      r"do you (?:want|have)|feel free|happy to help", re.I)
@@ -304,139 +300,6 @@ def final_statement(text: str) -> str:
     last = lines[-1][-2000:]   # a statement, not a wall of text
     sents = [x for x in re.split(r"(?<=[.!?。])\s+", last) if x.strip() and not _BOILER.search(x)]
     return sents[-1] if sents else last
-
-
-# "The diagram that replaces the question mark is A." as the opening sentence
-_OPENING_IS = re.compile(r"^[^.\n]{0,200}?\b(?:is|be|are)\s+(?:option\s+|choice\s+)?\(?([A-Z])\)?\s*[.!]?\s*$")
-# "option B" stated as what something is: "the best plan ... is option B, the Owl plan"
-_IS_OPTION = re.compile(r"\b(?:is|be)\s+(?:option|choice)\s+\(?([A-Z])\)?(?![A-Za-z])")
-# a label the response rejects: "(D) $760k is not an option"
-_REJECTED = re.compile(r"^[^.\n]{0,80}?\b(?:is\s+not|isn't|is\s+(?:incorrect|wrong))\b", re.I)
-
-
-def _conditional(text: str, pos: int) -> bool:
-    """The anchor at `pos` sits in an "If ..., then the answer would be A" sentence."""
-    head = re.split(r"(?<=[.!?])\s+|\n", text[max(0, pos - 200): pos])[-1]
-    return re.match(r"\s*(?:if|assuming|suppose|when)\b", head, re.I) is not None
-
-
-
-def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
-    if options and _ABSTAIN.search(text):
-        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
-        if len(hits) == 1:
-            return hits
-    return []
-
-
-def extract_choice(text: str, labels: list[str], options: list[str],
-                   multi: bool = False, question: str = "") -> tuple[list[str], str]:
-    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit.
-    Order: the last anchor; a bare answer; a label or option leading the response; the
-    final statement; a sole parenthesised label; a short response naming one option; an
-    abstention ("impossible to tell") when the item offers that option; last, the prose
-    readings of prose.py. A rule ending in "+conflict" marks two contradicting answers."""
-    text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
-    near = anchors(text[-NEAR:])   # most answers sit in the last lines: look there first
-    far = anchors(text) if len(text) > NEAR else []
-    for found in (near, far):
-        base = len(text) - min(len(text), NEAR) if found is near else 0
-        for pos, kind, seg in reversed(found):
-            if kind == "anchor" and _conditional(text, base + pos):
-                continue
-            got = choice_from_segment(seg, labels, options, multi)
-            lead = prose.conflicting_lead(text, labels, got) if got else None
-            if lead:
-                return sorted(got + [lead], key=labels.index), kind + "+conflict"
-            if got:
-                return got, kind
-    last_anchor = len(text) - min(len(text), NEAR) + near[-1][0] if near else -1
-    stripped = text.strip().strip("*").strip()
-    if REFUSAL.match(stripped):   # "I'm sorry, I can't ..." chooses nothing
-        return [], "refusal"
-    if echoes_options(stripped, labels, options, multi):
-        return [], "echo"
-    # a bare answer: "B", "(B)", "B.", "B, D", or an option's text
-    if len(stripped) <= 40:
-        got = choice_from_segment(stripped, labels, options, multi)
-        if got:
-            return got, "bare"
-    m = _LEAD.match(text)
-    # "A) Ferret\nB) Owl\n...": the first line of a walk through every option leads nothing
-    walk = enumerates_all(text, labels, options) and opens_with_walk(text, labels)
-    if m and m.group(1) in labels and not walk:
-        return [m.group(1)], "leading"
-    tail = stripped.rsplit("\n", 1)[-1].strip()
-    m = re.fullmatch(r"\(?([A-Z])\)?[.)]?", tail)
-    if m and m.group(1) in labels:   # the response ends on a bare label line
-        return [m.group(1)], "last_label"
-    first = stripped.split("\n", 1)[0]
-    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 and not walk else None
-    if lab is not None:
-        return [lab], "leading_option"
-    # "BFalse", "C Insufficient Information": a label glued to its own option text
-    m = re.match(r"\(?([A-Z])\)?\s*(\S.{0,78})$", first)
-    if m and m.group(1) in labels and options and not walk and \
-            option_match(m.group(2), options, labels, how="exact") == m.group(1):
-        return [m.group(1)], "leading_option"
-    m = _OPENING_IS.match(re.split(r"(?<=[.!?])\s+|\n", first)[0])
-    if m and m.group(1) in labels:
-        return [m.group(1)], "opening"
-    if near and near[-1][1] == "anchor" and len(text.rstrip()) - last_anchor <= 40:
-        # the response ends in its own answer slot ("... answer : )"): that is its answer,
-        # unreadable; the prose before it (often the echoed question) is not searched
-        lab = prose.article_label(first_clause(near[-1][2]), labels, options)
-        return ([lab], "anchor_article") if lab else ([], "unreadable_answer")
-    text = strip_listing(text, labels, options)
-    said = {m.group(1) for m in _IS_OPTION.finditer(text) if m.group(1) in labels}
-    if len(said) == 1:
-        return [said.pop()], "is_option"
-    # "... option (C)." / "... is (B)." / "... is May." as the final statement
-    last = final_statement(text)
-    if enumerates_all(text, labels, options) and BULLET.match(text.strip().rsplit("\n", 1)[-1]):
-        return [], "enumerated"
-    paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
-    if paren and len(set(paren)) == 1:
-        return [paren[0]], "last_line"
-    toks = label_tokens(clean(last), labels)
-    if len({lab for _, lab in toks}) == 1 and re.search(
-            r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", last):
-        return [toks[0][1]], "last_line"
-    got = _abstain(last, labels, options)
-    if got:
-        return got, "abstain_option"
-    if options and last:
-        lab = option_match(last, options, labels, how="end")
-        if lab is None:
-            num = final_number(last)
-            if num and re.search(r"\b(?:between|from)\b[^.]*\b(?:and|to)\s+\S*" + re.escape(num), last):
-                num = None
-            lab = option_match(num, options, labels, how="exact") if num else None
-        if lab is not None:
-            return [lab], "last_line_option"
-    # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
-    paren = {m.group(1) for m in re.finditer(r"\(([A-Z]|\d{1,2})\)", text)
-             if m.group(1) in labels and not _REJECTED.match(text[m.end():])}
-    if len(paren) == 1:
-        return [paren.pop()], "only_label"
-    # a short answer that states exactly one option's text: "The statement is true."
-    if options and len(text) <= 300 and not _abstain(text, labels, options):
-        lab = option_match(text, options, labels, how="anywhere")
-        if lab is not None:
-            return [lab], "short_option"
-    got = _abstain(text[-600:], labels, options)
-    if got:
-        return got, "abstain_option"
-    seg = first_clause(near[-1][2] if near else far[-1][2]) if near or far else None
-    lab, rule = prose.read_prose(stripped, text, last, seg, question, labels, options)
-    return ([lab], rule) if lab else ([], "none")
-
-
-_ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:possible\s+)?(?:to\s+)?"
-                      r"(?:be\s+)?(?:determine|determined|tell|say|know|conclude)|insufficient|"
-                      r"not enough information", re.I)
-_ABSTAIN_OPTION = re.compile(r"insufficient|impossible to (?:tell|say|determine)|cannot be determined|"
-                             r"not enough information|none of (?:these|the above)", re.I)
 
 
 # ------------------------------------------------------------------ free form
