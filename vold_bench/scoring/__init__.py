@@ -88,6 +88,8 @@ def _grade_choice(body: str, item: Item) -> Score:
         return Score(", ".join(got), item.gold, correct, "ok", rule)
     if len(got) > 1:   # "Answer: A, E" on a single-answer item: not one answer, not correct
         return Score(", ".join(got), item.gold, False, "ok", rule + "+several")
+    if rule.endswith("+conflict"):   # "So the answer is 4. ... The answer is (A) 5"
+        return Score(got[0], item.gold, False, "ok", rule)
     return Score(got[0], item.gold, got[0] in gold, "ok", rule)
 
 

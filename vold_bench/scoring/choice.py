@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable, Optional
 
-from vold_bench.scoring import prose
+from vold_bench.scoring import commit, prose
 from vold_bench.scoring.extract import (NEAR, TAIL, anchors, choice_from_segment, clean, final_number,
                                         final_statement, first_clause, label_tokens, option_match,
                                         strip_eos)
@@ -47,12 +47,14 @@ def _conditional(text: str, pos: int) -> bool:
     return re.match(r"\s*(?:if|assuming|suppose|when)\b", head, re.I) is not None
 
 
+def _abstain_labels(labels: list[str], options: list[str]) -> list[str]:
+    """The item's one abstention option ("Impossible to tell", "None of the above"), if any."""
+    hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
+    return hits if len(hits) == 1 else []
+
+
 def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
-    if options and _ABSTAIN.search(text):
-        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
-        if len(hits) == 1:
-            return hits
-    return []
+    return _abstain_labels(labels, options) if options and _ABSTAIN.search(text) else []
 
 
 @dataclass
@@ -108,21 +110,60 @@ def _anchor(c: _Ctx) -> Decision:
         for pos, kind, seg in reversed(found):
             if kind == "anchor" and _conditional(c.text, base + pos):
                 continue
+            if commit.NONE_OF.match(clean(first_clause(seg))):
+                # "The answer is none of the options A, B, C, D": declined, not A
+                got = _abstain_labels(c.labels, c.options)
+                return (got, "none_of_options")
             got = choice_from_segment(seg, c.labels, c.options, c.multi)
             lead = prose.conflicting_lead(c.text, c.labels, got) if got else None
+            if not lead and got and not c.multi and found is c.near:
+                lead = _second_answer(c, base + pos, got, seg)
             if lead:
-                return sorted(got + [lead], key=c.labels.index), kind + "+conflict"
+                return sorted(set(got + [lead]) - {"?"}, key=c.labels.index), kind + "+conflict"
             if got:
                 return got, kind
     return None
 
 
+def _second_answer(c: _Ctx, pos: int, got: list[str], seg: str) -> str | None:
+    """Another answer the response committed to: the other half of a hedge ("both (C) and
+    (G) can be considered correct"), or the option (or "?", no option) named by the value
+    stated right before a bare final label."""
+    other = commit.hedge_conflict(c.text[: pos + 200], got, c.labels)
+    if other:
+        return other
+    bare = re.fullmatch(r"[^A-Za-z0-9]{0,10}\(?[A-Z]\)?[.)]?", clean(first_clause(seg))) is not None
+    if bare:   # "... is 180 degrees. The answer is C": only a bare label can contradict it
+        head = c.text[max(0, pos - 300): pos]
+        head = " ".join(re.split(r"(?<=[.!?])\s+|\n+", head)[-2:])   # the sentence before, this one's start
+        other = commit.value_conflict(head, got[0], c.labels, c.options)
+        if other:
+            return other
+    earlier = [a for a in c.near if a[1] == "anchor" and a[0] < pos - base_of(c) and
+               pos - base_of(c) - a[0] <= 600]
+    if earlier:
+        p0, _, seg = earlier[-1]
+        between = c.text[base_of(c) + p0: pos]
+        return commit.answer_conflict(first_clause(seg).strip(), between, got[0], c.labels, c.options)
+    return None
+
+
+def base_of(c: _Ctx) -> int:
+    """Offset of the `near` window in the text (anchor positions there are relative)."""
+    return len(c.text) - min(len(c.text), NEAR)
+
+
 def _refusal(c: _Ctx) -> Decision:
-    return ([], "refusal") if REFUSAL.match(c.stripped) else None   # "I'm sorry, I can't ..."
+    # "I'm sorry, I can't ...", "As a text-based AI model, I'm unable to see the image"
+    return ([], "refusal") if REFUSAL.match(c.stripped) or commit.refuses(c.stripped) else None
 
 
 def _echo(c: _Ctx) -> Decision:
-    return ([], "echo") if echoes_options(c.stripped, c.labels, c.options, c.multi) else None
+    if echoes_options(c.stripped, c.labels, c.options, c.multi):
+        return [], "echo"
+    if commit.label_run(c.stripped, c.labels, c.multi) or commit.cut_enumeration(c.stripped, c.labels):
+        return [], "echo"   # "A-B-C-D-E", "A) 12\nB) 15\nC) 18\nD)"
+    return None
 
 
 def _bare(c: _Ctx) -> Decision:
@@ -169,6 +210,14 @@ def _answer_slot(c: _Ctx) -> Decision:
     if c.near and c.near[-1][1] == "anchor" and len(c.text.rstrip()) - c.last_anchor <= 40:
         lab = prose.article_label(first_clause(c.near[-1][2]), c.labels, c.options)
         return ([lab], "anchor_article") if lab else ([], "unreadable_answer")
+    return None
+
+
+def _none_of(c: _Ctx) -> Decision:
+    """A final statement "none of the options matches": the response declines (the item's
+    own abstention option if it has one), whatever labels it lists on the way."""
+    if c.last and commit.NONE_OF.search(c.last):
+        return _abstain_labels(c.labels, c.options), "none_of_options"
     return None
 
 
@@ -242,7 +291,7 @@ def _prose(c: _Ctx) -> Decision:
 RULES: tuple[tuple[str, Callable[[_Ctx], Decision]], ...] = (
     ("anchor", _anchor), ("refusal", _refusal), ("echo", _echo), ("bare", _bare),
     ("leading", _leading), ("last_label", _last_label), ("leading_option", _leading_option),
-    ("opening", _opening), ("answer_slot", _answer_slot), ("is_option", _is_option),
+    ("opening", _opening), ("answer_slot", _answer_slot), ("none_of", _none_of), ("is_option", _is_option),
     ("enumerated", _enumerated), ("last_line", _last_line), ("last_line_option", _last_line_option),
     ("only_label", _only_label), ("short_option", _short_option), ("abstain_option", _abstain_option),
     ("prose", _prose),
@@ -250,13 +299,29 @@ RULES: tuple[tuple[str, Callable[[_Ctx], Decision]], ...] = (
 
 
 def extract_choice(text: str, labels: list[str], options: list[str],
-                   multi: bool = False, question: str = "") -> tuple[list[str], str]:
+                   multi: bool = False, question: str = "", followups: bool = True) -> tuple[list[str], str]:
     """(labels, rule) for a multiple-choice response; ([], rule) if nothing explicit. A rule
     ending in "+conflict" marks two contradicting answers."""
     text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
+    cut = commit.followup_cut(text) if followups else None
+    if cut is not None:
+        # "The answer is B.\n\nQuestion: <one the model made up> ... Answer: C": the head's
+        # own committed answer is the answer; the invented part is not read
+        got, rule = extract_choice(text[:cut], labels, options, multi, question, followups=False)
+        if got and rule.split("+")[0] in COMMITTED:
+            if not commit.repeats_question(text, cut, question):
+                return got, rule + "+followup_cut"
+            # the same question answered again: a different second answer is a second answer
+            again, rule2 = extract_choice(text, labels, options, multi, question, followups=False)
+            if again and set(again) != set(got):
+                return sorted(set(got) | set(again), key=labels.index), rule2.split("+")[0] + "+conflict"
     c = _Ctx(text, labels, options, multi, question)
     for _name, rule in RULES:
         got = rule(c)
         if got is not None:
             return got
     return [], "none"
+
+
+# readings that state an answer outright (a follow-up may be cut after them)
+COMMITTED = {"anchor", "boxed", "label_first", "bare", "leading", "last_label", "leading_option", "opening"}
