@@ -26,6 +26,12 @@ from vold_bench.scoring.listing import BULLET, echoes_options, enumerates_all, o
 REFUSAL = re.compile(r"\W*(?:I'm sorry|I am sorry|Sorry|I can(?:no|['’])t|I cannot|I am unable|"
                      r"I'm unable|As an AI)\b", re.I)
 _LEAD = re.compile(r"^\s*(?:\*\*)?\(?([A-Z]|\d{1,2})(?:\)|\.|:|\*\*|\s*$|\s*\n)")
+_NUMBERED = re.compile(r"\s*1[.)]\s+\(?([A-Z])\)?[.)]?\s*$")
+# "Select A from the options", "I would choose (C)": a verb of choosing and one label. An
+# "A" followed by a lowercase word other than these is the article ("choose a new ...").
+_CHOOSE = re.compile(r"\b(?i:select|choose|pick|go\s+with|opt\s+for)\s+(?i:option\s+|choice\s+|answer\s+)?"
+                     r"\(?([A-Z])\)?(?![A-Za-z0-9'’])(?!\s*(?:,|/|-|\bor\b|\band\b|\bto\b|\bthrough\b)\s*\(?[A-Z]\b)"
+                     r"(?!\s+(?!(?:from|as|because|since|here|then|in|for)\b)[a-z])")
 # "The diagram that replaces the question mark is A." as the opening sentence
 _OPENING_IS = re.compile(r"^[^.\n]{0,200}?\b(?:is|be|are)\s+(?:option\s+|choice\s+)?\(?([A-Z])\)?\s*[.!]?\s*$")
 # "option B" stated as what something is: "the best plan ... is option B, the Owl plan"
@@ -177,7 +183,14 @@ def _bare(c: _Ctx) -> Decision:
 
 def _leading(c: _Ctx) -> Decision:
     m = _LEAD.match(c.text)
-    return ([m.group(1)], "leading") if m and m.group(1) in c.labels and not c.walk else None
+    if m and m.group(1) in c.labels and not c.walk:
+        return [m.group(1)], "leading"
+    # "1. D" alone on the first line: the first item of a numbering, holding a label
+    m = _NUMBERED.match(c.first)
+    listed = re.search(r"^\s*2[.)]\s", c.stripped, re.M)   # "1. A\n2. B\n...": a numbered list
+    if m and "1" not in c.labels and m.group(1) in c.labels and not c.walk and not listed:
+        return [m.group(1)], "leading"
+    return None
 
 
 def _last_label(c: _Ctx) -> Decision:
@@ -211,6 +224,14 @@ def _answer_slot(c: _Ctx) -> Decision:
         lab = prose.article_label(first_clause(c.near[-1][2]), c.labels, c.options)
         return ([lab], "anchor_article") if lab else ([], "unreadable_answer")
     return None
+
+
+def _chosen(c: _Ctx) -> Decision:
+    """"Select A from the options": the one label a verb of choosing takes, outside an
+    "If ..." sentence."""
+    said = {m.group(1) for m in _CHOOSE.finditer(c.body)
+            if m.group(1) in c.labels and not _conditional(c.body, m.start())}
+    return ([said.pop()], "chosen") if len(said) == 1 else None
 
 
 def _none_of(c: _Ctx) -> Decision:
@@ -291,7 +312,8 @@ def _prose(c: _Ctx) -> Decision:
 RULES: tuple[tuple[str, Callable[[_Ctx], Decision]], ...] = (
     ("anchor", _anchor), ("refusal", _refusal), ("echo", _echo), ("bare", _bare),
     ("leading", _leading), ("last_label", _last_label), ("leading_option", _leading_option),
-    ("opening", _opening), ("answer_slot", _answer_slot), ("none_of", _none_of), ("is_option", _is_option),
+    ("opening", _opening), ("answer_slot", _answer_slot), ("none_of", _none_of), ("chosen", _chosen),
+    ("is_option", _is_option),
     ("enumerated", _enumerated), ("last_line", _last_line), ("last_line_option", _last_line_option),
     ("only_label", _only_label), ("short_option", _short_option), ("abstain_option", _abstain_option),
     ("prose", _prose),
