@@ -221,8 +221,9 @@ def _answer_slot(c: _Ctx) -> Decision:
     """The response ends in its own answer slot ("... answer : )"): that is its answer,
     unreadable; the prose before it (often the echoed question) is not searched."""
     if c.near and c.near[-1][1] == "anchor" and len(c.text.rstrip()) - c.last_anchor <= 40:
-        lab = prose.article_label(first_clause(c.near[-1][2]), c.labels, c.options)
-        return ([lab], "anchor_article") if lab else ([], "unreadable_answer")
+        clause = first_clause(c.near[-1][2])
+        lab, rule = prose.read_slot(clause, c.question, c.labels, c.options)
+        return ([lab], rule) if lab else ([], "unreadable_answer")
     return None
 
 
