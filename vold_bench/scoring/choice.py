@@ -222,7 +222,10 @@ def _answer_slot(c: _Ctx) -> Decision:
     unreadable; the prose before it (often the echoed question) is not searched."""
     if c.near and c.near[-1][1] == "anchor" and len(c.text.rstrip()) - c.last_anchor <= 40:
         clause = first_clause(c.near[-1][2])
-        lab, rule = prose.read_slot(clause, c.question, c.labels, c.options)
+        if _conditional(c.text, c.last_anchor):   # "If ..., the answer would be E (Not possible)."
+            lab, rule = prose.article_label(clause, c.labels, c.options), "anchor_article"
+        else:
+            lab, rule = prose.read_slot(clause, c.question, c.labels, c.options)
         return ([lab], rule) if lab else ([], "unreadable_answer")
     return None
 
@@ -261,11 +264,23 @@ def _last_line(c: _Ctx) -> Decision:
     if paren and len(set(paren)) == 1:
         return [paren[0]], "last_line"
     toks = label_tokens(clean(c.last), c.labels)
+    own = _label_with_text(c.last, c.labels, c.options)
+    if own and len({lab for _, lab in toks}) > 1:   # "C. Neither set A nor set B"
+        return [own], "last_line"
     if len({lab for _, lab in toks}) == 1 and re.search(
             r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", c.last):
         return [toks[0][1]], "last_line"
     got = _abstain(c.last, c.labels, c.options)
     return (got, "abstain_option") if got else None
+
+
+def _label_with_text(last: str, labels: list[str], options: list[str]) -> str | None:
+    """The one label in the sentence followed by its own option's text ("C. Neither set A
+    nor set B"): the other labels are words of that text."""
+    own = {m.group(1) for m in re.finditer(r"(?<![A-Za-z])\(?([A-Z])\)?[.):]?\s+", last)
+           if m.group(1) in labels and options and
+           option_match(last[m.end():], options, labels, how="start") == m.group(1)}
+    return own.pop() if len(own) == 1 else None
 
 
 def _last_line_option(c: _Ctx) -> Decision:
@@ -306,7 +321,8 @@ def _abstain_option(c: _Ctx) -> Decision:
 
 def _prose(c: _Ctx) -> Decision:
     seg = first_clause(c.near[-1][2] if c.near else c.far[-1][2]) if c.near or c.far else None
-    lab, rule = prose.read_prose(c.stripped, c.body, c.last, seg, c.question, c.labels, c.options)
+    cond = bool(c.near) and c.near[-1][1] == "anchor" and _conditional(c.text, base_of(c) + c.near[-1][0])
+    lab, rule = prose.read_prose(c.stripped, c.body, c.last, seg, c.question, c.labels, c.options, cond)
     return ([lab], rule) if lab else ([], "none")
 
 

@@ -20,7 +20,7 @@ from vold_bench.scoring.grade import number_value
 _IMAGE = r"(?:the\s+|this\s+|that\s+|an\s+|any\s+|your\s+|images?\s+or\s+)?(?:images?|pictures?|figures?|diagrams?|graphs?|charts?|photos?|visual\s+content)\b(?!\s+(?:shows|has|in\b))"
 _REFUSAL_OPENING = re.compile(
     r"\bas\s+an?\s+(?:[\w-]+\s+){0,3}(?:AI|language\s+model|assistant)\b"
-    r"|\b(?:unable|not\s+able|can(?:no|['’])t|cannot|do\s+not\s+have\s+(?:the\s+)?(?:ability|access))\s+"
+    r"|\b(?:unable|not\s+able|can(?:no|['’])t|cannot|(?:do\s+not|don['’]t)\s+have\s+(?:the\s+)?(?:ability|access))\s+"
     r"(?:to\s+)?(?:directly\s+)?(?:see|view|access|display|analy[sz]e|interpret|process|look\s+at)\s+" + _IMAGE,
     re.I)
 

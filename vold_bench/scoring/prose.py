@@ -154,9 +154,12 @@ def article_label(segment: str, labels: list[str], options: list[str]) -> str | 
 
 
 def read_prose(stripped: str, text: str, last: str, anchor: str | None, question: str,
-               labels: list[str], options: list[str]) -> tuple[str | None, str]:
+               labels: list[str], options: list[str], conditional: bool = False) -> tuple[str | None, str]:
     """(label, rule) from the first prose reading that fires, else (None, "none").
     `anchor` is the clause after the response's last answer anchor, None when it has none."""
+    if anchor is not None and conditional:   # "If ..., the answer would be E (Not possible)"
+        lab = article_label(anchor, labels, options)
+        return (lab, "anchor_article") if lab else (None, "none")
     if anchor is not None:
         return read_slot(anchor, question, labels, options)
     for rule, read in (("glued_label", lambda: glued_label(stripped, labels)),

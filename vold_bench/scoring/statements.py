@@ -48,6 +48,7 @@ def _content(words: list[str]) -> list[str]:
 
 # ------------------------------------------------------------------ yes / no
 
+_VERB = re.compile(r"\b(?:is|are|was|were|has|have|does|do|did|lies|lie|appears?|seems?)\b|n['’]t\b", re.I)
 _YN_QUESTION = re.compile(r"(?:^|(?<=[.?!:\n]))\s*((?:is|are|does|do|did|was|were|can|could|will|has|have|should)"
                           r"\b[^?.\n]{3,200}\?)", re.I)
 
@@ -71,9 +72,11 @@ def _comparative(qw: list[str], sw: list[str]) -> bool | None:
         swapped = True
     else:
         return None
+    negs = [i for i, w in enumerate(sw) if w in _NEG]
+    if any(i < si - 3 or i > si for i in negs):
+        return None   # "... that most houses do not have": the negation is about something else
     same = _DIRECTION[qw[qi]] == _DIRECTION[sw[si]]
-    negated = bool(_NEG & set(sw[:si]))
-    return same ^ swapped ^ negated
+    return same ^ swapped ^ bool(negs)
 
 
 def _predicate(qw: list[str], sw: list[str]) -> bool | None:
@@ -89,9 +92,13 @@ def _predicate(qw: list[str], sw: list[str]) -> bool | None:
     rest = set(content[:-1])
     # the question's subject is the statement's: all its words said before the predicate
     # ("The high median of Cadet Blue is 20" answers no "Is Cadet Blue the high median?")
-    if not (rest <= set(sw[:k]) or (sw and sw[0] in _PRONOUN)) or any(w.isdigit() for w in sw):
+    # ("... so it is not the smoothest": a pronoun right before the predicate stands for it)
+    if not (rest <= set(sw[:k]) or _PRONOUN & set(sw[max(0, k - 4): k])) or any(w.isdigit() for w in sw):
         return None
-    return not (_NEG & set(sw[:k]))
+    negs = [i for i, w in enumerate(sw) if w in _NEG]
+    if any(i < k - 3 or i > k for i in negs):
+        return None   # a negation elsewhere ("... that most houses do not have") is not about it
+    return not negs
 
 
 def yes_no(statement: str, question: str, labels: list[str], options: list[str]) -> str | None:
@@ -102,8 +109,8 @@ def yes_no(statement: str, question: str, labels: list[str], options: list[str])
     if not yn or not qs or not statement or len(statement) > 300 or _HEDGE.search(statement):
         return None
     qw, sw = _words(qs[-1]), _words(statement)
-    if "yes" in sw or "no" in sw:
-        return None   # a worded yes/no is read by the option rules, not here
+    if "yes" in sw or "no" in sw or not _VERB.search(statement):
+        return None   # a worded yes/no is read by the option rules; a statement has a verb
     verdict = _comparative(qw, sw) if any(w in _DIRECTION for w in qw) else _predicate(qw, sw)
     if verdict is None:
         return None
@@ -130,6 +137,14 @@ _CONTRAST = re.compile(r"\b(?:while|whereas|but|however|although|though)\b", re.
 _WORDY = re.compile(r"[A-Za-z][A-Za-z ,;'’-]*\.?")
 
 
+def _phrase_at(low: str, phrase: str) -> bool:
+    """The phrase stands in the sentence as whole words, not right after a negation."""
+    for m in re.finditer(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", low):
+        if not _NEG & set(low[: m.start()].split()[-3:]):
+            return True
+    return False
+
+
 def paraphrase(sentence: str, labels: list[str], options: list[str], short: bool = False) -> str | None:
     """The one option the sentence names in other words, or None. `short`: the sentence is
     an answer slot's content ("northern", "slow"), so one distinctive word of an option
@@ -139,17 +154,27 @@ def paraphrase(sentence: str, labels: list[str], options: list[str], short: bool
     if re.search(r"[\\$^{}=]", sentence) or (short and re.search(r"\d", sentence)) or _CONTRAST.search(sentence):
         return None   # maths is a value, read by the option rules; "X, while Y" asserts two things
     sw = _words(sentence)
-    stems = [_stem(w) for w in sw]
+    low = " ".join(sw)
+    # an option of several words said as a phrase: "... belongs to set C because ..."
+    said = [(o, lab) for o, lab in zip(options, labels)
+            if _WORDY.fullmatch(o.strip()) and _phrase_at(low, " ".join(_words(o)))]
+    if len(said) == 1 and len(_words(said[0][0])) >= 2:   # a one-word option in a sentence is too weak
+        return said[0][1]
+    if len(said) > 1:
+        return None   # "... 6 o'clock position, ... half past three": two options said
     hits = set()
-    for o, lab in zip(options, labels):
-        if not _WORDY.fullmatch(o.strip()):
-            continue   # only options in words: "$\\frac{1}{2}$" has no paraphrase
-        oc = [w for w in _content(_words(o)) if len(w) >= 3]
-        if not oc or not (_NEG & set(_words(o))) <= set(sw):
-            continue   # "It will never stop" is not said by "... will stop at T1"
-        idx = [stems.index(_stem(w)) if _stem(w) in stems else -1 for w in oc]
-        if all(i >= 0 and not _negated_before(sw, i) for i in idx):
-            hits.add(lab)
+    for clause in re.split(r"[,;:]|\b(?:and|so|because|leading\s+to|which)\b", sentence.lower()):
+        cw = _words(clause)
+        stems = [_stem(w) for w in cw]
+        for o, lab in zip(options, labels):
+            if not _WORDY.fullmatch(o.strip()):
+                continue   # only options in words: "$\\frac{1}{2}$" has no paraphrase
+            oc = [w for w in _content(_words(o)) if len(w) >= 3]
+            if len(oc) < 2 and len(sw) > 8 or not oc or not (_NEG & set(_words(o))) <= set(cw):
+                continue   # "It will never stop" is not said by "... will stop at T1"
+            idx = [stems.index(_stem(w)) if _stem(w) in stems else -1 for w in oc]
+            if all(i >= 0 and not _negated_before(cw, i) for i in idx):
+                hits.add(lab)   # all its words in one clause: "the population ... would decrease"
     if len(hits) == 1:
         return hits.pop()
     if hits:
