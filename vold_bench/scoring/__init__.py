@@ -35,12 +35,12 @@ _CORE = "1"
 # a stated option value, a misspelt option ending the response, "The answer is A regions.");
 # a bare first-line label contradicting the final answer makes two answers
 SCORER_VERSIONS = {
-    "default": f"{_CORE}.2",
-    "mathvista": f"{_CORE}.2",
-    "mathvision": f"{_CORE}.2",
-    "logicvista": f"{_CORE}.2",
-    "mmmu_pro": f"{_CORE}.2",
-    "geo3k": f"{_CORE}.2",     # geo3k-mc goes through the multiple-choice parser
+    "default": f"{_CORE}.3",
+    "mathvista": f"{_CORE}.3",
+    "mathvision": f"{_CORE}.3",
+    "logicvista": f"{_CORE}.3",
+    "mmmu_pro": f"{_CORE}.3",
+    "geo3k": f"{_CORE}.3",     # geo3k-mc goes through the multiple-choice parser
     "toy": f"{_CORE}.0",    # boxed integers only: untouched by the choice extractor
 }
 _COMPAT = {"mathvision": "mathv-a1f5cc3", "mmmu_pro": "mmmu-pro-bb0b95a-seed42"}

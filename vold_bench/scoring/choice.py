@@ -264,8 +264,9 @@ def _last_line(c: _Ctx) -> Decision:
     if paren and len(set(paren)) == 1:
         return [paren[0]], "last_line"
     toks = label_tokens(clean(c.last), c.labels)
-    own = _label_with_text(c.last, c.labels, c.options)
-    if own and len({lab for _, lab in toks}) > 1:   # "C. Neither set A nor set B"
+    line = c.body.strip().rsplit("\n", 1)[-1][-2000:]   # the whole line: "C." ends no sentence
+    own = _label_with_text(line, c.labels, c.options) if c.last else None
+    if own and len({lab for _, lab in label_tokens(clean(line), c.labels)}) > 1:   # "C. Neither set A nor set B"
         return [own], "last_line"
     if len({lab for _, lab in toks}) == 1 and re.search(
             r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", c.last):

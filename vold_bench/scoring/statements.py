@@ -170,7 +170,7 @@ def paraphrase(sentence: str, labels: list[str], options: list[str], short: bool
             if not _WORDY.fullmatch(o.strip()):
                 continue   # only options in words: "$\\frac{1}{2}$" has no paraphrase
             oc = [w for w in _content(_words(o)) if len(w) >= 3]
-            if len(oc) < 2 and len(sw) > 8 or not oc or not (_NEG & set(_words(o))) <= set(cw):
+            if len(oc) < 2 and len(cw) > 8 or not oc or not (_NEG & set(_words(o))) <= set(cw):
                 continue   # "It will never stop" is not said by "... will stop at T1"
             idx = [stems.index(_stem(w)) if _stem(w) in stems else -1 for w in oc]
             if all(i >= 0 and not _negated_before(cw, i) for i in idx):
