@@ -9,7 +9,7 @@ import pytest
 
 from vold_bench.schema import Item
 from vold_bench.scoring import SCORER_VERSIONS, score, scorer_version
-from vold_bench.scoring.extract import label_tokens
+from vold_bench.scoring.extract import choice_from_segment, label_tokens
 
 L4, L5, L10 = list("ABCD"), list("ABCDE"), list("ABCDEFGHIJ")
 LETTERS = ["A", "B", "C", "D", "E"]          # options that are only their own letters (image options)
@@ -114,7 +114,8 @@ GUARDS = [
     (1, "refusal_object_is_the_image", "Since we are unable to see the back of the cube in the figure, count the "
      "visible faces: 1, 2 and 3 dots.\n\n(C)", mc("C"), "C", True),
     # 1: a one-letter option is read when the response is that capital letter (after a listing)
-    (1, "one_letter_option_in_capitals", "B (A) A, (B) B, (C) C, (D) D", mc("B", L4, LETTERS[:4]), "B", True),
+    (1, "one_letter_option_in_capitals", "B (A) A, (B) B, (C) C, (D) D, (E) Impossible to tell",
+     mc("B", L5, LETTERS[:4] + ["Impossible to tell"]), "B", True),
     # 2: on a multiple-answer item "A, B, C" is an answer
     (2, "multi_select_run_is_an_answer", "A, B, C", mc("A, B, C", L5, multi=True), "A, B, C", True),
     # 2: a label after a blank line ends the listing as its answer
@@ -138,6 +139,9 @@ GUARDS = [
     # 5: the echoed instruction "Select from A, B, C and D" chooses nothing
     (5, "select_from_instruction", "Select from A, B, C and D. The pattern has to continue.", mc("A"),
      None, False),
+    # 5: a verb of choosing with two labels chooses neither
+    (5, "select_one_of_two", "I would select A, C or D, depending on the rotation, which the image does not show.",
+     mc("A"), None, False),
     # 5: a label glued to a value that is not its own option's
     (5, "glued_to_other_value", "Answer: E3", mc("E", L5, ["6", "5", "4", "3", "2"]), None, False),
     # 5: a numbered list of labels is a listing, not "1. A" as an answer
@@ -149,10 +153,10 @@ GUARDS = [
     (6, "option_word_needs_punctuation", "Answer: No matter how you count, (A) has more", mc("A", ["A", "B"], YN),
      "A", True),
     # 7: the response maps its value to the closest option on purpose
-    (7, "closest_option", "So the answer is 4.9. The closest option is 5, so the correct answer is (A) 5",
+    (7, "closest_option", "So the answer is 4.9.\nRounding to the nearest choice, the correct answer is (A) 5",
      mc("A", L4, ["5", "6", "7", "8"]), "A", True),
     # 7: the chosen value is stated too: the other value was a step
-    (7, "chosen_value_stated", "Angle ABC is 30 degrees, so angle CDE is 150 degrees. The answer is C",
+    (7, "chosen_value_stated", "Angle CDE is 150 degrees, and angle ABC is 30 degrees. The answer is C",
      mc("C", L4, ["30°", "120°", "150°", "180°"]), "C", True),
     # 7: only a value that ends its sentence is stated ("is 2, so ..." is a step)
     (7, "value_must_end_sentence", "The numerator is 1 and the denominator is 2, so the probability is "
@@ -161,11 +165,11 @@ GUARDS = [
     (7, "hedge_then_rejected", "Both (C) and (G) seem plausible, but (C) is wrong because it ignores friction.\n\n"
      "Answer: G", mc("G", L10), "G", True),
     # 8: a hedged statement settles nothing
-    (8, "hedged_statement", "The function may not be convex.", mc("B", ["A", "B"], YN, "Is the function convex?"),
+    (8, "hedged_statement", "The function is probably not convex.", mc("B", ["A", "B"], YN, "Is the function convex?"),
      None, False),
     # 8: the question's subject must be the statement's subject
-    (8, "other_subject", "The high median of Cadet Blue is 20.", mc("A", ["A", "B"], YN,
-                                                                      "Is Cadet Blue the high median?"), None, False),
+    (8, "other_subject", "The high median is the line above Cadet Blue.",
+     mc("A", ["A", "B"], YN, "Is Cadet Blue the high median?"), None, False),
     # 8: a negation about something else
     (8, "negation_elsewhere", "The windows have a shape that most houses do not have.",
      mc("B", ["A", "B"], YN, "Do the windows have a shape that most houses have?"), None, False),
@@ -175,7 +179,11 @@ GUARDS = [
     # 9: "none of the options except (B)" chooses B
     (9, "none_except", "None of the options except (B) fits the pattern.", mc("B"), "B", True),
     # 10: one option named is a choice
-    (10, "one_option_named", "Answer: Solution B, because it holds more particles", mc("B", L4, SOLUTIONS), "B", True),
+    (10, "one_option_named", "Both beakers hold the same volume of water, so the one with more dissolved "
+     "particles per unit of volume is the more concentrated one. Counting the dots in the picture gives nine "
+     "particles on the left and twelve on the right, and the right beaker is the second one shown. The particles "
+     "are spread evenly in both.\nAnswer: Solution B, because it holds more particles.", mc("B", L4, SOLUTIONS),
+     "B", True),
     # 10: a hyphen next to a digit stays (a minus, a range): "x 1" is not `x-1`
     (10, "digits_keep_hyphen", "Answer: x 1", mc("A", L4, ["x-1", "x+1", "2x", "1-x"]), None, False),
 ]
@@ -201,6 +209,13 @@ def test_guard(row):
 
 def test_every_class_has_golden_and_guard_rows():
     assert {r[0] for r in GOLDEN} == set(range(1, 11)) == {r[0] for r in GUARDS}
+
+
+def test_guard_one_option_named_is_read_by_its_anchor():
+    # class 10: only two options named in passing void an anchor's labels; one named is read
+    # there (the score-level row above may also be recovered later, by the slot readings)
+    assert choice_from_segment("Solution B, because it holds more", L4, SOLUTIONS, False) == ["B"]
+    assert choice_from_segment("Solution A and Solution B have the same volume", L4, SOLUTIONS, False) == []
 
 
 def test_possessive_and_contraction_are_no_labels():
