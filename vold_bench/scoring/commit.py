@@ -150,6 +150,8 @@ def _same(a: float, b: float) -> bool:
 def _option_values(label: str, labels: list[str], options: list[str]) -> tuple[list, float | None]:
     if not options or label not in labels or labels.index(label) >= len(options):
         return [], None
+    if number_value(options[labels.index(label)]) is None:
+        return [], None   # the common case, text options: no value to compare (and no cost)
     vals = [number_value(o) for o in options]
     if any(v is None for v in vals):   # only items whose options are all values
         return [], None
@@ -162,13 +164,15 @@ def value_conflict(before: str, label: str, labels: list[str], options: list[str
     D = 180 gives D. `before` is that sentence (and the one before it). None when the
     values agree, when the chosen value is stated too, when the response maps its value to
     an option on purpose ("the closest option"), or when the value is no option's."""
-    vals, chosen = _option_values(label, labels, options)
-    if chosen is None or _MAPPED.search(before):
+    if _MAPPED.search(before):
         return None
     # the value a sentence ends on ("angle CDE is 180 degrees."); a value followed by more
     # numbers or maths ("the denominator is 2, so ... \\frac{1}{2}") is a step
     stated = [m for m in _STATED_NUM.finditer(before) if _ENDS.match(before, m.end())]
     if not stated:
+        return None
+    vals, chosen = _option_values(label, labels, options)
+    if chosen is None:
         return None
     v = number_value(stated[-1].group(1).replace("−", "-"))
     if v is None or _same(v, chosen):
@@ -185,9 +189,11 @@ def answer_conflict(earlier: str, between: str, label: str, labels: list[str],
     which is not the finally chosen option's value ("The correct answer is (A) 5"): the
     option with that value, else "?" (a value no option has). None after a revision
     ("wait", "however", "the closest option") or when the values agree."""
-    vals, chosen = _option_values(label, labels, options)
     v = number_value(earlier) if earlier and len(earlier) <= 40 else None
-    if chosen is None or v is None or _same(v, chosen) or _MAPPED.search(between):
+    if v is None:
+        return None
+    vals, chosen = _option_values(label, labels, options)
+    if chosen is None or _same(v, chosen) or _MAPPED.search(between):
         return None
     others = [lab for lab, ov in zip(labels, vals) if _same(ov, v)]
     return others[0] if len(others) == 1 else "?"

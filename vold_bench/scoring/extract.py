@@ -304,7 +304,7 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
         if m and m.group(1).upper() in labels:
             return [m.group(1).upper()]
     starts = bool(toks) and toks[0][0] <= 2
-    if toks and not multi and _names_options(clause, labels, options) >= 2:
+    if len(toks) >= 2 and not multi and _names_options(clause, labels, options) >= 2:
         return []   # "Solution A and Solution B have the same volume": options named in passing
     if toks and not starts:
         lab = _leading_word_option(clause, labels, options)
