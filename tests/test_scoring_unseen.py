@@ -113,9 +113,9 @@ GUARDS = [
     # 1: a refusal is about the image itself; reasoning about a hidden face is not one
     (1, "refusal_object_is_the_image", "Since we are unable to see the back of the cube in the figure, count the "
      "visible faces: 1, 2 and 3 dots.\n\n(C)", mc("C"), "C", True),
-    # 1: a one-letter option is read when the response is that capital letter (after a listing)
-    (1, "one_letter_option_in_capitals", "B (A) A, (B) B, (C) C, (D) D, (E) Impossible to tell",
-     mc("B", L5, LETTERS[:4] + ["Impossible to tell"]), "B", True),
+    # 1: a one-letter option is still said where its capital stands as a label token
+    (1, "one_letter_option_in_capitals", "There are 2 trees in section A and 1 tree in section B, so to make both "
+     "sides of the path equal, the new tree should be planted in section C.", mc("C", L5, LETTERS), "C", True),
     # 2: on a multiple-answer item "A, B, C" is an answer
     (2, "multi_select_run_is_an_answer", "A, B, C", mc("A, B, C", L5, multi=True), "A, B, C", True),
     # 2: a label after a blank line ends the listing as its answer

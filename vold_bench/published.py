@@ -225,9 +225,6 @@ HAND_AUDIT = {
     ("logicvista", "miniGPTvicuna7B-accuracy-results", "v1_156"): "no_choice",
     # "3\n\n(B) Figure belongs to set B\n\n(C) Figure does not belong to either set A or B"
     ("logicvista", "miniGPTvicuna7B-accuracy-results", "v1_84"): "several_labels",
-    # "The sequence is:\n\nA - B\nB - C\nC - D\nD - E\nE - A" (twice): pairs every label,
-    # chooses none; official reads a (scorer 1.3 no longer reads the first label)
-    ("logicvista", "miniGPTvicuna7B-accuracy-results", "v1_200"): "no_choice",
 }
 
 

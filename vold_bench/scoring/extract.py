@@ -225,15 +225,13 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
     if how == "exact":
         return None
     s = _fold(norm_text(seg))
-    # an option whose text is one letter ("A", "b") is read as a label token, never as prose:
-    # there it is the article ("a circle", "A cube has six faces") or any stray letter
+    # an option whose text is one letter ("A", "b") is said only where that capital stands as
+    # a label token ("planted in section C."): in lowercase or as the article ("a circle",
+    # "A cube has six faces") it is no option
     normed = [(_fold(norm_text(o)), lab) for o, lab in pairs]
-    bare = re.sub(r"[\W_]+", "", seg)
-    if len(bare) == 1 and bare.isupper():   # "A" alone, in capitals: that one-letter option
-        hits = {lab for o, lab in normed if o == bare.lower()}
-        if len(hits) == 1:
-            return hits.pop()
-    normed = sorted([(o, lab) for o, lab in normed if o and not (len(o) == 1 and o.isalpha())],
+    letters = [o.upper() for o, _ in normed if len(o) == 1 and o.isalpha()]
+    caps = {t for _, t in label_tokens(clean(seg), letters)} if letters else set()
+    normed = sorted([(o, lab) for o, lab in normed if o and not (len(o) == 1 and o.isalpha() and o.upper() not in caps)],
                     key=lambda x: -len(x[0]))
     if len(s) >= 5 and not re.search(r"\d", s):   # "PDERefiner" for `PDE-Refiner`: spacing only
         hits = {lab for o, lab in normed if o.replace(" ", "") == s.replace(" ", "")}
