@@ -9,7 +9,9 @@ scores 0 as "truncated"; multiple choice is read from the LAST explicit anchor a
 to the item's labels, never guessing; free-form answers are reduced to a short answer before
 any numeric or symbolic check (math-verify, time-limited). Model output is never executed.
 
-Layout: extract.py (response -> short answer), grade.py (short answer vs gold),
+Layout: extract.py (response -> short answer), choice.py (the multiple-choice parser, a
+table of named rules), commit.py (does the response commit to one answer), prose.py and
+statements.py (last-resort prose readings), grade.py (short answer vs gold),
 numeric.py (safe number/LaTeX evaluator), mathcheck.py (math-verify in a killable worker),
 compat.py (the official MATH-V and MMMU-Pro scorers, for compat=True).
 """
@@ -34,6 +36,10 @@ _CORE = "1"
 # .2: last-resort prose readings of multiple choice (prose.py: "3B", "A is the most stable",
 # a stated option value, a misspelt option ending the response, "The answer is A regions.");
 # a bare first-line label contradicting the final answer makes two answers
+# .3: issue 13 (docs/scoring.md, "Scorer 1.3"): image refusals, echoed label runs, invented
+# follow-up questions cut off, an option in other words, more letter wordings, number words,
+# two committed answers (hedges, another option's stated value), yes/no statements,
+# abstaining final statements, hyphen-insensitive option text, options named in passing
 SCORER_VERSIONS = {
     "default": f"{_CORE}.3",
     "mathvista": f"{_CORE}.3",
