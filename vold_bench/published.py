@@ -197,6 +197,11 @@ AUDIT_CLASSES = {
     "free_form_units": ("official keeps units/%/degrees/markup in a free-form answer", "vold"),
     "no_choice": ("the response picks no option (describes the image, says it is unclear); "
                   "official invents a letter", "vold"),
+    # scorer 1.3 (issue 13; every changed verdict read by hand, docs/scoring.md)
+    "invented_followup": ("the response answers, then invents a new question and answers it; official "
+                          "reads the invented answer", "vold"),
+    "two_answers": ("the response commits to two different answers (an earlier value, a hedge); "
+                    "official takes one of them", "vold"),
     "semantic_prose": ("the answer is stated in prose only; GPT-4 reads it, rules abstain", "official"),
     "other": ("anything else (inspected by hand; see docs)", "unclear"),
 }
@@ -230,8 +235,12 @@ def classify_disagreement(bench: str, pub: Published, ours) -> str:
     hand = HAND_AUDIT.get((bench, pub.source, item.id))
     if hand:
         return hand
+    if "+followup_cut" in ours.detail:
+        return "invented_followup"
     if ours.detail.endswith("+several"):
         return "several_labels"
+    if ours.detail.endswith("+conflict"):
+        return "two_answers"
     opts = item.options or item.meta.get("hidden_options") or []
     if ours.correct and ext in item.labels and item.gold in item.labels and ext != item.gold \
             and len(opts) == len(item.labels) and opts[item.labels.index(ext)] == opts[item.labels.index(item.gold)]:

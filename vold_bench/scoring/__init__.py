@@ -9,7 +9,9 @@ scores 0 as "truncated"; multiple choice is read from the LAST explicit anchor a
 to the item's labels, never guessing; free-form answers are reduced to a short answer before
 any numeric or symbolic check (math-verify, time-limited). Model output is never executed.
 
-Layout: extract.py (response -> short answer), grade.py (short answer vs gold),
+Layout: extract.py (response -> short answer), choice.py (the multiple-choice parser, a
+table of named rules), commit.py (does the response commit to one answer), prose.py and
+statements.py (last-resort prose readings), grade.py (short answer vs gold),
 numeric.py (safe number/LaTeX evaluator), mathcheck.py (math-verify in a killable worker),
 compat.py (the official MATH-V and MMMU-Pro scorers, for compat=True).
 """
@@ -20,8 +22,8 @@ from typing import Callable
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item, Score
 from vold_bench.scoring.compat import mathv_extract, mathv_is_equal, mmmu_pro_parse
-from vold_bench.scoring.extract import (boxed_all, extract_choice, extract_free, final_number,
-                                        strip_reasoning)
+from vold_bench.scoring.choice import extract_choice
+from vold_bench.scoring.extract import boxed_all, extract_free, final_number, strip_reasoning
 from vold_bench.scoring.grade import grade_math, grade_number, grade_text, normalize, number_value
 from vold_bench.scoring.numeric import strip_thousands, to_float
 
@@ -34,13 +36,17 @@ _CORE = "1"
 # .2: last-resort prose readings of multiple choice (prose.py: "3B", "A is the most stable",
 # a stated option value, a misspelt option ending the response, "The answer is A regions.");
 # a bare first-line label contradicting the final answer makes two answers
+# .3: issue 13 (docs/scoring.md, "Scorer 1.3"): image refusals, echoed label runs, invented
+# follow-up questions cut off, an option in other words, more letter wordings, number words,
+# two committed answers (hedges, another option's stated value), yes/no statements,
+# abstaining final statements, hyphen-insensitive option text, options named in passing
 SCORER_VERSIONS = {
-    "default": f"{_CORE}.2",
-    "mathvista": f"{_CORE}.2",
-    "mathvision": f"{_CORE}.2",
-    "logicvista": f"{_CORE}.2",
-    "mmmu_pro": f"{_CORE}.2",
-    "geo3k": f"{_CORE}.2",     # geo3k-mc goes through the multiple-choice parser
+    "default": f"{_CORE}.3",
+    "mathvista": f"{_CORE}.3",
+    "mathvision": f"{_CORE}.3",
+    "logicvista": f"{_CORE}.3",
+    "mmmu_pro": f"{_CORE}.3",
+    "geo3k": f"{_CORE}.3",     # geo3k-mc goes through the multiple-choice parser
     "toy": f"{_CORE}.0",    # boxed integers only: untouched by the choice extractor
 }
 _COMPAT = {"mathvision": "mathv-a1f5cc3", "mmmu_pro": "mmmu-pro-bb0b95a-seed42"}
@@ -88,6 +94,8 @@ def _grade_choice(body: str, item: Item) -> Score:
         return Score(", ".join(got), item.gold, correct, "ok", rule)
     if len(got) > 1:   # "Answer: A, E" on a single-answer item: not one answer, not correct
         return Score(", ".join(got), item.gold, False, "ok", rule + "+several")
+    if rule.endswith("+conflict"):   # "So the answer is 4. ... The answer is (A) 5"
+        return Score(got[0], item.gold, False, "ok", rule)
     return Score(got[0], item.gold, got[0] in gold, "ok", rule)
 
 

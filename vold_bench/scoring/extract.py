@@ -11,9 +11,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from vold_bench.scoring.listing import BULLET, echoes_options, enumerates_all, opens_with_walk, strip_listing
+from vold_bench.scoring.listing import enumerates_all  # noqa: F401 - re-exported (published.py)
+from vold_bench.scoring import commit
 from vold_bench.scoring.grade import number_value   # grade imports nothing from here
-from vold_bench.scoring import prose
 
 TAIL = 20_000   # answers sit at the end; a 1 MB response is scanned on its tail only
 MAX_SEG = 400    # an answer segment longer than this is prose, not an answer
@@ -127,7 +127,8 @@ def clean(seg: str) -> str:
 # the pronoun ("A clock", "I think").
 _LABEL_FOLLOWERS = {"is", "and", "or", "fits", "matches", "corresponds", "completes",
                     "represents", "shows", "follows", "because", "since", "as", "seems", "appears"}
-_TOKEN = re.compile(r"(?<![A-Za-z0-9'’\\])(\()?([A-Z]|\d{1,2})(\))?(?![A-Za-z0-9'’])")
+# a quote may close a label ("'Answer: A'"), an apostrophe before a letter makes a word ("A's")
+_TOKEN = re.compile(r"(?<![A-Za-z0-9\\])(?<![A-Za-z]['’])(\()?([A-Z]|\d{1,2})(\))?(?![A-Za-z0-9]|['’][A-Za-z])")
 
 
 def label_tokens(seg: str, labels: list[str]) -> list[tuple[int, str]]:
@@ -187,6 +188,12 @@ def _contains_word(s: str, o: str) -> bool:
     return False
 
 
+def _fold(s: str) -> str:
+    """Hyphens and underscores between letters read as spaces ("PDE Refiner" = `PDE-Refiner`);
+    between digits they stay (a minus, a range: "3-4" is not "3 4")."""
+    return re.sub(r"(?<=[a-z])[-_](?=[a-z])", " ", s)
+
+
 def option_match(seg: str, options: list[str], labels: list[str], how: str = "start") -> str | None:
     """Label of the option the segment states. how="exact": the same LaTeX/text up to markup
     and units, or the same numeric value; "start": also prose the segment starts with;
@@ -217,9 +224,19 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
             return None   # a number that is no option's value: do not fall back to prose
     if how == "exact":
         return None
-    s = norm_text(seg)
-    normed = [(norm_text(o), lab) for o, lab in pairs]
-    normed = sorted([(o, lab) for o, lab in normed if o], key=lambda x: -len(x[0]))
+    s = _fold(norm_text(seg))
+    # an option whose text is one letter ("A", "b") is said only where that capital stands as
+    # a label token ("planted in section C."): in lowercase or as the article ("a circle",
+    # "A cube has six faces") it is no option
+    normed = [(_fold(norm_text(o)), lab) for o, lab in pairs]
+    letters = [o.upper() for o, _ in normed if len(o) == 1 and o.isalpha()]
+    caps = {t for _, t in label_tokens(clean(seg), letters)} if letters else set()
+    normed = sorted([(o, lab) for o, lab in normed if o and not (len(o) == 1 and o.isalpha() and o.upper() not in caps)],
+                    key=lambda x: -len(x[0]))
+    if len(s) >= 5 and not re.search(r"\d", s):   # "PDERefiner" for `PDE-Refiner`: spacing only
+        hits = {lab for o, lab in normed if o.replace(" ", "") == s.replace(" ", "")}
+        if len(hits) == 1:
+            return hits.pop()
     for o, lab in normed:
         if s == o or (how == "start" and s.startswith(o) and not s[len(o): len(o) + 1].isalnum()):
             return lab
@@ -248,6 +265,26 @@ def _joined(clause: str, toks: list[tuple[int, str]], labels: list[str]) -> list
     return sorted(set(got), key=labels.index)
 
 
+def _names_options(clause: str, labels: list[str], options: list[str]) -> int:
+    """How many different options the clause names by a text that holds a label token
+    ("Solution A", "Set B"): those letters are parts of names, not chosen labels."""
+    low = norm_text(clause)
+    named = {lab for o, lab in zip(options, labels)
+             if len(o.split()) >= 2 and label_tokens(o, labels) and _contains_word(low, norm_text(o))}
+    return len(named)
+
+
+def _leading_word_option(clause: str, labels: list[str], options: list[str]) -> str | None:
+    """The one-word option ("No", "True", "Left") the clause opens with, followed by a
+    punctuation mark or nothing: the answer is said before any label is mentioned."""
+    low = clause.lower()
+    for o, lab in zip(options, labels):
+        w = norm_text(o)
+        if len(w) >= 2 and w.isalpha() and re.match(rf"{re.escape(w)}(?:\s*[,.;:!]|\s*$)", low):
+            return lab
+    return None
+
+
 def choice_from_segment(seg: str, labels: list[str], options: list[str],
                         multi: bool) -> list[str]:
     """Labels stated by one anchor segment ([] if none): a label at its start, else an
@@ -256,12 +293,21 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
     clause = clean(raw)
     if not clause:
         return []
+    num = re.match(r"1[.,)]\s*(?=\(?[A-Za-z]\)?(?:[.),]|\s*$))", clause)
+    if num and "1" not in labels:   # "answer : 1, d", "1. D": the first item of a numbering
+        clause = clause[num.end():]
     toks = label_tokens(clause, labels)
     if not toks:   # a lowercase label standing alone: "answer : c", "(b)."
         m = re.match(r"^\(?([a-z])\)?(?:[.)]|\s*$)", clause)
         if m and m.group(1).upper() in labels:
             return [m.group(1).upper()]
     starts = bool(toks) and toks[0][0] <= 2
+    if len(toks) >= 2 and not multi and _names_options(clause, labels, options) >= 2:
+        return []   # "Solution A and Solution B have the same volume": options named in passing
+    if toks and not starts:
+        lab = _leading_word_option(clause, labels, options)
+        if lab:   # "No, the bar for A is shorter": the option said first, a letter named later
+            return [lab]
     if starts:
         # "A, C" / "A and C" / "(A)(D)": labels joined by list separators only. For a single
         # choice item more than one means the response did not commit to one answer.
@@ -269,6 +315,10 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
     lab = option_match(raw, options, labels, how="exact" if toks else "start")
     if lab is not None:
         return [lab]
+    glued = re.fullmatch(r"\(?([A-Z])\)?\s*(\S{1,30})", clause)   # "E2": a label glued to its own value
+    if glued and glued.group(1) in labels and \
+            option_match(glued.group(2), options, labels, how="exact") == glued.group(1):
+        return [glued.group(1)]
     run = re.match(r"^\(?([A-Z]{2,4})\)?(?![A-Za-z])", clause)   # "Answer: AC" = A and C
     if run and all(c in labels for c in run.group(1)) and len(set(run.group(1))) == len(run.group(1)):
         return sorted(set(run.group(1)), key=labels.index)
@@ -278,9 +328,6 @@ def choice_from_segment(seg: str, labels: list[str], options: list[str],
     return [lab] if lab is not None else []
 
 
-REFUSAL = re.compile(r"\W*(?:I'm sorry|I am sorry|Sorry|I can(?:no|['’])t|I cannot|I am unable|"
-                     r"I'm unable|As an AI)\b", re.I)
-_LEAD = re.compile(r"^\s*(?:\*\*)?\(?([A-Z]|\d{1,2})(?:\)|\.|:|\*\*|\s*$|\s*\n)")
 # Closing pleasantries and end-of-sequence tokens are not part of the answer.
 _BOILER = re.compile(r"hope (?:this|that|it) helps|let me know|any (?:other|more|further) questions|"
                      r"do you (?:want|have)|feel free|happy to help", re.I)
@@ -306,139 +353,6 @@ def final_statement(text: str) -> str:
     return sents[-1] if sents else last
 
 
-# "The diagram that replaces the question mark is A." as the opening sentence
-_OPENING_IS = re.compile(r"^[^.\n]{0,200}?\b(?:is|be|are)\s+(?:option\s+|choice\s+)?\(?([A-Z])\)?\s*[.!]?\s*$")
-# "option B" stated as what something is: "the best plan ... is option B, the Owl plan"
-_IS_OPTION = re.compile(r"\b(?:is|be)\s+(?:option|choice)\s+\(?([A-Z])\)?(?![A-Za-z])")
-# a label the response rejects: "(D) $760k is not an option"
-_REJECTED = re.compile(r"^[^.\n]{0,80}?\b(?:is\s+not|isn't|is\s+(?:incorrect|wrong))\b", re.I)
-
-
-def _conditional(text: str, pos: int) -> bool:
-    """The anchor at `pos` sits in an "If ..., then the answer would be A" sentence."""
-    head = re.split(r"(?<=[.!?])\s+|\n", text[max(0, pos - 200): pos])[-1]
-    return re.match(r"\s*(?:if|assuming|suppose|when)\b", head, re.I) is not None
-
-
-
-def _abstain(text: str, labels: list[str], options: list[str]) -> list[str]:
-    if options and _ABSTAIN.search(text):
-        hits = [lab for o, lab in zip(options, labels) if _ABSTAIN_OPTION.search(o)]
-        if len(hits) == 1:
-            return hits
-    return []
-
-
-def extract_choice(text: str, labels: list[str], options: list[str],
-                   multi: bool = False, question: str = "") -> tuple[list[str], str]:
-    """(labels, rule) for a multiple-choice response; ([], "none") if nothing explicit.
-    Order: the last anchor; a bare answer; a label or option leading the response; the
-    final statement; a sole parenthesised label; a short response naming one option; an
-    abstention ("impossible to tell") when the item offers that option; last, the prose
-    readings of prose.py. A rule ending in "+conflict" marks two contradicting answers."""
-    text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
-    near = anchors(text[-NEAR:])   # most answers sit in the last lines: look there first
-    far = anchors(text) if len(text) > NEAR else []
-    for found in (near, far):
-        base = len(text) - min(len(text), NEAR) if found is near else 0
-        for pos, kind, seg in reversed(found):
-            if kind == "anchor" and _conditional(text, base + pos):
-                continue
-            got = choice_from_segment(seg, labels, options, multi)
-            lead = prose.conflicting_lead(text, labels, got) if got else None
-            if lead:
-                return sorted(got + [lead], key=labels.index), kind + "+conflict"
-            if got:
-                return got, kind
-    last_anchor = len(text) - min(len(text), NEAR) + near[-1][0] if near else -1
-    stripped = text.strip().strip("*").strip()
-    if REFUSAL.match(stripped):   # "I'm sorry, I can't ..." chooses nothing
-        return [], "refusal"
-    if echoes_options(stripped, labels, options, multi):
-        return [], "echo"
-    # a bare answer: "B", "(B)", "B.", "B, D", or an option's text
-    if len(stripped) <= 40:
-        got = choice_from_segment(stripped, labels, options, multi)
-        if got:
-            return got, "bare"
-    m = _LEAD.match(text)
-    # "A) Ferret\nB) Owl\n...": the first line of a walk through every option leads nothing
-    walk = enumerates_all(text, labels, options) and opens_with_walk(text, labels)
-    if m and m.group(1) in labels and not walk:
-        return [m.group(1)], "leading"
-    tail = stripped.rsplit("\n", 1)[-1].strip()
-    m = re.fullmatch(r"\(?([A-Z])\)?[.)]?", tail)
-    if m and m.group(1) in labels:   # the response ends on a bare label line
-        return [m.group(1)], "last_label"
-    first = stripped.split("\n", 1)[0]
-    lab = option_match(first, options, labels, how="exact") if len(first) <= 80 and not walk else None
-    if lab is not None:
-        return [lab], "leading_option"
-    # "BFalse", "C Insufficient Information": a label glued to its own option text
-    m = re.match(r"\(?([A-Z])\)?\s*(\S.{0,78})$", first)
-    if m and m.group(1) in labels and options and not walk and \
-            option_match(m.group(2), options, labels, how="exact") == m.group(1):
-        return [m.group(1)], "leading_option"
-    m = _OPENING_IS.match(re.split(r"(?<=[.!?])\s+|\n", first)[0])
-    if m and m.group(1) in labels:
-        return [m.group(1)], "opening"
-    if near and near[-1][1] == "anchor" and len(text.rstrip()) - last_anchor <= 40:
-        # the response ends in its own answer slot ("... answer : )"): that is its answer,
-        # unreadable; the prose before it (often the echoed question) is not searched
-        lab = prose.article_label(first_clause(near[-1][2]), labels, options)
-        return ([lab], "anchor_article") if lab else ([], "unreadable_answer")
-    text = strip_listing(text, labels, options)
-    said = {m.group(1) for m in _IS_OPTION.finditer(text) if m.group(1) in labels}
-    if len(said) == 1:
-        return [said.pop()], "is_option"
-    # "... option (C)." / "... is (B)." / "... is May." as the final statement
-    last = final_statement(text)
-    if enumerates_all(text, labels, options) and BULLET.match(text.strip().rsplit("\n", 1)[-1]):
-        return [], "enumerated"
-    paren = [p for p in re.findall(r"\(([A-Z]|\d{1,2})\)", last) if p in labels]
-    if paren and len(set(paren)) == 1:
-        return [paren[0]], "last_line"
-    toks = label_tokens(clean(last), labels)
-    if len({lab for _, lab in toks}) == 1 and re.search(
-            r"(?i:option|choice|answer|is|be)\s*\(?[A-Z\d]\b", last):
-        return [toks[0][1]], "last_line"
-    got = _abstain(last, labels, options)
-    if got:
-        return got, "abstain_option"
-    if options and last:
-        lab = option_match(last, options, labels, how="end")
-        if lab is None:
-            num = final_number(last)
-            if num and re.search(r"\b(?:between|from)\b[^.]*\b(?:and|to)\s+\S*" + re.escape(num), last):
-                num = None
-            lab = option_match(num, options, labels, how="exact") if num else None
-        if lab is not None:
-            return [lab], "last_line_option"
-    # the response names exactly one label in parentheses: "... is (D) Water replaces ..."
-    paren = {m.group(1) for m in re.finditer(r"\(([A-Z]|\d{1,2})\)", text)
-             if m.group(1) in labels and not _REJECTED.match(text[m.end():])}
-    if len(paren) == 1:
-        return [paren.pop()], "only_label"
-    # a short answer that states exactly one option's text: "The statement is true."
-    if options and len(text) <= 300 and not _abstain(text, labels, options):
-        lab = option_match(text, options, labels, how="anywhere")
-        if lab is not None:
-            return [lab], "short_option"
-    got = _abstain(text[-600:], labels, options)
-    if got:
-        return got, "abstain_option"
-    seg = first_clause(near[-1][2] if near else far[-1][2]) if near or far else None
-    lab, rule = prose.read_prose(stripped, text, last, seg, question, labels, options)
-    return ([lab], rule) if lab else ([], "none")
-
-
-_ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:possible\s+)?(?:to\s+)?"
-                      r"(?:be\s+)?(?:determine|determined|tell|say|know|conclude)|insufficient|"
-                      r"not enough information", re.I)
-_ABSTAIN_OPTION = re.compile(r"insufficient|impossible to (?:tell|say|determine)|cannot be determined|"
-                             r"not enough information|none of (?:these|the above)", re.I)
-
-
 # ------------------------------------------------------------------ free form
 
 _NUM = re.compile(r"[-+−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+−]?\.\d+")
@@ -458,19 +372,79 @@ def final_number(sentence: str) -> str | None:
     return nums[-1] if nums else None
 
 
-def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
+_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+          "fifteen sixteen seventeen eighteen nineteen twenty").split()
+# "There are two models": a number word after a copula ("one of the ..." is no count)
+_STATED_WORD = re.compile(r"\b(?:is|are|was|were|be|equals?|has|have)\s+(?:only\s+|exactly\s+|just\s+)?"
+                          r"(" + "|".join(_WORDS) + r")\b(?!\s+of\b)(?!-)", re.I)
+_WORD_CLAUSE = re.compile(r"(?:only\s+|exactly\s+)?(" + "|".join(_WORDS) + r")\b(?!\s+of\b)(?!-)", re.I)
+# "In 2019, the value was 45": a number in an opening phrase sets the scene, it is no result
+_SCENE = re.compile(r"(?:in|at|for|on|after|by|during|since|before|from)\s+[^,\n]{0,30}?\d[^,\n]{0,20},\s*", re.I)
+# "(We used 6 × 4.)", "This is because ...": a sentence explaining the result, not stating it
+_EXPLAINS = re.compile(r"\s*\(?(?:this\s+is\s+because|note\s+that|we\s+used)\b", re.I)
+
+
+def stated_number(sentence: str) -> str | None:
+    """final_number, and else a number word after a copula ("there are two models" -> 2)."""
+    num = _STATED.findall(sentence)
+    if num:
+        return num[-1]
+    word = _STATED_WORD.findall(sentence)
+    if word:
+        return str(_WORDS.index(word[-1].lower()))
+    return final_number(sentence)
+
+
+def _numeric_clause(clause: str) -> str | None:
+    """The number an anchor clause states: the clause itself, else the number after an
+    opening scene ("In 2019, the value was 45"), else the first ("1982 with a total of
+    931,441" -> 1982), else a leading number word ("two.")."""
+    if number_value(clause) is not None:
+        return clause
+    scene = _SCENE.match(clause)
+    if scene and _NUM.search(clause, scene.end()):
+        clause = clause[scene.end():]
+        return final_number(clause)
+    if _NUM.search(clause):
+        return _NUM.findall(clause)[0]
+    m = _WORD_CLAUSE.match(clause)
+    return str(_WORDS.index(m.group(1).lower())) if m else None
+
+
+def _last_number(text: str) -> tuple[str | None, str]:
+    """The numeric fallback: the number the final statement states; a final statement that
+    declines to answer ("... so it cannot be determined") gives none."""
+    last = final_statement(text)
+    if last and _EXPLAINS.match(last):   # step back over a closing explanation
+        head = text.rstrip()[: text.rstrip().rfind(last)]
+        last = final_statement(head) or last
+    if last and (commit.ABSTAINS.search(last) or commit.NONE_OF.search(last)):
+        return None, "abstains"
+    num = stated_number(last) if last else None
+    if num is None:
+        nums = _NUM.findall(text)
+        num = nums[-1] if nums else None
+    return (num, "last_number") if num is not None else (None, "none")
+
+
+def extract_free(text: str, numeric: bool, followups: bool = True) -> tuple[str | None, str]:
     """(short answer, rule) for a free-form response. For numeric answers the number stated
     by the final sentence is the fallback (MathVista's and MATH-V's own rules also fall back
     on the response's numbers)."""
     text = strip_eos(text[-TAIL:]).replace("\u200b", "")   # zero-width spaces hide a leading label
+    cut = commit.followup_cut(text) if followups else None
+    if cut is not None:   # "The answer is 5.\n\nQuestion: <invented> ... Answer: 3"
+        short, rule = extract_free(text[:cut], numeric, followups=False)
+        if short is not None and rule in ("boxed", "anchor", "label_first"):
+            return short, rule + "+followup_cut"
     boxes = boxed_all(text)
     if boxes:
         return boxes[-1][1].strip(), "boxed"
     for _, kind, seg in reversed(anchors(text[-NEAR:]) or anchors(text)):
         clause = first_clause(seg).strip()
-        if clause and (not numeric or _NUM.search(clause)):
-            if numeric and number_value(clause) is None:
-                clause = _NUM.findall(clause)[0]   # "1982 with a total of 931,441" -> 1982
+        if clause and numeric:
+            clause = _numeric_clause(clause)
+        if clause:
             return clause, kind
     stripped = text.strip()
     if stripped and len(stripped) <= 60 and "\n" not in stripped and (not numeric or _NUM.fullmatch(
@@ -482,11 +456,5 @@ def extract_free(text: str, numeric: bool) -> tuple[str | None, str]:
         bold = {m.group(1) for m in re.finditer(r"\*\*\s*(" + _NUM.pattern + r")\s*\*\*", text)}
         if len(bold) == 1:
             return bold.pop(), "bold"
-        last = final_statement(text)
-        num = final_number(last) if last else None
-        if num is None:
-            nums = _NUM.findall(text)
-            num = nums[-1] if nums else None
-        if num is not None:
-            return num, "last_number"
+        return _last_number(text)
     return None, "none"

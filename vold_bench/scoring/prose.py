@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from vold_bench.scoring import statements
 from vold_bench.scoring.grade import number_value
 
 # ------------------------------------------------------------------ "3B"
@@ -153,20 +154,39 @@ def article_label(segment: str, labels: list[str], options: list[str]) -> str | 
 
 
 def read_prose(stripped: str, text: str, last: str, anchor: str | None, question: str,
-               labels: list[str], options: list[str]) -> tuple[str | None, str]:
+               labels: list[str], options: list[str], conditional: bool = False) -> tuple[str | None, str]:
     """(label, rule) from the first prose reading that fires, else (None, "none").
     `anchor` is the clause after the response's last answer anchor, None when it has none."""
-    if anchor is not None:
+    if anchor is not None and conditional:   # "If ..., the answer would be E (Not possible)"
         lab = article_label(anchor, labels, options)
         return (lab, "anchor_article") if lab else (None, "none")
+    if anchor is not None:
+        return read_slot(anchor, question, labels, options)
     for rule, read in (("glued_label", lambda: glued_label(stripped, labels)),
                        ("superlative", lambda: superlative_label(text, question, labels)),
                        ("stated_value", lambda: stated_value(text, question, labels, options)),
-                       ("fuzzy_final", lambda: fuzzy_final(last, labels, options))):
+                       ("fuzzy_final", lambda: fuzzy_final(last, labels, options)),
+                       # scorer 1.3: statements (statements.py)
+                       ("yes_no", lambda: statements.yes_no(last, question, labels, options)),
+                       ("paraphrase", lambda: statements.paraphrase(last, labels, options))):
         lab = read()
         if lab:
             return lab, "prose_" + rule
     return None, "none"
+
+
+def read_slot(clause: str, question: str, labels: list[str], options: list[str]) -> tuple[str | None, str]:
+    """(label, rule) from the clause of an answer anchor no option rule could read: "A
+    regions." (the article form), "The function is not convex." (a yes/no statement),
+    "northern" / "slow" (an option in other words)."""
+    lab = article_label(clause, labels, options)
+    if lab:
+        return lab, "anchor_article"
+    lab = statements.yes_no(clause, question, labels, options)
+    if lab:
+        return lab, "anchor_yes_no"
+    lab = statements.paraphrase(clause, labels, options, short=True)
+    return (lab, "anchor_paraphrase") if lab else (None, "none")
 
 
 # ------------------------------------------------------------------ "E\n\n... Answer: C"
