@@ -55,7 +55,7 @@ class BuildConfig:
     # weight of the alignment loss (_align_loss): the visual token showing a number is pulled
     # to that number's text embedding, so reading a picture and copying a number from the text
     # become one skill, which text-only training then exercises instead of overwriting
-    student_align: float = 0.0
+    student_align: float = 1.0
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores

@@ -78,6 +78,10 @@ def evaluate_pair(student_dir, teacher_dir, n: int = 300, max_new_tokens: int = 
 
     s_img = generate(student, proc, [p.image_question() for p in ps], images, max_new_tokens=max_new_tokens)
     res["student_image"] = _acc([boxed_int(r) == p.answer for r, p in zip(s_img, ps)], levels)
+    # reading inside the problems: every quantity stated right before it reasons (P0)
+    res["student_reading_in_problems"] = _acc(
+        [all(world.parse_transcription(r).get(k) == v for k, v in p.values.items()) for r, p in zip(s_img, ps)],
+        levels)
     s_text = generate(student, proc, [p.text_question() for p in ps], max_new_tokens=max_new_tokens)
     res["student_text"] = _acc([boxed_int(r) == p.answer for r, p in zip(s_text, ps)], levels)
 
