@@ -166,3 +166,24 @@ def test_teacher_with_a_smaller_vocabulary_is_refused(world, tmp_path):
     with pytest.raises(VoldError, match=r"does not cover the student's \d+ tokens"):
         train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", f"rl.teacher={tmp_path / 'small'}"),
                      out=tmp_path / "bad", reward_fn=boxed_reward)
+
+
+def test_replay_adds_the_students_perception_pretraining_and_refuses_other_tokenizers(world, tmp_path):
+    # sft.replay / rl.replay (a toy deviation): each step logs the replayed NLL; off by default
+    run = train_recipe("vold", [f"sft.model={world['student']}", f"sft.data={world['traces']}",
+                                "stages=sft,rl", "sft.steps=2", "sft.batch_size=4", "sft.micro_batch=2",
+                                "sft.replay=0.5", "sft.replay_batch=2",
+                                *rl_args(world, "rl.model=sft", "rl.steps=1", "rl.replay=0.5", "rl.replay_batch=2")],
+                       out=tmp_path / "replay", reward_fn=boxed_reward)
+    recs = read_metrics(run)
+    assert all(r["replay_loss"] > 0 for r in recs), recs
+    plain = read_metrics(train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1"), out=tmp_path / "plain",
+                                      reward_fn=boxed_reward))
+    assert "replay_loss" not in plain[-1]
+    from vold_train.toy.models import make_tiny_pair
+
+    other, other_teacher = make_tiny_pair(tmp_path / "other", corpus=["other words only " * 20] * 50)
+    with pytest.raises(VoldError, match="toy tokenizer"):
+        train_recipe("vold", rl_args(world, "stages=rl", "rl.steps=1", f"rl.model={other}",
+                                     f"rl.teacher={other_teacher}", "rl.replay=0.5"),
+                     out=tmp_path / "other-run", reward_fn=boxed_reward)
