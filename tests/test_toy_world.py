@@ -143,3 +143,10 @@ def test_value_cells_name_the_visual_token_that_shows_each_quantity():
                                          for y, x in diff), (p.uid, name)
             tag = [(y, x) for y, x in diff if r * CELL <= y < (r + 1) * CELL and c * CELL <= x < (c + 1) * CELL]
             assert tag, (p.uid, name)  # the label itself is drawn inside that cell
+
+
+def test_toy_tasks_declare_the_world_version():
+    # the revision goes into every toy results.json: vold compare tells worlds apart by it
+    from vold_bench.tasks import get_task
+
+    assert get_task("toy").revision == get_task("toy-text").revision == world.WORLD_VERSION
