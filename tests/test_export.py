@@ -14,7 +14,7 @@ SHARED = Path(os.environ.get("VOLD_SHARED") or ROOT.parent / "shared") / "benchm
 @pytest.mark.skipif(not (SHARED / "mathvision").is_dir(), reason="no shared benchmarks")
 def test_export_of_a_real_scored_run(tmp_path):
     from vold_bench.data import load_items
-    from vold_bench.harness import score_responses
+    from vold_bench.rescore import score_responses
 
     items = load_items("mathvision", "testmini", data=str(SHARED / "mathvision"), limit=5)
     resp = tmp_path / "org__my-model.jsonl"

@@ -59,18 +59,23 @@ def eval_cmd(
 @app.command("score")
 def score_cmd(
     bench: str = typer.Option(..., help="Benchmark name (see tasks/)."),
-    responses: Path = typer.Option(..., help='JSONL with {"id": ..., "response": ...} per line.'),
+    responses: Path = typer.Option(..., help="Responses: vold JSONL (id, response), lmms-eval samples "
+                                   "(doc_id, filtered_resps) or VLMEvalKit .tsv/.xlsx (index, prediction)."),
     split: Optional[str] = typer.Option(None),
     data: Optional[str] = typer.Option(None),
     out: Optional[Path] = typer.Option(None),
+    format: Optional[str] = typer.Option(None, "--format", help="vold | lmms | vlmeval (default: from the file)."),
+    on_duplicate: str = typer.Option("error", help="Two responses for one id: error | first | last."),
+    model: Optional[str] = typer.Option(None, help="Model name for results.json (default: the file's stem)."),
     compat: bool = typer.Option(False, help="Reproduce the official scorer (MMMU-Pro, MathVision)."),
 ):
-    """Score saved responses without a model."""
+    """Score saved responses without a model; says how much of the split they cover."""
     from vold_bench.errors import VoldError
-    from vold_bench.harness import score_responses
+    from vold_bench.rescore import score_responses
 
     try:
-        score_responses(bench=bench, responses=responses, split=split, data=data, out=out, compat=compat)
+        score_responses(bench=bench, responses=responses, split=split, data=data, out=out, compat=compat,
+                        fmt=format, on_duplicate=on_duplicate, model=model)
     except VoldError as e:
         _fail(str(e))
 

@@ -1,4 +1,4 @@
-"""`vold eval` and `vold score`: items -> prompts -> backend -> scorer -> results.json.
+"""`vold eval`: items -> prompts -> backend -> scorer -> results.json.
 
 Resume: samples are appended to samples.jsonl and flushed after every batch. A rerun of the
 same command reads the file back (a torn last line from a kill is dropped), skips the ids it
@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vold_bench.data import error_item, is_error, load_items
+from vold_bench.data import is_error, load_items
 from vold_bench.errors import VoldError
 from vold_bench.metrics import (environment, ordered, read_samples, summarize, write_json,
                                 write_samples)
@@ -292,64 +292,6 @@ def run_eval(opts: EvalOptions) -> dict:
             parts[part] = _eval_split(task, part, opts, dirs[part])
         out.mkdir(parents=True, exist_ok=True)
         res = _composite(task, split, parts, dirs, out)
-    _print_summary(res, out)
-    return res
-
-
-def score_responses(bench: str, responses: Path, split: str | None = None, data: str | None = None,
-                    out: Path | None = None, compat: bool = False) -> dict:
-    """Score saved responses ({"id", "response"} per line) against a benchmark's items."""
-    score, scorer_version = _score_fn()
-    task = get_task(bench)
-    split = task.resolve_split(split)
-    if split in task.composite:
-        raise VoldError(f"vold score: pick one setting of {split!r} ({', '.join(task.composite[split])})")
-    responses = Path(responses)
-    if not responses.is_file():
-        raise VoldError(f"{responses}: no such file")
-    items = {it.id: it for it in load_items(task, split, data)}
-    got, bad = {}, []
-    with open(responses, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                rid, resp = str(rec["id"]), rec["response"]
-                if not isinstance(resp, str):
-                    raise TypeError("'response' is not a string")
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
-                bad.append((f"{responses.name}:line{n}", f"{responses} line {n}: {type(e).__name__}: {e}"))
-                continue
-            got[rid] = resp
-    unknown = [rid for rid in got if rid not in items]
-    out = Path(out) if out else Path("results") / "scored" / model_label(responses.stem) / f"{task.name}-{split}"
-    samples = []
-    t0 = time.perf_counter()
-    for rid, resp in got.items():
-        it = items.get(rid)
-        if it is None:
-            continue
-        if is_error(it):
-            samples.append(_error_sample(it, task, it.meta["load_error"]))
-            continue
-        sc = score(resp, it, task.scorer, compat=compat)
-        samples.append(_sample(it, "", resp, sc, 0, task))
-    for rid, msg in bad:   # unreadable response lines are errors too, counted, never dropped
-        samples.append(_error_sample(error_item(rid, msg), task, msg))
-    wall = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    write_samples(out / "samples.jsonl", samples)
-    res = summarize(samples, task)
-    res.update(bench=task.name, split=split, model=responses.stem, backend="responses",
-               prompt_variant=None, scorer=task.scorer, scorer_version=scorer_version(task.scorer),
-               generation={"compat": compat}, dataset=_dataset_info(task, split, data),
-               wall_s=round(wall, 3), items_per_s=round(len(samples) / wall, 2) if wall else 0.0,
-               gen_tokens_per_s=0.0, **environment())
-    res["unmatched_ids"] = len(unknown)
-    res["items_without_response"] = len(items) - (len(got) - len(unknown))
-    res = ordered(res)
-    write_json(out / "results.json", res)
     _print_summary(res, out)
     return res
 
