@@ -40,6 +40,9 @@ def eval_cmd(
     batch_size: int = typer.Option(8),
     base_url: Optional[str] = typer.Option(None, help="openai backend: server URL."),
     concurrency: int = typer.Option(8, help="openai backend: requests in flight."),
+    api_key: Optional[str] = typer.Option(None, help="openai backend: API key (default $OPENAI_API_KEY)."),
+    extra_body: Optional[str] = typer.Option(None, help='openai backend: JSON merged into each request, '
+                                             'e.g. \'{"chat_template_kwargs": {"enable_thinking": false}}\'.'),
     tensor_parallel_size: int = typer.Option(1, help="vllm backend."),
     judge: Optional[str] = typer.Option(None, help="OpenAI-compatible URL of an optional LLM judge."),
     judge_model: Optional[str] = typer.Option(None),
