@@ -25,13 +25,17 @@ def _fail(msg: str) -> None:
 
 @app.command("eval")
 def eval_cmd(
-    bench: str = typer.Option("toy", help="Benchmark name (see tasks/)."),
+    bench: str = typer.Option("toy", "--bench", "--tasks", help="Benchmark(s), comma-separated (see `vold list`)."),
     model: str = typer.Option("toy-student", help="Hub id, local path, or toy-student / toy-teacher."),
+    model_args: Optional[str] = typer.Option(None, help="lm-eval style: pretrained=X,base_url=U,num_concurrent=N."),
+    gen_kwargs: Optional[str] = typer.Option(None, help="lm-eval style: max_new_tokens=N,temperature=T,top_p=P."),
     split: Optional[str] = typer.Option(None, help="Split or setting; the task's default if omitted."),
     data: Optional[str] = typer.Option(None, help="Local folder in the upstream schema, or a hub id."),
     backend: str = typer.Option("hf", help="hf | vllm | openai"),
-    limit: Optional[int] = typer.Option(None, help="Evaluate only the first N items."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default results/<model>/<bench>-<split>/)."),
+    limit: Optional[float] = typer.Option(None, help="Evaluate only the first N items, or a fraction (0.1)."),
+    out: Optional[Path] = typer.Option(None, "--out", "--output-path",
+                                       help="Output folder (default results/<model>/<bench>-<split>/); "
+                                            "with several tasks, one subfolder per task."),
     prompt: str = typer.Option("default", help="Prompt variant: default | official | ..."),
     max_new_tokens: int = typer.Option(1024),
     temperature: float = typer.Option(0.0),
@@ -50,11 +54,11 @@ def eval_cmd(
 ):
     """Evaluate a model on a benchmark; re-running continues where a run stopped."""
     from vold_bench.errors import VoldError
-    from vold_bench.harness import EvalOptions, run_eval
+    from vold_bench.harness import EvalOptions, run_tasks
 
     opts = EvalOptions(**{k: v for k, v in locals().items() if k in EvalOptions.__dataclass_fields__})
     try:
-        run_eval(opts)
+        run_tasks(opts, model_args=model_args, gen_kwargs=gen_kwargs)
     except VoldError as e:
         _fail(str(e))
 
@@ -79,6 +83,18 @@ def score_cmd(
     try:
         score_responses(bench=bench, responses=responses, split=split, data=data, out=out, compat=compat,
                         fmt=format, on_duplicate=on_duplicate, model=model)
+    except VoldError as e:
+        _fail(str(e))
+
+
+@app.command("list")
+def list_cmd(what: Optional[str] = typer.Argument(None, help="benchmarks | recipes | toy_models (default: all).")):
+    """Benchmarks (splits, prompt variants), training recipes and toy models; * marks a default split."""
+    from vold_bench.errors import VoldError
+    from vold_bench.listing import print_catalogue
+
+    try:
+        print_catalogue(what)
     except VoldError as e:
         _fail(str(e))
 

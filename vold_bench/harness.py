@@ -16,9 +16,10 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from vold_bench.conventions import apply_conventions, check_limit, limit_count, split_tasks
 from vold_bench.data import is_error, load_items
 from vold_bench.errors import VoldError
 from vold_bench.metrics import (environment, ordered, read_samples, summarize, write_json,
@@ -35,7 +36,7 @@ class EvalOptions:
     split: str | None = None
     data: str | None = None
     backend: str = "hf"
-    limit: int | None = None
+    limit: float | None = None   # a count, or a fraction of the split in (0, 1)
     out: Path | None = None
     prompt: str = "default"
     max_new_tokens: int = 1024
@@ -110,7 +111,7 @@ def _check_run_file(out: Path, opts: EvalOptions, split: str) -> None:
 
 def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dict:
     score, scorer_version = _score_fn()
-    items = load_items(task, split, opts.data, opts.limit)
+    items = _load_limited(task, split, opts)
     out.mkdir(parents=True, exist_ok=True)
     _check_run_file(out, opts, split)
     samples_path = out / "samples.jsonl"
@@ -162,7 +163,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
         prompt_variant=opts.prompt, scorer=task.scorer, scorer_version=scorer_version(task.scorer),
         generation=asdict(cfg) | ({"compat": True} if opts.compat else {})
         | ({"extra_body": parse_extra_body(opts.extra_body)} if opts.extra_body else {}),
-        dataset=_dataset_info(task, split, opts.data),
+        dataset=_dataset_info(task, split, opts.data), limit=_limit_as_given(opts.limit),
         wall_s=round(prog["wall_s"], 3),
         items_per_s=round(prog["gen_items"] / prog["wall_s"], 4) if prog["wall_s"] else 0.0,
         gen_tokens_per_s=round(prog["gen_tokens"] / prog["gen_s"], 2) if prog["gen_s"] else 0.0,
@@ -210,6 +211,17 @@ def _results(backend, reqs, cfg):
         yield from backend.generate_stream(reqs, cfg)
     else:
         yield from zip(reqs, backend.generate(reqs, cfg))
+
+
+def _limit_as_given(limit: float | None) -> float | int | None:
+    return int(limit) if limit is not None and limit >= 1 else limit
+
+
+def _load_limited(task: TaskSpec, split: str, opts: EvalOptions) -> list[Item]:
+    if opts.limit is not None and opts.limit < 1:   # a fraction needs the split's size first
+        items = load_items(task, split, opts.data, None)
+        return items[:limit_count(opts.limit, len(items))]
+    return load_items(task, split, opts.data, None if opts.limit is None else int(opts.limit))
 
 
 def _score_one(score, item, req, res, task, opts, judge) -> dict:
@@ -317,6 +329,22 @@ def _composite(task: TaskSpec, split: str, parts: dict[str, dict], dirs: dict[st
         merged += [s | {"id": f"{part}/{s['id']}"} for s in read_samples(dirs[part] / "samples.jsonl").values()]
     write_samples(out / "samples.jsonl", merged)
     return res
+
+
+def run_tasks(opts: EvalOptions, model_args: str | None = None, gen_kwargs: str | None = None) -> list[dict]:
+    """`vold eval`: one or several benchmarks (`--tasks a,b`); with several, --out is a parent
+    folder holding <bench>-<split>/ per benchmark, as lm-eval's --output_path is."""
+    opts = apply_conventions(opts, model_args, gen_kwargs)
+    check_limit(opts.limit)
+    names = split_tasks(opts.bench)
+    if len(names) == 1:
+        return [run_eval(replace(opts, bench=names[0]))]
+    results = []
+    for name in names:
+        task = get_task(name)
+        out = Path(opts.out) / f"{task.name}-{task.resolve_split(opts.split)}" if opts.out else None
+        results.append(run_eval(replace(opts, bench=name, out=out)))
+    return results
 
 
 def run_eval(opts: EvalOptions) -> dict:
