@@ -99,6 +99,23 @@ def list_cmd(what: Optional[str] = typer.Argument(None, help="benchmarks | recip
         _fail(str(e))
 
 
+@app.command("lmms-tasks")
+def lmms_tasks_cmd(
+    out: Path = typer.Option(..., help="Folder to write the YAMLs, utils.py (and data/) into."),
+    data_root: Optional[Path] = typer.Option(None, help="Local benchmark copies (ROOT/<bench>/); "
+                                             "without it the YAMLs load the hub datasets."),
+):
+    """lmms-eval task YAMLs for our benchmarks: `lmms-eval --include_path OUT --tasks vold_<bench>`."""
+    from vold_bench.errors import VoldError
+    from vold_bench.lmms_tasks import write_lmms_tasks
+
+    try:
+        written = write_lmms_tasks(out, data_root)
+    except VoldError as e:
+        _fail(str(e))
+    typer.echo(f"wrote {len(written)} files to {out}")
+
+
 # ---------------------------------------------------------------- vold compare
 
 
