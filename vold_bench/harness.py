@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from vold_bench.conventions import apply_conventions, check_limit, limit_count, split_tasks
-from vold_bench.data import is_error, load_items
+from vold_bench.data import is_error, load_items, split_size
 from vold_bench.errors import VoldError
 from vold_bench.metrics import (environment, ordered, read_samples, summarize, write_json,
                                 write_samples)
@@ -111,7 +111,7 @@ def _check_run_file(out: Path, opts: EvalOptions, split: str) -> None:
 
 def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dict:
     score, scorer_version = _score_fn()
-    items = _load_limited(task, split, opts)
+    items, size = _load_limited(task, split, opts)
     out.mkdir(parents=True, exist_ok=True)
     _check_run_file(out, opts, split)
     samples_path = out / "samples.jsonl"
@@ -163,7 +163,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
         prompt_variant=opts.prompt, scorer=task.scorer, scorer_version=scorer_version(task.scorer),
         generation=asdict(cfg) | ({"compat": True} if opts.compat else {})
         | ({"extra_body": parse_extra_body(opts.extra_body)} if opts.extra_body else {}),
-        dataset=_dataset_info(task, split, opts.data), limit=_limit_as_given(opts.limit),
+        dataset=_dataset_info(task, split, opts.data), limit=_limit_as_given(opts.limit), split_size=size,
         wall_s=round(prog["wall_s"], 3),
         items_per_s=round(prog["gen_items"] / prog["wall_s"], 4) if prog["wall_s"] else 0.0,
         gen_tokens_per_s=round(prog["gen_tokens"] / prog["gen_s"], 2) if prog["gen_s"] else 0.0,
@@ -217,11 +217,16 @@ def _limit_as_given(limit: float | None) -> float | int | None:
     return int(limit) if limit is not None and limit >= 1 else limit
 
 
-def _load_limited(task: TaskSpec, split: str, opts: EvalOptions) -> list[Item]:
-    if opts.limit is not None and opts.limit < 1:   # a fraction needs the split's size first
+def _load_limited(task: TaskSpec, split: str, opts: EvalOptions) -> tuple[list[Item], int | None]:
+    """(items, size of the whole split)."""
+    if opts.limit is None:
         items = load_items(task, split, opts.data, None)
-        return items[:limit_count(opts.limit, len(items))]
-    return load_items(task, split, opts.data, None if opts.limit is None else int(opts.limit))
+        return items, len(items)
+    if opts.limit < 1:   # a fraction needs the split's size first
+        items = load_items(task, split, opts.data, None)
+        return items[:limit_count(opts.limit, len(items))], len(items)
+    items = load_items(task, split, opts.data, int(opts.limit))
+    return items, (len(items) if len(items) < opts.limit else split_size(task, split, opts.data))
 
 
 def _score_one(score, item, req, res, task, opts, judge) -> dict:
@@ -343,8 +348,17 @@ def run_tasks(opts: EvalOptions, model_args: str | None = None, gen_kwargs: str 
     for name in names:
         task = get_task(name)
         out = Path(opts.out) / f"{task.name}-{task.resolve_split(opts.split)}" if opts.out else None
-        results.append(run_eval(replace(opts, bench=name, out=out)))
+        results.append(run_eval(replace(opts, bench=name, out=out, data=_task_data(task, opts.data))))
     return results
+
+
+def _task_data(task: TaskSpec, data: str | None) -> str | None:
+    """With several tasks, --data may be a root holding one folder per benchmark
+    (../shared/benchmarks/mathvision, .../logicvista)."""
+    if data is None:
+        return None
+    sub = Path(data) / task.name.replace("-", "_")
+    return str(sub) if sub.is_dir() else data
 
 
 def run_eval(opts: EvalOptions) -> dict:

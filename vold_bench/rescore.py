@@ -95,6 +95,7 @@ def score_responses(bench: str, responses: Path, split: str | None = None, data:
                     "unknown_ids": len(unknown), "unknown_examples": unknown[:5],
                     "duplicate_ids": len(dups), "on_duplicate": on_duplicate}
     res["coverage"] = coverage
+    res["split_size"] = len(by_id)
     # kept for readers of older results.json
     res["unmatched_ids"] = len(unknown)
     res["items_without_response"] = len(by_id) - len(got)
