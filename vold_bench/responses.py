@@ -133,7 +133,11 @@ def _vlmeval_rows(path: Path) -> list[Row]:
     else:
         with open(path, encoding="utf-8", newline="") as f:
             reader = csv.reader(f, delimiter="," if path.suffix.lower() == ".csv" else "\t")
-            table = [(reader.line_num, r) for r in reader]
+            # a quoted prediction may span lines: name the line its record starts on
+            table, end = [], 0
+            for r in reader:
+                table.append((end + 1, r))
+                end = reader.line_num
         if not table:
             raise VoldError(f"{path}: empty file")
         header, records = table[0][1], table[1:]
