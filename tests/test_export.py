@@ -42,6 +42,7 @@ def test_export_of_a_real_scored_run(tmp_path):
     # a vold score run of 5 responses: the split is still 304 items
     assert res["n-samples"]["vold_mathvision_testmini"]["original"] == 304
     assert [s["vold_score"] for s in samples] == [1.0, 1.0, 1.0, 0.0, 0.0]
+    assert [s["doc_id"] for s in samples] == [0, 1, 2, 3, 4]
     assert res["configs"]["vold_mathvision_testmini"]["score_key"] == "vold_score"
     assert sum(s["vold_accuracy"] for s in samples) / 5 == pytest.approx(block["vold_accuracy,none"])
     # lmms-eval's stderr of the mean of {100,100,100,0,0}

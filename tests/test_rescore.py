@@ -74,6 +74,7 @@ def test_lmms_eval_samples_file(tmp_path, bench_dir):
     samples = [json.loads(x) for x in (tmp_path / "o" / "samples.jsonl").read_text().splitlines()]
     assert [s["id"] for s in samples] == ["4", "5", "6"]
     assert [s["correct"] for s in samples] == [True, True, False]
+    assert [s["meta"]["split_position"] for s in samples] == [0, 1, 2]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"doc_id": 0, "filtered_resps": ["a"]}\n{"doc_id": 1}\n')
     with pytest.raises(VoldError, match=r"bad.jsonl line 2: missing key 'resps'"):

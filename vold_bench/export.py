@@ -115,7 +115,9 @@ def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
     smp_out = dest / f"{date_id}_samples_{task}.jsonl"
     with open(smp_out, "w", encoding="utf-8") as f:
         for i, s in enumerate(samples):
-            rec = {"doc_id": i, "target": str(s.get("gold")), "input": s.get("prompt"),
+            # lmms-eval's doc_id is the place in the split; `vold eval` samples are a prefix of it
+            pos = (s.get("meta") or {}).get("split_position", i)
+            rec = {"doc_id": pos, "target": str(s.get("gold")), "input": s.get("prompt"),
                    "filtered_resps": s.get("response") or "",
                    "doc_hash": hashlib.sha256(str(s.get("id")).encode()).hexdigest(),
                    "vold_accuracy": acc[i], "vold_parse_rate": parsed[i], SCORE_KEY: acc[i] / 100,

@@ -71,14 +71,16 @@ def score_responses(bench: str, responses: Path, split: str | None = None, data:
     out = Path(out) if out else Path("results") / "scored" / model_label(responses.stem) / f"{task.name}-{split}"
     t0 = time.perf_counter()
     samples = []
-    for it in items:   # dataset order, like `vold eval`
+    for k, it in enumerate(items):   # dataset order, like `vold eval`
         if it.id not in got:
             continue
         if is_error(it):
-            samples.append(_error_sample(it, task, it.meta["load_error"]))
-            continue
-        sc = score(got[it.id], it, task.scorer, compat=compat)
-        samples.append(_sample(it, "", got[it.id], sc, 0, task))
+            s = _error_sample(it, task, it.meta["load_error"])
+        else:
+            s = _sample(it, "", got[it.id], score(got[it.id], it, task.scorer, compat=compat), 0, task)
+        # a partial file's samples skip items: the export needs each one's place in the split
+        s["meta"]["split_position"] = k
+        samples.append(s)
     wall = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)
     write_samples(out / "samples.jsonl", samples)

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -56,7 +57,9 @@ class ChatClient:
         self.timeout, self.max_retries = timeout, max_retries
         self.backoff, self.max_backoff = backoff, max_backoff
 
-    def post(self, body: dict, what: str = "request") -> dict:
+    def post(self, body: dict, what: str = "request", stop: threading.Event | None = None) -> dict:
+        """`stop`, once set, ends the retries at once: when one request has failed for good the
+        run is over, and the others must not keep the process alive retrying for minutes."""
         data = json.dumps(body).encode()
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"}
         last = ""
@@ -80,9 +83,11 @@ class ChatClient:
                 last = f"reply is not JSON ({e})"
             if attempt < self.max_retries:
                 wait = min(self.max_backoff, self.backoff * 2 ** attempt) * (0.5 + random.random() / 2)
-                time.sleep(max(wait, retry_after or 0.0))
+                if stop is None:
+                    time.sleep(max(wait, retry_after or 0.0))
+                elif stop.wait(max(wait, retry_after or 0.0)):
+                    break
         raise VoldError(f"{self.url}: {what} failed after {self.max_retries + 1} attempts ({last})")
-
 
     def served_models(self, timeout: float = 10.0) -> list[str] | None:
         """Model ids from GET /v1/models; None when the server has no such route. One try with
@@ -158,6 +163,7 @@ class OpenAIBackend:
         self.model = model
         self.client = ChatClient(base_url, api_key, timeout, max_retries, backoff)
         self.concurrency = max(1, int(concurrency))
+        self._stop: threading.Event | None = None
         # e.g. {"top_k": 20} or {"chat_template_kwargs": {"enable_thinking": False}} for vLLM.
         self.extra_body = extra_body or {}
 
@@ -171,7 +177,7 @@ class OpenAIBackend:
         body = {"model": self.model, "messages": to_openai_messages(r.messages, r.images),
                 "max_tokens": cfg.max_new_tokens, "temperature": cfg.temperature,
                 "top_p": cfg.top_p, "seed": cfg.seed, "n": 1, **self.extra_body}
-        reply = self.client.post(body, what=f"item {r.id}")
+        reply = self.client.post(body, what=f"item {r.id}", stop=self._stop)
         try:
             choice = reply["choices"][0]
             text = choice["message"].get("content") or ""
@@ -190,6 +196,7 @@ class OpenAIBackend:
         (server gone after the retries) ends the stream and cancels what has not started."""
         if not requests:
             return
+        self._stop = threading.Event()
         pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests)))
         futures = {pool.submit(self._one, r, cfg): r for r in requests}
         try:
@@ -199,6 +206,7 @@ class OpenAIBackend:
                 except RequestRejected as e:
                     yield futures[f], e
         finally:
+            self._stop.set()
             pool.shutdown(wait=False, cancel_futures=True)
 
     def generate(self, requests: list[GenRequest], cfg: GenConfig) -> list[GenResult]:
