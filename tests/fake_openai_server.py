@@ -2,7 +2,8 @@
 
 `plan` decides each reply from the request body and the request number: return
 (status, json_body) or (status, json_body, headers), or "hang" to sleep past the client timeout.
-It records every request body and the peak number of requests in flight.
+It records every request body and the peak number of requests in flight. GET /v1/models lists
+`models` (None: the route answers 404, like a server without it).
 """
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ def ok_reply(text: str, tokens: int = 3, finish: str = "stop") -> dict:
 
 
 class FakeServer:
-    def __init__(self, plan, delay: float = 0.0):
-        self.plan, self.delay = plan, delay
+    def __init__(self, plan, delay: float = 0.0, models=("m",)):
+        self.plan, self.delay, self.models = plan, delay, models
         self.bodies: list[dict] = []
+        self.auth: list[str | None] = []
         self.in_flight = self.peak = 0
         self.lock = threading.Lock()
         server = self
@@ -30,11 +32,24 @@ class FakeServer:
             def log_message(self, *a):
                 pass
 
+            def do_GET(self):
+                if self.path.rstrip("/") != "/v1/models" or server.models is None:
+                    self.send_error(404)
+                    return
+                data = json.dumps({"object": "list", "data": [{"id": m, "object": "model"}
+                                                              for m in server.models]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server.lock:
                     n = len(server.bodies)
                     server.bodies.append(body)
+                    server.auth.append(self.headers.get("Authorization"))
                     server.in_flight += 1
                     server.peak = max(server.peak, server.in_flight)
                 try:

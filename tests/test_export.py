@@ -1,5 +1,6 @@
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ SHARED = Path(os.environ.get("VOLD_SHARED") or ROOT.parent / "shared") / "benchm
 @pytest.mark.skipif(not (SHARED / "mathvision").is_dir(), reason="no shared benchmarks")
 def test_export_of_a_real_scored_run(tmp_path):
     from vold_bench.data import load_items
-    from vold_bench.harness import score_responses
+    from vold_bench.rescore import score_responses
 
     items = load_items("mathvision", "testmini", data=str(SHARED / "mathvision"), limit=5)
     resp = tmp_path / "org__my-model.jsonl"
@@ -31,13 +32,18 @@ def test_export_of_a_real_scored_run(tmp_path):
 
     res_path, smp_path = export_run(run, tmp_path / "lmms")
     assert res_path.parent == tmp_path / "lmms" / sanitize_model_name(ours["model"])
-    assert res_path.name.endswith("_results.json")
+    assert re.fullmatch(r"\d{8}_\d{6}_results.json", res_path.name)   # lmms-eval's names
     assert smp_path.name.endswith("_samples_vold_mathvision_testmini.jsonl")
     res = json.loads(res_path.read_text())
     block = res["results"]["vold_mathvision_testmini"]
     assert block["vold_accuracy,none"] == ours["accuracy"] == pytest.approx(60.0)
     samples = [json.loads(x) for x in smp_path.read_text().splitlines()]
     assert len(samples) == 5 == res["n-samples"]["vold_mathvision_testmini"]["effective"]
+    # a vold score run of 5 responses: the split is still 304 items
+    assert res["n-samples"]["vold_mathvision_testmini"]["original"] == 304
+    assert [s["vold_score"] for s in samples] == [1.0, 1.0, 1.0, 0.0, 0.0]
+    assert [s["doc_id"] for s in samples] == [0, 1, 2, 3, 4]
+    assert res["configs"]["vold_mathvision_testmini"]["score_key"] == "vold_score"
     assert sum(s["vold_accuracy"] for s in samples) / 5 == pytest.approx(block["vold_accuracy,none"])
     # lmms-eval's stderr of the mean of {100,100,100,0,0}
     assert block["vold_accuracy_stderr,none"] == pytest.approx(54.7722557 / 5 ** 0.5)
@@ -62,3 +68,21 @@ def test_bad_run_folders_are_named(tmp_path):
 def test_sanitize_like_lmms_eval():
     assert sanitize_model_name("Qwen/Qwen2.5-VL-3B-Instruct") == "Qwen__Qwen2.5-VL-3B-Instruct"
     assert sanitize_model_name("/a/b/c/ckpt") == "c__ckpt"
+
+
+@pytest.mark.skipif(not (SHARED / "mathvision").is_dir(), reason="no shared benchmarks")
+def test_export_of_a_limited_eval_keeps_split_size_and_limit(tmp_path, monkeypatch):
+    import vold_bench.harness as H
+    from vold_bench.schema import GenResult
+
+    class Fixed:
+        def generate(self, reqs, cfg):
+            return [GenResult(r.id, "\\boxed{6}", 2) for r in reqs]
+    monkeypatch.setattr(H, "_make_backend", lambda o: Fixed())
+    H.run_eval(H.EvalOptions(bench="mathvision", split="testmini", data=str(SHARED / "mathvision"),
+                             model="org/m", limit=4, out=tmp_path / "run"))
+    ours = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert (ours["limit"], ours["split_size"], ours["n"]) == (4, 304, 4)
+    res = json.loads(export_run(tmp_path / "run", tmp_path / "lmms")[0].read_text())
+    assert res["n-samples"]["vold_mathvision_testmini"] == {"original": 304, "effective": 4}
+    assert res["config"]["limit"] == 4

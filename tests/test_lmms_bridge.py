@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from vold_bench.harness import EvalOptions
 from vold_bench.lmms_bridge import generate_yamls
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,10 @@ def test_every_hook_exists_and_groups_point_at_tasks():
             kind, ref = d[key]
             assert kind == "function" and ref.startswith("utils.")
             assert callable(getattr(utils, ref.split(".", 1)[1]))
-        assert [m["metric"] for m in d["metric_list"]] == ["vold_accuracy", "vold_parse_rate"]
+        assert [m["metric"] for m in d["metric_list"]] == ["vold_accuracy", "vold_parse_rate", "vold_score"]
+        # same length as vold eval, no <think> stripping, the 0/1 key --baseline pairs on
+        assert d["generation_kwargs"]["max_new_tokens"] == EvalOptions.max_new_tokens
+        assert d["reasoning_tags"] == "none" and d["score_key"] == "vold_score"
 
 
 @pytest.mark.skipif(not (SHARED / "mathvision").is_dir(), reason="no shared benchmarks")
@@ -87,7 +91,42 @@ def test_hooks_match_vold_eval_on_real_mathvision_records():
         wrong_gold = "Z" if item.answer_type == "choice" else "123456789"
         wrong = utils.vold_mathvision_testmini_process_results(doc, [f"\\boxed{{{wrong_gold}}}"])
         none = utils.vold_mathvision_testmini_process_results(doc, [""])
-        assert right == {"vold_accuracy": 100.0, "vold_parse_rate": 100.0}
-        assert wrong["vold_accuracy"] == 0.0 and none == {"vold_accuracy": 0.0, "vold_parse_rate": 0.0}
+        assert right == {"vold_accuracy": 100.0, "vold_parse_rate": 100.0, "vold_score": 1.0}
+        assert wrong["vold_accuracy"] == 0.0
+        assert none == {"vold_accuracy": 0.0, "vold_parse_rate": 0.0, "vold_score": 0.0}
         n_choice += item.answer_type == "choice"
     assert 0 < n_choice < len(lines)  # both multiple-choice and free-form records were exercised
+
+
+@pytest.mark.skipif(not (SHARED / "logicvista").is_dir(), reason="no shared benchmarks")
+def test_lmms_tasks_for_local_copies(tmp_path, monkeypatch):
+    """`vold lmms-tasks --data-root`: every local split becomes a json-loadable documents file
+    (LogicVista's keyed dataset.json included) and hooks that give vold eval's prompt, with
+    absolute image paths, whatever the working directory."""
+    from typer.testing import CliRunner
+
+    from vold_bench.cli import app
+    from vold_bench.data import load_items
+    from vold_bench.prompts import render
+    from vold_bench.tasks import get_task
+
+    out = tmp_path / "tasks"
+    r = CliRunner().invoke(app, ["lmms-tasks", "--data-root", str(SHARED), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "no local copy" in r.output and "geo3k/test" in r.output
+    doc = _load(out / "vold_logicvista.yaml")
+    assert doc["dataset_path"] == "json" and doc["test_split"] == "test"
+    files = doc["dataset_kwargs"]["data_files"]["test"]
+    rows = [json.loads(x) for x in Path(files).read_text().splitlines()]
+    assert len(rows) == 448 and rows[0] == {"id": "v1_0", "target": "C"}
+    monkeypatch.chdir(tmp_path)   # image paths must not depend on the working directory
+    spec = importlib.util.spec_from_file_location("gen_utils", out / "utils.py")
+    utils = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(utils)
+    item = load_items("logicvista", "test", data=str(SHARED / "logicvista"), limit=1)[0]
+    assert utils.vold_logicvista_test_doc_to_text(rows[0]) == render(get_task("logicvista").template("default", "test"), item)
+    assert utils.vold_logicvista_test_doc_to_visual(rows[0])[0].mode == "RGB"
+    assert utils.vold_logicvista_test_process_results(rows[0], ["\\boxed{C}"])["vold_score"] == 1.0
+    hub = tmp_path / "hub"
+    assert CliRunner().invoke(app, ["lmms-tasks", "--out", str(hub)]).exit_code == 0
+    assert _load(hub / "vold_logicvista.yaml")["dataset_path"] == "lscpku/LogicVista"

@@ -98,3 +98,29 @@ def test_missing_url_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(VoldError, match="--base-url"):
         OpenAIBackend("m")
+
+
+def test_a_failed_run_stops_the_other_requests_retrying():
+    """One request fails for good; the others, told to retry in 30 s, must not keep the
+    process alive that long (the harness has already written what finished)."""
+    import threading
+
+    def plan(body, n):
+        if _prompt_of(body) == "q0":
+            return 500, {"error": "boom"}
+        return 503, {"error": "busy"}, {"Retry-After": "30"}
+
+    with FakeServer(plan) as s:
+        be = OpenAIBackend("m", base_url=s.url, backoff=0.01, max_retries=1, concurrency=4)
+        before = threading.active_count()
+        t0 = time.time()
+        with pytest.raises(VoldError, match="item id0 failed after 2 attempts"):
+            be.generate([_req(i) for i in range(4)], GenConfig())
+        deadline = time.time() + 5
+        while threading.active_count() > before and time.time() < deadline:
+            time.sleep(0.05)
+        assert time.time() - t0 < 5 and threading.active_count() <= before
+
+
+def _prompt_of(body):
+    return body["messages"][0]["content"][-1]["text"]

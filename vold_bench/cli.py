@@ -25,13 +25,17 @@ def _fail(msg: str) -> None:
 
 @app.command("eval")
 def eval_cmd(
-    bench: str = typer.Option("toy", help="Benchmark name (see tasks/)."),
+    bench: str = typer.Option("toy", "--bench", "--tasks", help="Benchmark(s), comma-separated (see `vold list`)."),
     model: str = typer.Option("toy-student", help="Hub id, local path, or toy-student / toy-teacher."),
+    model_args: Optional[str] = typer.Option(None, help="lm-eval style: pretrained=X,base_url=U,num_concurrent=N."),
+    gen_kwargs: Optional[str] = typer.Option(None, help="lm-eval style: max_new_tokens=N,temperature=T,top_p=P."),
     split: Optional[str] = typer.Option(None, help="Split or setting; the task's default if omitted."),
     data: Optional[str] = typer.Option(None, help="Local folder in the upstream schema, or a hub id."),
     backend: str = typer.Option("hf", help="hf | vllm | openai"),
-    limit: Optional[int] = typer.Option(None, help="Evaluate only the first N items."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default results/<model>/<bench>-<split>/)."),
+    limit: Optional[float] = typer.Option(None, help="Evaluate only the first N items, or a fraction (0.1)."),
+    out: Optional[Path] = typer.Option(None, "--out", "--output-path",
+                                       help="Output folder (default results/<model>/<bench>-<split>/); "
+                                            "with several tasks, one subfolder per task."),
     prompt: str = typer.Option("default", help="Prompt variant: default | official | ..."),
     max_new_tokens: int = typer.Option(1024),
     temperature: float = typer.Option(0.0),
@@ -40,6 +44,9 @@ def eval_cmd(
     batch_size: int = typer.Option(8),
     base_url: Optional[str] = typer.Option(None, help="openai backend: server URL."),
     concurrency: int = typer.Option(8, help="openai backend: requests in flight."),
+    api_key: Optional[str] = typer.Option(None, help="openai backend: API key (default $OPENAI_API_KEY)."),
+    extra_body: Optional[str] = typer.Option(None, help='openai backend: JSON merged into each request, '
+                                             'e.g. \'{"chat_template_kwargs": {"enable_thinking": false}}\'.'),
     tensor_parallel_size: int = typer.Option(1, help="vllm backend."),
     judge: Optional[str] = typer.Option(None, help="OpenAI-compatible URL of an optional LLM judge."),
     judge_model: Optional[str] = typer.Option(None),
@@ -47,11 +54,11 @@ def eval_cmd(
 ):
     """Evaluate a model on a benchmark; re-running continues where a run stopped."""
     from vold_bench.errors import VoldError
-    from vold_bench.harness import EvalOptions, run_eval
+    from vold_bench.harness import EvalOptions, run_tasks
 
     opts = EvalOptions(**{k: v for k, v in locals().items() if k in EvalOptions.__dataclass_fields__})
     try:
-        run_eval(opts)
+        run_tasks(opts, model_args=model_args, gen_kwargs=gen_kwargs)
     except VoldError as e:
         _fail(str(e))
 
@@ -59,20 +66,54 @@ def eval_cmd(
 @app.command("score")
 def score_cmd(
     bench: str = typer.Option(..., help="Benchmark name (see tasks/)."),
-    responses: Path = typer.Option(..., help='JSONL with {"id": ..., "response": ...} per line.'),
+    responses: Path = typer.Option(..., help="Responses: vold JSONL (id, response), lmms-eval samples "
+                                   "(doc_id, filtered_resps) or VLMEvalKit .tsv/.xlsx (index, prediction)."),
     split: Optional[str] = typer.Option(None),
     data: Optional[str] = typer.Option(None),
     out: Optional[Path] = typer.Option(None),
+    format: Optional[str] = typer.Option(None, "--format", help="vold | lmms | vlmeval (default: from the file)."),
+    on_duplicate: str = typer.Option("error", help="Two responses for one id: error | first | last."),
+    model: Optional[str] = typer.Option(None, help="Model name for results.json (default: the file's stem)."),
     compat: bool = typer.Option(False, help="Reproduce the official scorer (MMMU-Pro, MathVision)."),
 ):
-    """Score saved responses without a model."""
+    """Score saved responses without a model; says how much of the split they cover."""
     from vold_bench.errors import VoldError
-    from vold_bench.harness import score_responses
+    from vold_bench.rescore import score_responses
 
     try:
-        score_responses(bench=bench, responses=responses, split=split, data=data, out=out, compat=compat)
+        score_responses(bench=bench, responses=responses, split=split, data=data, out=out, compat=compat,
+                        fmt=format, on_duplicate=on_duplicate, model=model)
     except VoldError as e:
         _fail(str(e))
+
+
+@app.command("list")
+def list_cmd(what: Optional[str] = typer.Argument(None, help="benchmarks | recipes | toy_models (default: all).")):
+    """Benchmarks (splits, prompt variants), training recipes and toy models; * marks a default split."""
+    from vold_bench.errors import VoldError
+    from vold_bench.listing import print_catalogue
+
+    try:
+        print_catalogue(what)
+    except VoldError as e:
+        _fail(str(e))
+
+
+@app.command("lmms-tasks")
+def lmms_tasks_cmd(
+    out: Path = typer.Option(..., help="Folder to write the YAMLs, utils.py (and data/) into."),
+    data_root: Optional[Path] = typer.Option(None, help="Local benchmark copies (ROOT/<bench>/); "
+                                             "without it the YAMLs load the hub datasets."),
+):
+    """lmms-eval task YAMLs for our benchmarks: `lmms-eval --include_path OUT --tasks vold_<bench>`."""
+    from vold_bench.errors import VoldError
+    from vold_bench.lmms_tasks import write_lmms_tasks
+
+    try:
+        written = write_lmms_tasks(out, data_root)
+    except VoldError as e:
+        _fail(str(e))
+    typer.echo(f"wrote {len(written)} files to {out}")
 
 
 # ---------------------------------------------------------------- vold compare

@@ -212,6 +212,20 @@ LOADERS: dict[str, Callable[..., list[Item]]] = {
 }
 
 
+def split_size(task: TaskSpec, split: str, data: str | None) -> int | None:
+    """Records in the whole split, for a --limit run's results.json (an export must report the
+    true split size); None when it cannot be told without the network."""
+    try:
+        if task.loader == "toy":
+            return len(load_items(task, split, data))
+        kind, src = resolve_source(task, data)
+        if kind == "local":
+            return sum(1 for _ in read_records(local_file(task, split, Path(src))))
+        return sum(1 for _ in hub_records(task, split, str(src), None))   # cached by `datasets` by now
+    except Exception:   # a size is provenance, never a reason to fail a finished run
+        return None
+
+
 def load_items(task: TaskSpec | str, split: str | None = None, data: str | None = None,
                limit: int | None = None) -> list[Item]:
     task = get_task(task) if isinstance(task, str) else task

@@ -2,13 +2,16 @@
 (leaderboard scripts, its log viewers) can read our runs next to its own:
 
     python -m vold_bench.export results/<model>/<bench>-<split> out/
-    -> out/<model_sanitized>/<date>_results.json
-       out/<model_sanitized>/<date>_samples_vold_<bench>_<split>.jsonl
+    -> out/<model_sanitized>/<YYYYmmdd_HHMMSS>_results.json
+       out/<model_sanitized>/<YYYYmmdd_HHMMSS>_samples_vold_<bench>_<split>.jsonl
 
 Task and metric names are those of tasks/lmms (vold_<bench>_<split>, vold_accuracy,
 vold_parse_rate), so an exported run and an `lmms-eval --include_path tasks/lmms` run of the
 same model line up key for key. Metrics stay percentages; per-sample values are 100 or 0, and
-the stderr is lmms-eval's (sample std / sqrt(n)).
+the stderr is lmms-eval's (sample std / sqrt(n)). Each sample also carries `vold_score` (0/1),
+the task's `score_key`, so `lmms-eval --baseline <exported samples>` pairs its run with ours by
+doc_id (the item's position in the split: samples are in dataset order, and a --limit run is a
+prefix). `n-samples.original` is the whole split and `config.limit` the run's --limit.
 """
 from __future__ import annotations
 
@@ -63,7 +66,7 @@ def _stderr(values: list[float]) -> float | str:
 
 
 def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
-    from vold_bench.lmms_bridge import lmms_name
+    from vold_bench.lmms_bridge import SCORE_KEY, lmms_name
 
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     results, samples = _read_run(run_dir)
@@ -71,33 +74,38 @@ def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
     acc = [100.0 * bool(s.get("correct")) for s in samples]
     parsed = [100.0 * (s.get("parse_status") == "ok") for s in samples]
     gen = results.get("generation") or {}
-    stamp = (results.get("created") or datetime.now().isoformat(timespec="seconds"))
-    date_id = re.sub(r"[:+]", "-", str(stamp))[:19]
+    stamp = str(results.get("created") or datetime.now().isoformat(timespec="seconds"))
+    # lmms-eval's file stamp (utils.get_datetime_str): %Y%m%d_%H%M%S
+    date_id = re.sub(r"\D", "", stamp)[:14]
+    date_id = f"{date_id[:8]}_{date_id[8:14]}"
 
     lmms_results = {
         "results": {task: {"alias": task,
                            "vold_accuracy,none": results["accuracy"],
                            "vold_accuracy_stderr,none": _stderr(acc),
                            "vold_parse_rate,none": results.get("parse_rate"),
-                           "vold_parse_rate_stderr,none": _stderr(parsed)}},
+                           "vold_parse_rate_stderr,none": _stderr(parsed),
+                           "vold_score,none": round(sum(a / 100 for a in acc) / len(acc), 6) if acc else 0.0,
+                           "vold_score_stderr,none": _stderr([a / 100 for a in acc])}},
         "group_subtasks": {task: []},
         "configs": {task: {"task": task, "dataset_path": (results.get("dataset") or {}).get("source"),
                            "dataset_kwargs": {"revision": (results.get("dataset") or {}).get("revision")},
                            "output_type": "generate_until",
-                           "generation_kwargs": gen,
+                           "generation_kwargs": gen, "score_key": SCORE_KEY,
                            "metadata": {"version": 1.0, "scorer": results.get("scorer"),
                                         "scorer_version": results.get("scorer_version"),
                                         "prompt_variant": results.get("prompt_variant"),
                                         "exported_from": "vold"}}},
         "versions": {task: 1.0},
         "n-shot": {task: 0},
-        "higher_is_better": {task: {"vold_accuracy": True, "vold_parse_rate": True}},
-        "n-samples": {task: {"original": results["n"], "effective": len(samples)}},
+        "higher_is_better": {task: {"vold_accuracy": True, "vold_parse_rate": True, SCORE_KEY: True}},
+        # original: the whole split (results.json's split_size; older runs lack it, then n)
+        "n-samples": {task: {"original": results.get("split_size") or results["n"], "effective": len(samples)}},
         "config": {"model": f"vold:{results.get('backend', '?')}",
                    "model_args": f"pretrained={results['model']}", "batch_size": gen.get("batch_size"),
-                   "gen_kwargs": gen},
+                   "limit": results.get("limit"), "gen_kwargs": gen},
         "git_hash": results.get("git_sha"),
-        "date": stamp,
+        "date": date_id,
         "model_name": results["model"],
         "model_name_sanitized": sanitize_model_name(results["model"]),
     }
@@ -107,10 +115,12 @@ def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
     smp_out = dest / f"{date_id}_samples_{task}.jsonl"
     with open(smp_out, "w", encoding="utf-8") as f:
         for i, s in enumerate(samples):
-            rec = {"doc_id": i, "target": str(s.get("gold")), "input": s.get("prompt"),
+            # lmms-eval's doc_id is the place in the split; `vold eval` samples are a prefix of it
+            pos = (s.get("meta") or {}).get("split_position", i)
+            rec = {"doc_id": pos, "target": str(s.get("gold")), "input": s.get("prompt"),
                    "filtered_resps": s.get("response") or "",
                    "doc_hash": hashlib.sha256(str(s.get("id")).encode()).hexdigest(),
-                   "vold_accuracy": acc[i], "vold_parse_rate": parsed[i],
+                   "vold_accuracy": acc[i], "vold_parse_rate": parsed[i], SCORE_KEY: acc[i] / 100,
                    # what lmms-eval's own samples lack: the audit trail of our scorer
                    "vold": {k: s.get(k) for k in ("id", "extracted", "parse_status", "gen_tokens", "error")}}
             f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")

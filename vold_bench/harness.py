@@ -1,4 +1,4 @@
-"""`vold eval` and `vold score`: items -> prompts -> backend -> scorer -> results.json.
+"""`vold eval`: items -> prompts -> backend -> scorer -> results.json.
 
 Resume: samples are appended to samples.jsonl and flushed after every batch. A rerun of the
 same command reads the file back (a torn last line from a kill is dropped), skips the ids it
@@ -16,10 +16,11 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from vold_bench.data import error_item, is_error, load_items
+from vold_bench.conventions import apply_conventions, check_limit, limit_count, split_tasks
+from vold_bench.data import is_error, load_items, split_size
 from vold_bench.errors import VoldError
 from vold_bench.metrics import (environment, ordered, read_samples, summarize, write_json,
                                 write_samples)
@@ -35,7 +36,7 @@ class EvalOptions:
     split: str | None = None
     data: str | None = None
     backend: str = "hf"
-    limit: int | None = None
+    limit: float | None = None   # a count, or a fraction of the split in (0, 1)
     out: Path | None = None
     prompt: str = "default"
     max_new_tokens: int = 1024
@@ -45,6 +46,8 @@ class EvalOptions:
     batch_size: int = 8
     base_url: str | None = None
     concurrency: int = 8
+    api_key: str | None = None
+    extra_body: str | dict | None = None   # JSON object merged into each openai request
     tensor_parallel_size: int = 1
     judge: str | None = None
     judge_model: str | None = None
@@ -53,7 +56,7 @@ class EvalOptions:
 
 # Settings that change what a sample is; a resumed run must match them exactly.
 RUN_KEYS = ("bench", "split", "model", "backend", "prompt", "max_new_tokens", "temperature",
-            "top_p", "seed", "data", "compat", "judge_model")
+            "top_p", "seed", "data", "compat", "judge_model", "extra_body")
 
 
 def model_label(model: str) -> str:
@@ -98,8 +101,9 @@ def _check_run_file(out: Path, opts: EvalOptions, split: str) -> None:
             have = json.loads(path.read_text())
         except json.JSONDecodeError:
             have = None
-        if have is not None and have != want:
-            diff = [k for k in RUN_KEYS if have.get(k) != want.get(k)]
+        # .get on both sides: a key added since the folder was written reads as its default
+        diff = [k for k in RUN_KEYS if have is not None and have.get(k) != want.get(k)]
+        if diff:
             raise VoldError(f"{out}: holds a run with different settings ({', '.join(diff)}); "
                             f"pass another --out or delete the folder")
     write_json(path, want)
@@ -107,7 +111,7 @@ def _check_run_file(out: Path, opts: EvalOptions, split: str) -> None:
 
 def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dict:
     score, scorer_version = _score_fn()
-    items = load_items(task, split, opts.data, opts.limit)
+    items, size = _load_limited(task, split, opts)
     out.mkdir(parents=True, exist_ok=True)
     _check_run_file(out, opts, split)
     samples_path = out / "samples.jsonl"
@@ -121,49 +125,32 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
     progress_path = out / "progress.json"
     prog = json.loads(progress_path.read_text()) if progress_path.exists() else {}
     prog = {k: prog.get(k, 0) for k in ("wall_s", "gen_s", "gen_items", "gen_tokens")}
-    backend = None
-    t_start = time.perf_counter()
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     columns = (TextColumn(f"{task.name}-{split}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, transient=False) as bar, open(samples_path, "a", encoding="utf-8") as f:
         job = bar.add_task("eval", total=len(items), completed=len(items) - len(todo))
         # hf batches exactly what it is given. vLLM and servers schedule their own continuous
-        # batches and need many requests in hand to be fast; 256 per flush keeps them busy
-        # while bounding what a crash can cost.
+        # batches and need many requests in hand to be fast: 256 in hand keeps them busy.
+        # Samples are written one by one as they finish either way (emit), fsynced per chunk.
         chunk = max(1, opts.batch_size) if opts.backend == "hf" else max(opts.batch_size, 256)
-        for b in range(0, len(todo), chunk):
-            batch = todo[b: b + chunk]
-            new, reqs, req_items = [], [], []
-            for it in batch:
-                if is_error(it):
-                    new.append(_error_sample(it, task, it.meta["load_error"]))
-                    continue
-                try:
-                    reqs.append(build_request(it, template))
-                    req_items.append(it)
-                except VoldError as e:   # missing / corrupt image: this item only
-                    new.append(_error_sample(it, task, str(e)))
-            if reqs:
-                if backend is None:
-                    backend = _make_backend(opts)
-                t0 = time.perf_counter()
-                results = backend.generate(reqs, cfg)
-                prog["gen_s"] += time.perf_counter() - t0
-                prog["gen_items"] += len(results)
-                prog["gen_tokens"] += sum(r.gen_tokens for r in results)
-                for it, req, res in zip(req_items, reqs, results):
-                    new.append(_score_one(score, it, req, res, task, opts, judge))
-            order = {it.id: k for k, it in enumerate(batch)}
-            for s in sorted(new, key=lambda s: order[s["id"]]):
-                f.write(json.dumps(s, ensure_ascii=False) + "\n")
-                done[s["id"]] = s
+        state = {"backend": None, "t_start": time.perf_counter()}
+
+        def emit(sample: dict) -> None:
+            # One line per finished item, flushed at once: a killed or failed run keeps every
+            # answer it got, and a rerun asks only for the rest.
+            f.write(json.dumps(sample, ensure_ascii=False) + "\n")
             f.flush()
+            done[sample["id"]] = sample
+            bar.update(job, advance=1)
+
+        for b in range(0, len(todo), chunk):
+            _run_chunk(todo[b: b + chunk], task, template, cfg, opts, state, prog, emit,
+                       lambda it, req, res: _score_one(score, it, req, res, task, opts, judge))
             os.fsync(f.fileno())
-            prog["wall_s"] += time.perf_counter() - t_start
-            t_start = time.perf_counter()
+            prog["wall_s"] += time.perf_counter() - state["t_start"]
+            state["t_start"] = time.perf_counter()
             write_json(progress_path, prog)
-            bar.update(job, advance=len(batch))
 
     samples = [done[it.id] for it in items]
     stray = len(set(done) - ids)
@@ -174,8 +161,9 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
     results.update(
         bench=task.name, split=split, model=opts.model, backend=opts.backend,
         prompt_variant=opts.prompt, scorer=task.scorer, scorer_version=scorer_version(task.scorer),
-        generation=asdict(cfg) | ({"compat": True} if opts.compat else {}),
-        dataset=_dataset_info(task, split, opts.data),
+        generation=asdict(cfg) | ({"compat": True} if opts.compat else {})
+        | ({"extra_body": parse_extra_body(opts.extra_body)} if opts.extra_body else {}),
+        dataset=_dataset_info(task, split, opts.data), limit=_limit_as_given(opts.limit), split_size=size,
         wall_s=round(prog["wall_s"], 3),
         items_per_s=round(prog["gen_items"] / prog["wall_s"], 4) if prog["wall_s"] else 0.0,
         gen_tokens_per_s=round(prog["gen_tokens"] / prog["gen_s"], 2) if prog["gen_s"] else 0.0,
@@ -185,6 +173,60 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
     results = ordered(results)
     write_json(out / "results.json", results)
     return results
+
+
+def _run_chunk(batch, task, template, cfg, opts, state, prog, emit, score_one) -> None:
+    reqs, by_id = [], {}
+    for it in batch:
+        if is_error(it):
+            emit(_error_sample(it, task, it.meta["load_error"]))
+            continue
+        try:
+            req = build_request(it, template)
+        except VoldError as e:   # missing / corrupt image: this item only
+            emit(_error_sample(it, task, str(e)))
+            continue
+        reqs.append(req)
+        by_id[req.id] = it
+    if not reqs:
+        return
+    if state["backend"] is None:
+        state["backend"] = _make_backend(opts)
+    t0 = time.perf_counter()
+    for req, res in _results(state["backend"], reqs, cfg):
+        it = by_id[req.id]
+        if isinstance(res, Exception):   # the server refused this item (e.g. too long): its error
+            emit(_error_sample(it, task, str(res), prompt_text(req)))
+            continue
+        prog["gen_items"] += 1
+        prog["gen_tokens"] += res.gen_tokens
+        emit(score_one(it, req, res))
+    prog["gen_s"] += time.perf_counter() - t0
+
+
+def _results(backend, reqs, cfg):
+    """(request, GenResult | VoldError) as answers arrive where the backend streams (a server
+    answers out of order), else all at once in request order (hf and vLLM batch offline)."""
+    if hasattr(backend, "generate_stream"):
+        yield from backend.generate_stream(reqs, cfg)
+    else:
+        yield from zip(reqs, backend.generate(reqs, cfg))
+
+
+def _limit_as_given(limit: float | None) -> float | int | None:
+    return int(limit) if limit is not None and limit >= 1 else limit
+
+
+def _load_limited(task: TaskSpec, split: str, opts: EvalOptions) -> tuple[list[Item], int | None]:
+    """(items, size of the whole split)."""
+    if opts.limit is None:
+        items = load_items(task, split, opts.data, None)
+        return items, len(items)
+    if opts.limit < 1:   # a fraction needs the split's size first
+        items = load_items(task, split, opts.data, None)
+        return items[:limit_count(opts.limit, len(items))], len(items)
+    items = load_items(task, split, opts.data, int(opts.limit))
+    return items, (len(items) if len(items) < opts.limit else split_size(task, split, opts.data))
 
 
 def _score_one(score, item, req, res, task, opts, judge) -> dict:
@@ -202,11 +244,27 @@ def _score_one(score, item, req, res, task, opts, judge) -> dict:
     return _sample(item, prompt, res.text, sc, res.gen_tokens, task, extra)
 
 
+def parse_extra_body(value: str | dict | None) -> dict | None:
+    if value is None or isinstance(value, dict):
+        return value
+    try:
+        body = json.loads(value)
+    except json.JSONDecodeError as e:
+        raise VoldError(f"--extra-body: not valid JSON ({e.msg} at char {e.pos}): {value}") from None
+    if not isinstance(body, dict):
+        raise VoldError(f"--extra-body: must be a JSON object, got {type(body).__name__}")
+    return body
+
+
 def _make_backend(opts: EvalOptions):
     from vold_bench.backends import make_backend
-    extra = {"openai": {"base_url": opts.base_url, "concurrency": opts.concurrency},
+    extra = {"openai": {"base_url": opts.base_url, "concurrency": opts.concurrency, "api_key": opts.api_key,
+                        "extra_body": parse_extra_body(opts.extra_body)},
              "vllm": {"tensor_parallel_size": opts.tensor_parallel_size}}.get(opts.backend, {})
-    return make_backend(opts.backend, opts.model, **extra)
+    backend = make_backend(opts.backend, opts.model, **extra)
+    if hasattr(backend, "check_server"):   # a down server or a wrong model name: say so now
+        backend.check_server()
+    return backend
 
 
 def _make_judge(opts: EvalOptions, task: TaskSpec, out: Path):
@@ -278,10 +336,36 @@ def _composite(task: TaskSpec, split: str, parts: dict[str, dict], dirs: dict[st
     return res
 
 
+def run_tasks(opts: EvalOptions, model_args: str | None = None, gen_kwargs: str | None = None) -> list[dict]:
+    """`vold eval`: one or several benchmarks (`--tasks a,b`); with several, --out is a parent
+    folder holding <bench>-<split>/ per benchmark, as lm-eval's --output_path is."""
+    opts = apply_conventions(opts, model_args, gen_kwargs)
+    check_limit(opts.limit)
+    names = split_tasks(opts.bench)
+    if len(names) == 1:
+        return [run_eval(replace(opts, bench=names[0]))]
+    results = []
+    for name in names:
+        task = get_task(name)
+        out = Path(opts.out) / f"{task.name}-{task.resolve_split(opts.split)}" if opts.out else None
+        results.append(run_eval(replace(opts, bench=name, out=out, data=_task_data(task, opts.data))))
+    return results
+
+
+def _task_data(task: TaskSpec, data: str | None) -> str | None:
+    """With several tasks, --data may be a root holding one folder per benchmark
+    (../shared/benchmarks/mathvision, .../logicvista)."""
+    if data is None:
+        return None
+    sub = Path(data) / task.name.replace("-", "_")
+    return str(sub) if sub.is_dir() else data
+
+
 def run_eval(opts: EvalOptions) -> dict:
     task = get_task(opts.bench)
     split = task.resolve_split(opts.split)
     task.template(opts.prompt, next(iter(task.composite.get(split, [split]))))  # fail fast
+    parse_extra_body(opts.extra_body)
     out = Path(opts.out) if opts.out else default_out(opts.model, task.name, split)
     if split not in task.composite:
         res = _eval_split(task, split, opts, out)
@@ -292,64 +376,6 @@ def run_eval(opts: EvalOptions) -> dict:
             parts[part] = _eval_split(task, part, opts, dirs[part])
         out.mkdir(parents=True, exist_ok=True)
         res = _composite(task, split, parts, dirs, out)
-    _print_summary(res, out)
-    return res
-
-
-def score_responses(bench: str, responses: Path, split: str | None = None, data: str | None = None,
-                    out: Path | None = None, compat: bool = False) -> dict:
-    """Score saved responses ({"id", "response"} per line) against a benchmark's items."""
-    score, scorer_version = _score_fn()
-    task = get_task(bench)
-    split = task.resolve_split(split)
-    if split in task.composite:
-        raise VoldError(f"vold score: pick one setting of {split!r} ({', '.join(task.composite[split])})")
-    responses = Path(responses)
-    if not responses.is_file():
-        raise VoldError(f"{responses}: no such file")
-    items = {it.id: it for it in load_items(task, split, data)}
-    got, bad = {}, []
-    with open(responses, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                rid, resp = str(rec["id"]), rec["response"]
-                if not isinstance(resp, str):
-                    raise TypeError("'response' is not a string")
-            except (json.JSONDecodeError, KeyError, TypeError) as e:
-                bad.append((f"{responses.name}:line{n}", f"{responses} line {n}: {type(e).__name__}: {e}"))
-                continue
-            got[rid] = resp
-    unknown = [rid for rid in got if rid not in items]
-    out = Path(out) if out else Path("results") / "scored" / model_label(responses.stem) / f"{task.name}-{split}"
-    samples = []
-    t0 = time.perf_counter()
-    for rid, resp in got.items():
-        it = items.get(rid)
-        if it is None:
-            continue
-        if is_error(it):
-            samples.append(_error_sample(it, task, it.meta["load_error"]))
-            continue
-        sc = score(resp, it, task.scorer, compat=compat)
-        samples.append(_sample(it, "", resp, sc, 0, task))
-    for rid, msg in bad:   # unreadable response lines are errors too, counted, never dropped
-        samples.append(_error_sample(error_item(rid, msg), task, msg))
-    wall = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    write_samples(out / "samples.jsonl", samples)
-    res = summarize(samples, task)
-    res.update(bench=task.name, split=split, model=responses.stem, backend="responses",
-               prompt_variant=None, scorer=task.scorer, scorer_version=scorer_version(task.scorer),
-               generation={"compat": compat}, dataset=_dataset_info(task, split, data),
-               wall_s=round(wall, 3), items_per_s=round(len(samples) / wall, 2) if wall else 0.0,
-               gen_tokens_per_s=0.0, **environment())
-    res["unmatched_ids"] = len(unknown)
-    res["items_without_response"] = len(items) - (len(got) - len(unknown))
-    res = ordered(res)
-    write_json(out / "results.json", res)
     _print_summary(res, out)
     return res
 

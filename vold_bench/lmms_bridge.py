@@ -11,9 +11,15 @@ The YAMLs under tasks/lmms/ are generated from tasks/*.yaml (`python -m vold_ben
 and a test checks they are in sync. lmms-eval itself is optional (`pip install -e ".[lmms]"`);
 nothing here imports it.
 
-Note: lmms-eval strips <think>...</think> before process_results, so an unclosed reasoning
-block reaches our scorer as plain text; `vold eval` sees the raw response and scores such a
-response as truncated.
+The YAMLs set `reasoning_tags: none`: lmms-eval would otherwise strip <think>...</think>
+before process_results, and our scorer (which handles reasoning blocks itself, and scores an
+unclosed one as truncated) must see what `vold eval` sees. `max_new_tokens` is `vold eval`'s
+default, so the two tools generate the same length. Each sample carries `vold_score` (0/1) and
+the YAML names it as `score_key`, which is what lmms-eval's `--baseline` pairs runs on.
+
+`vold lmms-tasks` (vold_bench/lmms_tasks.py) writes these YAMLs elsewhere, reading either the
+hub datasets or the local benchmark copies (then the hooks look items up by id in
+`load_items`, so prompts and images are exactly `vold eval`'s).
 """
 from __future__ import annotations
 
@@ -28,6 +34,8 @@ from vold_bench.records import (geo3k_item, geo3k_mc_item, logicvista_item, math
                                 mathvista_item, mmmu_pro_item)
 from vold_bench.schema import Item
 from vold_bench.tasks import TaskSpec, get_task, list_tasks
+
+DEFAULT_MAX_NEW_TOKENS = 1024   # vold eval's --max-new-tokens default (EvalOptions); a test checks
 
 
 def _logicvista(rec: dict, split: str) -> Item:
@@ -61,47 +69,74 @@ def to_item(task: TaskSpec, split: str, doc: dict) -> Item:
     return CONVERT[task.loader](doc, split)
 
 
-def doc_to_visual(task: TaskSpec, split: str, doc: dict) -> list:
-    from vold_bench.prompts import open_image
-
-    item = to_item(task, split, doc)
-    return [open_image(im, item.id) for im in item.images]
-
-
-def doc_to_text(task: TaskSpec, split: str, doc: dict, lmms_eval_specific_kwargs: dict | None = None) -> str:
-    from vold_bench.prompts import render
-
-    variant = (lmms_eval_specific_kwargs or {}).get("prompt_variant", PROMPT_VARIANT)
-    return render(task.template(variant, split), to_item(task, split, doc))
-
-
-def process_results(task: TaskSpec, split: str, doc: dict, results: list[str]) -> dict[str, Any]:
+def process_results(task: TaskSpec, split: str, doc: dict, results: list[str], item: Item | None = None) -> dict[str, Any]:
     from vold_bench.scoring import score
 
-    item = to_item(task, split, doc)
+    item = item or to_item(task, split, doc)
     s = score(results[0] if results else "", item, task.scorer)
     # Percentages, like our results.json; "mean" aggregation then gives accuracy in [0, 100].
-    return {"vold_accuracy": 100.0 * s.correct, "vold_parse_rate": 100.0 * (s.parse_status == "ok")}
+    # vold_score is the 0/1 per-sample score lmms-eval's --baseline comparison reads.
+    return {"vold_accuracy": 100.0 * s.correct, "vold_parse_rate": 100.0 * (s.parse_status == "ok"),
+            SCORE_KEY: float(bool(s.correct))}
 
 
-def make_hooks(task_name: str, split: str) -> dict[str, Any]:
-    """The per-document functions lmms-eval calls for one (task, split)."""
+SCORE_KEY = "vold_score"
+
+
+def make_hooks(task_name: str, split: str, item_of=None) -> dict[str, Any]:
+    """The per-document functions lmms-eval calls for one (task, split). `item_of(doc)` gives
+    the Item of a document; by default the document is a hub row converted by records.py."""
+    from vold_bench.prompts import open_image, render
+
     task = get_task(task_name)
     name = lmms_name(task_name, split)
+    item_of = item_of or (lambda doc: to_item(task, split, doc))
+
+    def text(doc, kw=None):
+        variant = (kw or {}).get("prompt_variant", PROMPT_VARIANT)
+        return render(task.template(variant, split), item_of(doc))
+
+    def visual(doc):
+        item = item_of(doc)
+        return [open_image(im, item.id) for im in item.images]
+
     return {
-        f"{name}_doc_to_visual": lambda doc: doc_to_visual(task, split, doc),
-        f"{name}_doc_to_text": lambda doc, kw=None: doc_to_text(task, split, doc, kw),
-        f"{name}_doc_to_target": lambda doc: to_item(task, split, doc).gold,
-        f"{name}_process_results": lambda doc, results: process_results(task, split, doc, results),
+        f"{name}_doc_to_visual": visual,
+        f"{name}_doc_to_text": text,
+        f"{name}_doc_to_target": lambda doc: item_of(doc).gold,
+        f"{name}_process_results": lambda doc, results: process_results(task, split, doc, results, item_of(doc)),
     }
 
 
-def all_hooks() -> dict[str, Any]:
+def _local_item_of(task: TaskSpec, split: str, folder: Path):
+    """Documents written by `vold lmms-tasks --data-root` hold only the item id; the Item comes
+    from vold's own loader, read once per (task, split) on first use."""
+    cache: dict[str, Item] = {}
+
+    def item_of(doc: dict) -> Item:
+        if not cache:
+            from vold_bench.data import load_items
+            cache.update((it.id, it) for it in load_items(task, split, str(folder)))
+        return cache[str(doc["id"])]
+    return item_of
+
+
+def all_hooks(data_root: str | Path | None = None) -> dict[str, Any]:
     hooks = {}
     for t in bridged_tasks():
         for split in t.splits:
-            hooks.update(make_hooks(t.name, split))
+            if data_root is None:
+                hooks.update(make_hooks(t.name, split))
+            elif (folder := local_folder(t, split, Path(data_root))) is not None:
+                hooks.update(make_hooks(t.name, split, _local_item_of(t, split, folder)))
     return hooks
+
+
+def local_folder(task: TaskSpec, split: str, data_root: Path) -> Path | None:
+    """<data_root>/<bench with _ for -> when it holds the split's upstream file, else None."""
+    folder = data_root / task.name.replace("-", "_")
+    spec = task.splits[split]
+    return folder if spec.local_file and (folder / spec.local_file).is_file() else None
 
 
 # ---------------------------------------------------------------- YAML generation
@@ -114,7 +149,8 @@ class _Function(str):
 yaml.SafeDumper.add_representer(_Function, lambda d, v: d.represent_scalar("!function", str(v)))
 
 
-def task_yaml(task: TaskSpec, split: str, name: str, max_new_tokens: int = 4096) -> dict:
+def task_yaml(task: TaskSpec, split: str, name: str, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+              local_docs: Path | None = None) -> dict:
     spec = task.splits[split]
     hook = lmms_name(task.name, split)
     doc = {
@@ -127,21 +163,28 @@ def task_yaml(task: TaskSpec, split: str, name: str, max_new_tokens: int = 4096)
         "doc_to_text": _Function(f"utils.{hook}_doc_to_text"),
         "doc_to_target": _Function(f"utils.{hook}_doc_to_target"),
         "process_results": _Function(f"utils.{hook}_process_results"),
-        # Greedy, like `vold eval`'s default; long enough for step-by-step reasoning.
+        # Greedy and as long as `vold eval`'s defaults, so both tools generate the same text.
         "generation_kwargs": {"max_new_tokens": max_new_tokens, "temperature": 0, "do_sample": False},
+        "reasoning_tags": "none",
+        "score_key": SCORE_KEY,
         "metric_list": [{"metric": "vold_accuracy", "aggregation": "mean", "higher_is_better": True},
-                        {"metric": "vold_parse_rate", "aggregation": "mean", "higher_is_better": True}],
+                        {"metric": "vold_parse_rate", "aggregation": "mean", "higher_is_better": True},
+                        {"metric": SCORE_KEY, "aggregation": "mean", "higher_is_better": True}],
         "lmms_eval_specific_kwargs": {"default": {"prompt_variant": PROMPT_VARIANT}},
         "metadata": {"version": 1.0, "vold_task": task.name, "vold_split": split,
                      "scorer": task.scorer},
     }
-    if spec.hub_config not in (None, "default"):
+    if local_docs is not None:   # `vold lmms-tasks --data-root`: a jsonl of item ids
+        doc.update(dataset_path="json", dataset_kwargs={"data_files": {"test": str(local_docs)}},
+                   test_split="test")
+    elif spec.hub_config not in (None, "default"):
         doc["dataset_name"] = spec.hub_config
     return doc
 
 
-def generate_yamls() -> dict[str, str]:
-    """file name -> YAML text for every bridged task, split, default alias and composite group."""
+def generate_yamls(local_docs=None) -> dict[str, str]:
+    """file name -> YAML text for every bridged task, split, default alias and composite group.
+    `local_docs(task, split)` -> the jsonl of a split's documents, or None to leave it out."""
     files = {}
 
     def dump(fname: str, doc: dict, head: str):
@@ -150,13 +193,18 @@ def generate_yamls() -> dict[str, str]:
 
     head = "# Generated by `python -m vold_bench.lmms_bridge` from tasks/{}.yaml; do not edit.\n"
     for t in bridged_tasks():
+        docs = {sp: local_docs(t, sp) if local_docs else None for sp in t.splits}
+        if local_docs and not any(docs.values()):
+            continue
         for split in t.splits:
-            dump(f"{lmms_name(t.name, split)}.yaml", task_yaml(t, split, lmms_name(t.name, split)),
+            if local_docs is None or docs[split]:
+                dump(f"{lmms_name(t.name, split)}.yaml",
+                     task_yaml(t, split, lmms_name(t.name, split), local_docs=docs[split]), head.format(t.name))
+        if t.default_split in t.splits and (local_docs is None or docs[t.default_split]):
+            dump(f"{lmms_name(t.name)}.yaml",
+                 task_yaml(t, t.default_split, lmms_name(t.name), local_docs=docs[t.default_split]),
                  head.format(t.name))
-        if t.default_split in t.splits:
-            dump(f"{lmms_name(t.name)}.yaml", task_yaml(t, t.default_split, lmms_name(t.name)),
-                 head.format(t.name))
-        elif t.default_split in t.composite:
+        elif t.default_split in t.composite and all(docs[s] or local_docs is None for s in t.composite[t.default_split]):
             group = {"group": lmms_name(t.name),
                      "task": [lmms_name(t.name, s) for s in t.composite[t.default_split]],
                      "aggregate_metric_list": [{"metric": "vold_accuracy", "aggregation": "mean",

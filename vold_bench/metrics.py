@@ -92,6 +92,8 @@ def summarize(samples: list[dict], task: TaskSpec) -> dict:
 
 
 def git_sha() -> str:
+    if not (REPO_ROOT / ".git").exists():   # an installed wheel: whatever repo holds the venv is not ours
+        return "unknown"
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                              text=True, timeout=10).stdout.strip()

@@ -68,8 +68,16 @@ class TaskSpec:
         return tpl
 
 
+def data_dir(name: str) -> Path:
+    """The top-level `tasks/` or `recipes/` folder. In a checkout (editable install, tests) that
+    is the folder itself, the one source of truth; a wheel carries a copy made at build time
+    (setup.py) under vold_bench/_data/, since site-packages has no repo around it."""
+    src = REPO_ROOT / name
+    return src if src.is_dir() else Path(__file__).resolve().parent / "_data" / name
+
+
 def tasks_dir() -> Path:
-    return Path(os.environ.get("VOLD_TASKS") or REPO_ROOT / "tasks")
+    return Path(os.environ.get("VOLD_TASKS") or data_dir("tasks"))
 
 
 def list_tasks() -> list[str]:

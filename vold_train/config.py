@@ -14,8 +14,9 @@ from typing import Any
 import yaml
 
 from vold_bench.errors import VoldError
+from vold_bench.tasks import data_dir
 
-RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
+RECIPES_DIR = data_dir("recipes")
 STAGES = ("traces", "sft", "rl")
 
 

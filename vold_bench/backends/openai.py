@@ -5,9 +5,13 @@ sends requests with a bound on how many are in flight. Standard library only (ur
 so it works in every virtualenv vold runs in and adds no dependency.
 
 Retries: 429, 5xx, 408 and network errors/timeouts are retried with exponential backoff and
-jitter (honouring Retry-After); other 4xx mean the request itself is wrong and fail at once.
-When a request keeps failing the whole call raises VoldError: the harness has already flushed
-earlier batches, so a rerun resumes after the outage instead of scoring empty responses.
+jitter (honouring Retry-After). 400/413/422 mean this one request is wrong for this server (an
+item too long for the context, say): `generate_stream` yields it as that item's RequestRejected,
+which the harness records as the item's error sample, and the run goes on. Other 4xx (401, 403,
+404) are about the server or the credentials, and end the run. When a request keeps failing the
+run ends too: the harness writes every sample the moment it arrives, so a rerun resumes after
+the outage instead of scoring empty responses. `check_server` asks GET /v1/models first, so a
+down server or a wrong model name is reported in seconds, not after a minute of retries.
 """
 from __future__ import annotations
 
@@ -16,10 +20,11 @@ import io
 import json
 import os
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,11 @@ from vold_bench.errors import VoldError
 from vold_bench.schema import GenConfig, GenRequest, GenResult
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+ITEM_STATUS = {400, 413, 422}   # the request, not the server, is at fault
+
+
+class RequestRejected(VoldError):
+    """The server refused one request for what it holds; only that item fails."""
 
 
 class ChatClient:
@@ -40,13 +50,16 @@ class ChatClient:
             raise VoldError("openai backend: no server URL; pass --base-url (or set OPENAI_BASE_URL)")
         base_url = base_url.rstrip("/")
         # Accept both "http://host:8000" and "http://host:8000/v1", as vllm serve users type either.
-        self.url = base_url + ("/chat/completions" if base_url.endswith("/v1") else "/v1/chat/completions")
+        self.base = base_url if base_url.endswith("/v1") else base_url + "/v1"
+        self.url = self.base + "/chat/completions"
         # Local servers ignore the key; "EMPTY" is what vLLM's docs use.
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"
         self.timeout, self.max_retries = timeout, max_retries
         self.backoff, self.max_backoff = backoff, max_backoff
 
-    def post(self, body: dict, what: str = "request") -> dict:
+    def post(self, body: dict, what: str = "request", stop: threading.Event | None = None) -> dict:
+        """`stop`, once set, ends the retries at once: when one request has failed for good the
+        run is over, and the others must not keep the process alive retrying for minutes."""
         data = json.dumps(body).encode()
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.api_key}"}
         last = ""
@@ -59,6 +72,8 @@ class ChatClient:
             except urllib.error.HTTPError as e:
                 detail = e.read().decode(errors="replace")[:300]
                 last = f"HTTP {e.code}: {detail}"
+                if e.code in ITEM_STATUS:
+                    raise RequestRejected(f"{self.url}: {what} rejected ({last})") from None
                 if e.code not in RETRY_STATUS:
                     raise VoldError(f"{self.url}: {what} rejected ({last})") from None
                 retry_after = _retry_after(e.headers.get("Retry-After"))
@@ -68,8 +83,30 @@ class ChatClient:
                 last = f"reply is not JSON ({e})"
             if attempt < self.max_retries:
                 wait = min(self.max_backoff, self.backoff * 2 ** attempt) * (0.5 + random.random() / 2)
-                time.sleep(max(wait, retry_after or 0.0))
+                if stop is None:
+                    time.sleep(max(wait, retry_after or 0.0))
+                elif stop.wait(max(wait, retry_after or 0.0)):
+                    break
         raise VoldError(f"{self.url}: {what} failed after {self.max_retries + 1} attempts ({last})")
+
+    def served_models(self, timeout: float = 10.0) -> list[str] | None:
+        """Model ids from GET /v1/models; None when the server has no such route. One try with
+        a short timeout: this runs before any work, to fail in seconds on a down server."""
+        req = urllib.request.Request(self.base + "/models", headers={"Authorization": f"Bearer {self.api_key}"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                reply = json.loads(resp.read().decode())
+        except urllib.error.HTTPError as e:
+            if e.code in (401, 403):
+                raise VoldError(f"{self.base}/models: HTTP {e.code}; check --api-key (or OPENAI_API_KEY)") from None
+            return None   # 404/405: a server without the route; the first request will tell
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
+            raise VoldError(f"{self.base}: server not reachable ({type(e).__name__}: "
+                            f"{getattr(e, 'reason', e)}); is it running? (--base-url)") from None
+        except json.JSONDecodeError:
+            return None
+        data = reply.get("data") if isinstance(reply, dict) else None
+        return [str(m.get("id")) for m in data if isinstance(m, dict)] if isinstance(data, list) else None
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -126,14 +163,21 @@ class OpenAIBackend:
         self.model = model
         self.client = ChatClient(base_url, api_key, timeout, max_retries, backoff)
         self.concurrency = max(1, int(concurrency))
+        self._stop: threading.Event | None = None
         # e.g. {"top_k": 20} or {"chat_template_kwargs": {"enable_thinking": False}} for vLLM.
         self.extra_body = extra_body or {}
+
+    def check_server(self) -> None:
+        served = self.client.served_models()
+        if served is not None and self.model not in served:
+            raise VoldError(f"{self.client.base}: model {self.model!r} is not served there; "
+                            f"served: {', '.join(served) or '(none)'}")
 
     def _one(self, r: GenRequest, cfg: GenConfig) -> GenResult:
         body = {"model": self.model, "messages": to_openai_messages(r.messages, r.images),
                 "max_tokens": cfg.max_new_tokens, "temperature": cfg.temperature,
                 "top_p": cfg.top_p, "seed": cfg.seed, "n": 1, **self.extra_body}
-        reply = self.client.post(body, what=f"item {r.id}")
+        reply = self.client.post(body, what=f"item {r.id}", stop=self._stop)
         try:
             choice = reply["choices"][0]
             text = choice["message"].get("content") or ""
@@ -147,14 +191,29 @@ class OpenAIBackend:
         return GenResult(id=r.id, text=text, gen_tokens=int(n_tok if n_tok is not None else len(text.split())),
                          finish_reason=finish)
 
-    def generate(self, requests: list[GenRequest], cfg: GenConfig) -> list[GenResult]:
+    def generate_stream(self, requests: list[GenRequest], cfg: GenConfig):
+        """(request, GenResult | RequestRejected) in the order answers arrive. Any other error
+        (server gone after the retries) ends the stream and cancels what has not started."""
         if not requests:
-            return []
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
-            futures = [pool.submit(self._one, r, cfg) for r in requests]
-            try:
-                return [f.result() for f in futures]  # request order, whatever the finish order
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+            return
+        self._stop = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests)))
+        futures = {pool.submit(self._one, r, cfg): r for r in requests}
+        try:
+            for f in as_completed(futures):
+                try:
+                    yield futures[f], f.result()
+                except RequestRejected as e:
+                    yield futures[f], e
+        finally:
+            self._stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def generate(self, requests: list[GenRequest], cfg: GenConfig) -> list[GenResult]:
+        """All answers in request order; a rejected request raises."""
+        got = {}
+        for r, res in self.generate_stream(requests, cfg):
+            if isinstance(res, Exception):
+                raise res
+            got[id(r)] = res
+        return [got[id(r)] for r in requests]

@@ -73,8 +73,10 @@ class VLLMBackend:
         self.path = resolve_model_path(model)
         self.multimodal = is_multimodal(self.path)
         if self.multimodal:
-            # MMMU-Pro standard items carry up to 7 images; vLLM's default allows 1.
-            llm_opts.setdefault("limit_mm_per_prompt", {"image": max_images})
+            # MMMU-Pro standard items carry up to 7 images; vLLM's default allows 1. No videos:
+            # otherwise vLLM profiles its encoder cache with maximal dummy videos at start-up,
+            # which on CPU took over 8 minutes for the toy student before any request.
+            llm_opts.setdefault("limit_mm_per_prompt", {"image": max_images, "video": 0})
         # e.g. {"enable_thinking": False} for a Qwen3 judge/teacher used without reasoning.
         self.chat_template_kwargs = chat_template_kwargs or {}
         self.llm = vllm.LLM(model=self.path, tensor_parallel_size=tensor_parallel_size, dtype=dtype,
