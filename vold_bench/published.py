@@ -26,7 +26,7 @@ from vold_bench.errors import VoldError
 from vold_bench.records import logicvista_item, mathvision_item, mathvista_item, mmmu_pro_item
 from vold_bench.schema import Item
 from vold_bench.scoring.compat import mmmu_pro_parse
-from vold_bench.scoring.extract import enumerates_all
+from vold_bench.scoring.listing import enumerates_all
 from vold_bench.scoring.numeric import to_float
 
 

@@ -9,9 +9,10 @@ scores 0 as "truncated"; multiple choice is read from the LAST explicit anchor a
 to the item's labels, never guessing; free-form answers are reduced to a short answer before
 any numeric or symbolic check (math-verify, time-limited). Model output is never executed.
 
-Layout: extract.py (response -> short answer), choice.py (the multiple-choice parser, a
-table of named rules), commit.py (does the response commit to one answer), prose.py and
-statements.py (last-resort prose readings), grade.py (short answer vs gold),
+Layout: extract.py (response -> short answer), options.py (option texts and label tokens in
+a segment, option_match), listing.py (echoed option lists), choice.py (the multiple-choice
+parser, a table of named rules), commit.py (does the response commit to one answer), prose.py
+and statements.py (last-resort prose readings), grade.py (short answer vs gold),
 numeric.py (safe number/LaTeX evaluator), mathcheck.py (math-verify in a killable worker),
 compat.py (the official MATH-V and MMMU-Pro scorers, for compat=True).
 """
