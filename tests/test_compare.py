@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from _compare_util import make_result, make_run, toy_world
 from vold_bench.cli import app
-from vold_bench.compare import PAPER_FILE, build_board, read_samples, scan
+from vold_bench.compare import PAPER_FILE, build_board, read_correct, scan
 from vold_bench.errors import VoldError
 from vold_bench.stats import paired_test
 
@@ -131,7 +131,7 @@ def test_torn_samples_line_is_counted(tmp_path):
     with (res.parent / "samples.jsonl").open("a") as f:
         f.write('{"id": "toy-9", "corr')
     problems = []
-    assert read_samples(res.parent / "samples.jsonl", problems) == {
+    assert read_correct(res.parent / "samples.jsonl", problems) == {
         "toy-0": True, "toy-1": False, "toy-2": True}
     assert problems and "1 unreadable line" in problems[0]
 

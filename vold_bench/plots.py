@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from vold_bench.compare import Board  # noqa: E402
+from vold_bench.board import Board  # noqa: E402
 from vold_bench.stats import bootstrap_ci  # noqa: E402
 
 CURVES = (("reward", "training reward"), ("teacher_rkl", "teacher reverse KL per token (exact)"),
