@@ -7,10 +7,9 @@ at the same column, and returned in the caller's order.
 """
 from __future__ import annotations
 
-
 import torch
 
-from vold_bench.backends import resolve_model
+from vold_bench.backends.resolve import resolve_model
 from vold_bench.errors import VoldError
 from vold_bench.schema import GenConfig, GenRequest, GenResult
 
