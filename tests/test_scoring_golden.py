@@ -235,7 +235,7 @@ def test_golden_covers_all_benchmarks():
         assert {r[10] for r in rows} == {True, False}, f"{bench}: needs right and wrong verdicts"
         if bench in ("mathvista", "mathvision"):
             assert {r[5] in CHOICE for r in rows} == {True, False}, f"{bench}: needs choice and free-form rows"
-    for bench, src, iid, resp, gold, at, labels, options, prec, want_ext, want_ok in PUBLISHED + AUDITED:
+    for bench, src, iid, resp, gold, at, labels, _options, _prec, want_ext, want_ok in PUBLISHED + AUDITED:
         row = (bench, src, iid)
         assert resp.strip(), row
         if at in CHOICE:

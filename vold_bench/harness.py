@@ -22,8 +22,7 @@ from pathlib import Path
 from vold_bench.conventions import apply_conventions, check_limit, limit_count, split_tasks
 from vold_bench.data import is_error, load_items, split_size
 from vold_bench.errors import VoldError
-from vold_bench.metrics import (environment, ordered, recover_samples, summarize, write_json,
-                                write_samples)
+from vold_bench.metrics import environment, ordered, recover_samples, summarize, write_json, write_samples
 from vold_bench.prompts import build_request, prompt_text
 from vold_bench.schema import GenConfig, Item, Score
 from vold_bench.tasks import TaskSpec, get_task

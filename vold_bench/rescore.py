@@ -13,8 +13,7 @@ from pathlib import Path
 
 from vold_bench.data import is_error, load_items
 from vold_bench.errors import VoldError
-from vold_bench.harness import (_dataset_info, _error_sample, _print_summary, _sample, _score_fn,
-                                model_dirname)
+from vold_bench.harness import _dataset_info, _error_sample, _print_summary, _sample, _score_fn, model_dirname
 from vold_bench.metrics import environment, ordered, summarize, write_json, write_samples
 from vold_bench.responses import read_rows
 from vold_bench.tasks import get_task

@@ -28,8 +28,13 @@ def _text_only(messages: list[dict]) -> list[dict]:
 class HFBackend:
     def __init__(self, model: str, device: str | None = None, dtype: str | None = None,
                  attn_implementation: str | None = None, **_ignored):
-        from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText,
-                                  AutoProcessor, AutoTokenizer)
+        from transformers import (
+            AutoConfig,
+            AutoModelForCausalLM,
+            AutoModelForImageTextToText,
+            AutoProcessor,
+            AutoTokenizer,
+        )
 
         self.name = model
         path = resolve_model(model)

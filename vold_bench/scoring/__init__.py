@@ -18,12 +18,12 @@ compat.py (the official MATH-V and MMMU-Pro scorers, for compat=True).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item, Score
-from vold_bench.scoring.compat import mathv_extract, mathv_is_equal, mmmu_pro_parse
 from vold_bench.scoring.choice import extract_choice
+from vold_bench.scoring.compat import mathv_extract, mathv_is_equal, mmmu_pro_parse
 from vold_bench.scoring.extract import boxed_all, extract_free, final_number, strip_reasoning
 from vold_bench.scoring.grade import grade_math, grade_number, grade_text, normalize, number_value
 from vold_bench.scoring.numeric import strip_thousands, to_float

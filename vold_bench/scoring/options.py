@@ -126,7 +126,8 @@ def option_match(seg: str, options: list[str], labels: list[str], how: str = "st
     normed = [(_fold(norm_text(o)), lab) for o, lab in pairs]
     letters = [o.upper() for o, _ in normed if len(o) == 1 and o.isalpha()]
     caps = {t for _, t in label_tokens(clean(seg), letters)} if letters else set()
-    normed = sorted([(o, lab) for o, lab in normed if o and not (len(o) == 1 and o.isalpha() and o.upper() not in caps)],
+    normed = sorted([(o, lab) for o, lab in normed
+                     if o and not (len(o) == 1 and o.isalpha() and o.upper() not in caps)],
                     key=lambda x: -len(x[0]))
     if len(s) >= 5 and not re.search(r"\d", s):   # "PDERefiner" for `PDE-Refiner`: spacing only
         hits = {lab for o, lab in normed if o.replace(" ", "") == s.replace(" ", "")}
