@@ -287,8 +287,16 @@ def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True
 
     board.avg_cols = [c for c in columns if all(c in r.cells for r in runs)]
 
-    # Protocol flags: every run cell against its column's reference protocol.
-    for col in columns:
+    _flag_protocols(board, base)
+    if base is not None:
+        _against_baseline(board, base, runs, n_boot, seed)
+    return board
+
+
+def _flag_protocols(board: Board, base: Row | None) -> None:
+    """Protocol flags: every run cell against its column's reference protocol."""
+    rows = board.rows
+    for col in board.columns:
         ref = _reference(col, rows, base)
         for r in rows:
             cell = r.cells.get(col)
@@ -308,32 +316,34 @@ def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True
             if diff:
                 _flag(board, r.name, col, "protocol differs: " + ", ".join(diff))
 
-    if base is not None:
-        for r in rows:
-            if r is base:
+
+def _against_baseline(board: Board, base: Row, runs: list[Row], n_boot: int, seed: int) -> None:
+    """Deltas to the baseline row, and paired tests of each run against its partner run."""
+    rows = board.rows
+    for r in rows:
+        if r is base:
+            continue
+        partner = _paired_partner(r, base, runs)
+        for col, cell in r.cells.items():
+            # A published number was made under the paper's protocol: a delta against
+            # our run would be a silent cross-protocol comparison, so none is shown.
+            if col in base.cells and (r.kind == "published") == (base.kind == "published"):
+                board.deltas[(r.name, col)] = cell.acc - base.cells[col].acc
+            bcell = partner.cells.get(col) if partner is not None else None
+            if r.kind != "run" or bcell is None:
                 continue
-            partner = _paired_partner(r, base, runs)
-            for col, cell in r.cells.items():
-                # A published number was made under the paper's protocol: a delta against
-                # our run would be a silent cross-protocol comparison, so none is shown.
-                if col in base.cells and (r.kind == "published") == (base.kind == "published"):
-                    board.deltas[(r.name, col)] = cell.acc - base.cells[col].acc
-                bcell = partner.cells.get(col) if partner is not None else None
-                if r.kind != "run" or bcell is None:
-                    continue
-                if not (cell.correct and bcell.correct):
-                    missing = [str(c.path.parent) for c in (cell, bcell) if not c.correct and c.path]
-                    board.notes.append(f"no paired test for {r.name} on {col}: no per-item "
-                                       f"samples.jsonl in {', '.join(missing)}")
-                    continue
-                test = paired_test(bcell.correct, cell.correct, n_boot=n_boot, seed=seed)
-                if test is None:
-                    board.notes.append(f"no paired test for {r.name} on {col}: no item id in "
-                                       f"common with {partner.name}")
-                    continue
-                board.sig.append((r.name if partner is base else f"{r.name} vs {partner.name}",
-                                  col, test))
-    return board
+            if not (cell.correct and bcell.correct):
+                missing = [str(c.path.parent) for c in (cell, bcell) if not c.correct and c.path]
+                board.notes.append(f"no paired test for {r.name} on {col}: no per-item "
+                                   f"samples.jsonl in {', '.join(missing)}")
+                continue
+            test = paired_test(bcell.correct, cell.correct, n_boot=n_boot, seed=seed)
+            if test is None:
+                board.notes.append(f"no paired test for {r.name} on {col}: no item id in "
+                                   f"common with {partner.name}")
+                continue
+            board.sig.append((r.name if partner is base else f"{r.name} vs {partner.name}",
+                              col, test))
 
 
 def _paired_partner(row: Row, base: Row, runs: list[Row]) -> Row | None:
