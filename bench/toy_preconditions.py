@@ -81,7 +81,8 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
     worst_gap = max(abs(g) if n else math.inf for _, g, n in gaps)
     out.append(pc.Check("P4 transfer", worst_gap <= 5,
                         "image minus text accuracy on the items read right, seed mean: " + ", ".join(rows)
-                        + (f"; worst single run {worst_gap:.1f}" if worst_gap < math.inf else "; a run read no item right")
+                        + (f"; worst single run {worst_gap:.1f}" if worst_gap < math.inf
+                           else "; a run read no item right")
                         + " (|gap| <= 5)"))
 
     restate = statistics.mean(100.0 * sum(pc.restated_ok(s["response"], pc._test_by_id()[i])
