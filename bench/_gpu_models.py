@@ -117,8 +117,13 @@ def paper_configs(tiny: bool):
 
 def build(out: Path, tiny: bool, device: str) -> dict:
     import torch
-    from transformers import (AutoModelForCausalLM, AutoModelForImageTextToText, Qwen2_5_VLProcessor,
-                              Qwen2VLImageProcessor, Qwen2VLVideoProcessor)
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoModelForImageTextToText,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
 
     from vold_train.sizing import param_counts
 

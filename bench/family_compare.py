@@ -33,8 +33,8 @@ def main() -> None:
     ap.add_argument("--docs", default="docs")
     a = ap.parse_args()
     import torch
-
     from toy_ablation import curves, evaluate
+
     from vold_bench.compare import run_compare
     from vold_train.run import train_recipe
 

@@ -76,7 +76,8 @@ def run_lmms(lm, reqs, texts, max_new_tokens):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", help="Qwen2.5-VL folder (default: a tiny random one built from config)")
-    ap.add_argument("--data", default=os.environ.get("VOLD_SHARED", str(REPO.parent / "shared")) + "/benchmarks/mathvision")
+    shared = os.environ.get("VOLD_SHARED", str(REPO.parent / "shared"))
+    ap.add_argument("--data", default=shared + "/benchmarks/mathvision")
     ap.add_argument("--n", type=int, default=16, help="items")
     ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--batch-size", type=int, default=4)
@@ -85,6 +86,7 @@ def main():
     args = ap.parse_args()
 
     import torch
+
     from vold_bench.backends.hf import HFBackend
     from vold_bench.schema import GenConfig
 

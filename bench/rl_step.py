@@ -12,7 +12,8 @@
 
 Rollouts have a fixed length (min_new_tokens = max_new_tokens) so every run generates the same
 number of tokens. Each configuration runs `--steps` steps; the first is warm-up and dropped,
-the figure is the median of the rest over `--rounds` alternating rounds. Uses the shipped toy models if present, else random-init
+the figure is the median of the rest over `--rounds` alternating rounds. Uses the shipped toy models if present,
+else random-init
 tiny ones of the same architecture.
 
     python bench/rl_step.py [--prompts 8 --group 4 --tokens 48 --steps 4]

@@ -19,8 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vold_bench.published import (AUDIT_CLASSES, classify_disagreement, published_files,  # noqa: E402
-                                  read_published, shared_root)
+from vold_bench.published import AUDIT_CLASSES, classify_disagreement, published_files, read_published, shared_root  # noqa: E402
 from vold_bench.scoring import score, scorer_version  # noqa: E402
 from vold_bench.scoring.mathcheck import worker_cpu_seconds  # noqa: E402
 

@@ -167,7 +167,8 @@ def main() -> None:
     root = Path(a.root)
     student = resolve_model("toy-student")
     base = {b: evaluate(student, root / "base-student" / f"eval-{b}", a.eval_limit, b) for b in ("toy", "toy-text")}
-    base["reading"] = "/".join(f"{x:.0f}" for x in pc.reading(pc.read_samples(root / "base-student" / "eval-toy")).values())
+    base_reading = pc.reading(pc.read_samples(root / "base-student" / "eval-toy"))
+    base["reading"] = "/".join(f"{x:.0f}" for x in base_reading.values())
     print(f"base toy-student: image {base['toy']:.1f}%, text {base['toy-text']:.1f}%, reading {base['reading']}")
     args = [(s, a.variants, a.overrides, a.root, a.eval_limit) for s in a.seeds]
     if a.jobs > 1:

@@ -52,13 +52,14 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
                         f"base student's accuracy, image {pc.fmt_levels(ai)}; text {pc.fmt_levels(at)} "
                         f"(L2, L3 <= 20 in both forms)"))
 
-    cold_img, cold_txt = _runs(root, "sft-only", seeds, "image"), _runs(root, "sft-only", seeds, "text")
+    cold_txt = _runs(root, "sft-only", seeds, "text")
     cold_dir = json.loads((root / f"sft-only-s{seeds[0]}" / "run.json").read_text())["final_model"]
     kl_base = pc.exact_teacher_kl(student, teacher, base_txt)
     kl_cold = pc.exact_teacher_kl(cold_dir, teacher, cold_txt[0])
     out.append(pc.Check("P2 its own style", kl_base >= 3 * kl_cold,
                         f"exact teacher reverse KL per token on greedy text answers: base {kl_base:.3f}, "
-                        f"cold-started (seed {seeds[0]}) {kl_cold:.3f}, ratio {kl_base / max(kl_cold, 1e-9):.1f} (>= 3)"))
+                        f"cold-started (seed {seeds[0]}) {kl_cold:.3f}, "
+                        f"ratio {kl_base / max(kl_cold, 1e-9):.1f} (>= 3)"))
 
     rows, worst = [], math.inf
     for v in ["sft-only", *RL_VARIANTS]:
@@ -80,7 +81,8 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
     worst_gap = max(abs(g) if n else math.inf for _, g, n in gaps)
     out.append(pc.Check("P4 transfer", worst_gap <= 5,
                         "image minus text accuracy on the items read right, seed mean: " + ", ".join(rows)
-                        + (f"; worst single run {worst_gap:.1f}" if worst_gap < math.inf else "; a run read no item right")
+                        + (f"; worst single run {worst_gap:.1f}" if worst_gap < math.inf
+                           else "; a run read no item right")
                         + " (|gap| <= 5)"))
 
     restate = statistics.mean(100.0 * sum(pc.restated_ok(s["response"], pc._test_by_id()[i])
@@ -96,7 +98,8 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
         t = pc.paired(sft_txt, _runs(root, v, seeds, "text"))
         ok = t is not None and t.diff > 0 and t.p_value < 0.05
         out.append(pc.Check(name, ok, f"{v} - sft-only on toy-text, {t.n} items over {len(seeds)} seeds: "
-                                      f"{t.diff:+.1f} pts [{t.ci_low:+.1f}, {t.ci_high:+.1f}], McNemar p {t.p_value:.3g}"))
+                                      f"{t.diff:+.1f} pts [{t.ci_low:+.1f}, {t.ci_high:+.1f}], "
+                                      f"McNemar p {t.p_value:.3g}"))
     return out
 
 

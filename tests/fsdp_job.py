@@ -17,8 +17,7 @@ from pathlib import Path
 import torch
 
 from vold_train import dist, sharding
-from vold_train.common import (cosine_schedule, load_model, make_optimizer, restore_state,
-                               save_checkpoint)
+from vold_train.common import cosine_schedule, load_model, make_optimizer, restore_state, save_checkpoint
 from vold_train.config import RLConfig, SFTConfig
 from vold_train.rl import freeze_vision, policy_update
 from vold_train.rollout import Rollouts

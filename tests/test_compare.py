@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from _compare_util import make_result, make_run, toy_world
 from vold_bench.cli import app
-from vold_bench.compare import PAPER_FILE, build_board, read_samples, scan
+from vold_bench.compare import PAPER_FILE, build_board, read_correct, scan
 from vold_bench.errors import VoldError
 from vold_bench.stats import paired_test
 
@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def _samples(path: Path) -> dict:
-    return {json.loads(l)["id"]: json.loads(l)["correct"] for l in path.read_text().splitlines()}
+    return {json.loads(ln)["id"]: json.loads(ln)["correct"] for ln in path.read_text().splitlines()}
 
 
 @pytest.fixture()
@@ -52,9 +52,9 @@ def test_cli_writes_all_formats(world, tmp_path):
     md = (out / "LEADERBOARD.md").read_text()
     assert "Paired significance vs grpo-only" in md and "Ablation (VOLD Table 3 layout)" in md
     # the vold row of the ablation table carries the check marks from its run.json
-    vold_line = next(l for l in md.splitlines() if l.startswith("| vold | ✓ | ✓ | ✓ | ✓ |"))
+    vold_line = next(ln for ln in md.splitlines() if ln.startswith("| vold | ✓ | ✓ | ✓ | ✓ |"))
     assert "teacher" in vold_line
-    assert next(l for l in md.splitlines() if l.startswith("| grpo-only | ✗ | ✓ | ✗ | ✗ |"))
+    assert next(ln for ln in md.splitlines() if ln.startswith("| grpo-only | ✗ | ✓ | ✗ | ✗ |"))
     rows = list(csv.DictReader((out / "leaderboard.csv").open()))
     byname = {row["run"]: row for row in rows}
     res = json.loads((world / "evals/vold/toy-test/results.json").read_text())
@@ -131,7 +131,7 @@ def test_torn_samples_line_is_counted(tmp_path):
     with (res.parent / "samples.jsonl").open("a") as f:
         f.write('{"id": "toy-9", "corr')
     problems = []
-    assert read_samples(res.parent / "samples.jsonl", problems) == {
+    assert read_correct(res.parent / "samples.jsonl", problems) == {
         "toy-0": True, "toy-1": False, "toy-2": True}
     assert problems and "1 unreadable line" in problems[0]
 
@@ -217,7 +217,7 @@ def test_curves_use_rl_stage_lines(tmp_path):
     run.mkdir()
     lines = [{"stage": "sft", "step": 0, "loss": 2.0}, {"stage": "sft", "step": 1, "loss": 1.0},
              {"stage": "rl", "step": 0, "reward": 0.1}, {"stage": "rl", "step": 1, "reward": 0.3}]
-    (run / "metrics.jsonl").write_text("\n".join(json.dumps(l) for l in lines) + "\n{\"torn")
+    (run / "metrics.jsonl").write_text("\n".join(json.dumps(rec) for rec in lines) + "\n{\"torn")
     assert [r["reward"] for r in read_metrics(run)] == [0.1, 0.3]
 
 

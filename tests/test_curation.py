@@ -5,8 +5,15 @@ import pytest
 
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item
-from vold_train.curation import (Curator, bag_of_words, cosine, make_curator, memory_penalty,
-                                 repetition_penalty, toy_skill)
+from vold_train.curation import (
+    Curator,
+    bag_of_words,
+    cosine,
+    make_curator,
+    memory_penalty,
+    repetition_penalty,
+    toy_skill,
+)
 from vold_train.toy import world
 from vold_train.toy.generator import composition, propose
 

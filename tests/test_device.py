@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from _device_util import FAKE, DeviceMismatch, FakeDevice
 from _kill_util import dies_after
-
 from vold_bench.errors import VoldError
 from vold_train import dist
 from vold_train.run import train_recipe

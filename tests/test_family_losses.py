@@ -5,8 +5,17 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vold_train.losses import (grpo_advantages, grpo_loss, kd_k2, srpo_loss, srpo_route,
-                               va_opd_loss, va_rollout_weights, va_token_groups, visual_advantage)
+from vold_train.losses import (
+    grpo_advantages,
+    grpo_loss,
+    kd_k2,
+    srpo_loss,
+    srpo_route,
+    va_opd_loss,
+    va_rollout_weights,
+    va_token_groups,
+    visual_advantage,
+)
 
 G = 4
 

@@ -240,8 +240,10 @@ def test_judge_verdicts_are_reported_apart_and_a_dead_judge_stops_the_run(tmp_pa
 
 def test_hub_results_record_the_resolved_commit(monkeypatch):
     """A task can only say revision "main" offline; the result still names the exact commit."""
-    import huggingface_hub
     from types import SimpleNamespace
+
+    import huggingface_hub
+
     from vold_bench import harness
     from vold_bench.tasks import get_task
 

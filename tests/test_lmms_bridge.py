@@ -124,7 +124,8 @@ def test_lmms_tasks_for_local_copies(tmp_path, monkeypatch):
     utils = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(utils)
     item = load_items("logicvista", "test", data=str(SHARED / "logicvista"), limit=1)[0]
-    assert utils.vold_logicvista_test_doc_to_text(rows[0]) == render(get_task("logicvista").template("default", "test"), item)
+    template = get_task("logicvista").template("default", "test")
+    assert utils.vold_logicvista_test_doc_to_text(rows[0]) == render(template, item)
     assert utils.vold_logicvista_test_doc_to_visual(rows[0])[0].mode == "RGB"
     assert utils.vold_logicvista_test_process_results(rows[0], ["\\boxed{C}"])["vold_score"] == 1.0
     hub = tmp_path / "hub"

@@ -74,7 +74,7 @@ def _rescore(tmp_path, bench_dir, folder, name):
 
 def test_lmms_eval_and_vold_eval_agree_through_one_server(tmp_path, bench_dir):
     answers = {}
-    for name, (bench, split) in TASKS.items():
+    for bench, split in TASKS.values():
         tpl = get_task(bench).template("default", split)
         for k, it in enumerate(load_items(bench, split, data=str(bench_dir / bench), limit=4)):
             answers[render(tpl, it)] = f"so \\boxed{{{it.gold if k % 2 == 0 else 'Q'}}}"

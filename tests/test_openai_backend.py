@@ -28,7 +28,8 @@ def test_images_become_png_data_urls_and_settings_are_sent():
         be = OpenAIBackend("m", base_url=s.url, backoff=0.01)
         out = be.generate([_req(0, img)], GenConfig(max_new_tokens=7, temperature=0.5, top_p=0.9, seed=3))
     body = s.bodies[0]
-    assert (body["model"], body["max_tokens"], body["temperature"], body["top_p"], body["seed"]) == ("m", 7, 0.5, 0.9, 3)
+    got = (body["model"], body["max_tokens"], body["temperature"], body["top_p"], body["seed"])
+    assert got == ("m", 7, 0.5, 0.9, 3)
     part = body["messages"][0]["content"][0]
     assert part["type"] == "image_url"
     head, b64 = part["image_url"]["url"].split(",", 1)

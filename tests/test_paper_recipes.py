@@ -81,7 +81,8 @@ def test_accelerate_configs():
 
 def test_mot_and_orz_rows_in_hub_schema():
     row = {"messages": [{"role": "user", "content": "Compute 1/2 + 1/2."},
-                        {"role": "assistant", "content": "<think>easy</think> So \\boxed{\\frac{2}{2}} = 1, i.e. \\boxed{1}"}],
+                        {"role": "assistant",
+                         "content": "<think>easy</think> So \\boxed{\\frac{2}{2}} = 1, i.e. \\boxed{1}"}],
            "num_tokens": 30, "source": "open-r1/OpenR1-Math-220k"}
     prompt, trace = mot_records(row, 7)
     assert prompt == {"id": "mot-7", "question": "Compute 1/2 + 1/2.", "gold": "1"}

@@ -8,8 +8,15 @@ import pytest
 
 from vold_bench.errors import VoldError
 from vold_bench.published import shared_root
-from vold_bench.records import (geo3k_item, geo3k_mc_item, logicvista_item, logicvista_labels,
-                                mathvision_item, mathvista_item, mmmu_pro_item)
+from vold_bench.records import (
+    geo3k_item,
+    geo3k_mc_item,
+    logicvista_item,
+    logicvista_labels,
+    mathvision_item,
+    mathvista_item,
+    mmmu_pro_item,
+)
 
 
 def test_mathvista_mc_gold_is_the_option_letter():

@@ -5,9 +5,11 @@ and the verdict, so any behaviour change shows up here and forces a scorer versi
 """
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
-from vold_bench.schema import Item
+from vold_bench.schema import AnswerType, Item
 from vold_bench.scoring import SCORERS, reward, score, scorer_version
 
 # (bench, source file, item id, response snippet, gold, answer_type, labels, options, precision,
@@ -92,6 +94,7 @@ PUBLISHED = [
 
 ABCD = ["A", "B", "C", "D"]
 ABCDEFGHIJ = list("ABCDEFGHIJ")
+CHOICE = ("choice", "multi_choice")
 
 # (name, response, item kwargs, expected extraction, expected correct, expected parse_status)
 EDGE = [
@@ -218,9 +221,37 @@ def test_edge_cases(row):
 
 
 def test_golden_covers_all_benchmarks():
+    """Not only how many rows: every benchmark has snippets graded right and graded wrong, the
+    free-form benchmarks both free-form and choice items, the edge table every answer type;
+    and each row is consistent: a choice row's gold and expected reading are among its labels
+    and its verdict is whether the two are the same set; a correct row has a reading."""
     benches = {r[0] for r in PUBLISHED}
     assert benches == {"mathvista", "mathvision", "logicvista", "mmmu_pro"}
     assert len(PUBLISHED) + len(EDGE) >= 60
+    keys = [r[:3] for r in PUBLISHED + AUDITED]
+    assert len(keys) == len(set(keys)), "a (bench, source, id) row is repeated"
+    for bench in benches:
+        rows = [r for r in PUBLISHED if r[0] == bench]
+        assert {r[10] for r in rows} == {True, False}, f"{bench}: needs right and wrong verdicts"
+        if bench in ("mathvista", "mathvision"):
+            assert {r[5] in CHOICE for r in rows} == {True, False}, f"{bench}: needs choice and free-form rows"
+    for bench, src, iid, resp, gold, at, labels, _options, _prec, want_ext, want_ok in PUBLISHED + AUDITED:
+        row = (bench, src, iid)
+        assert resp.strip(), row
+        if at in CHOICE:
+            gold_set = set(gold.split(", "))
+            ext_set = set(want_ext.split(", ")) if want_ext is not None else None
+            assert gold_set <= set(labels), row
+            assert ext_set is None or ext_set <= set(labels), row
+            assert want_ok == (ext_set == gold_set), row
+        else:
+            assert want_ext is not None or not want_ok, row
+    assert {kw["answer_type"] for _, _, kw, *_ in EDGE} == set(get_args(AnswerType))
+    assert len({e[0] for e in EDGE}) == len(EDGE), "an edge case name is repeated"
+    for name, _resp, _kw, want_ext, want_ok, status in EDGE:
+        assert status in ("ok", "no_answer", "truncated", "empty"), name
+        assert (want_ext is not None) == (status == "ok"), name
+        assert not want_ok or status == "ok", name
 
 
 def test_toy_scorer_requires_boxed_integer():

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from vold_bench.published import (AUDIT_CLASSES, classify_disagreement, published_files,
-                                  read_published, shared_root)
+from vold_bench.published import AUDIT_CLASSES, classify_disagreement, published_files, read_published, shared_root
 from vold_bench.scoring import score
 
 N = 400

@@ -9,7 +9,8 @@ import pytest
 
 from vold_bench.schema import Item
 from vold_bench.scoring import SCORER_VERSIONS, score, scorer_version
-from vold_bench.scoring.extract import choice_from_segment, label_tokens
+from vold_bench.scoring.extract import choice_from_segment
+from vold_bench.scoring.options import label_tokens
 
 L4, L5, L10 = list("ABCD"), list("ABCDE"), list("ABCDEFGHIJ")
 LETTERS = ["A", "B", "C", "D", "E"]          # options that are only their own letters (image options)

@@ -100,7 +100,8 @@ def one_vs_two(tmp_path_factory):
     student, _ = make_tiny_pair(root / "pair", seed=0)
     traces = root / "traces.jsonl"
     traces.write_text("".join(json.dumps({"question": f"What is {i} + {i % 3}?",
-                                          "response": f"<think>{i} + {i % 3} = {i + i % 3}</think> \\boxed{{{i + i % 3}}}"})
+                                          "response": f"<think>{i} + {i % 3} = {i + i % 3}</think> "
+                                                      f"\\boxed{{{i + i % 3}}}"})
                               + "\n" for i in range(8)))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     for k in ("WORLD_SIZE", "RANK", "ACCELERATE_USE_FSDP", "ACCELERATE_USE_DEEPSPEED"):

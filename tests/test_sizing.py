@@ -47,7 +47,8 @@ def test_teacher_stays_replicated_and_bf16_halves_it(cfgs):
 def test_preflight_refuses_before_loading(cfgs):
     r = preflight(STUDENT, TEACHER, Plan(gpus=8, gpu_mem_gb=80, strategy="fsdp"))
     assert r["peak_gb"] < 80
-    with pytest.raises(VoldError, match=r"need about \d+ GB per GPU with ddp on 1 GPU\(s\), more than 24 GB.*student_states"):
+    with pytest.raises(VoldError,
+                       match=r"need about \d+ GB per GPU with ddp on 1 GPU\(s\), more than 24 GB.*student_states"):
         preflight(STUDENT, TEACHER, Plan(gpus=1, gpu_mem_gb=24, strategy="ddp"))
     with pytest.raises(VoldError, match="plan.strategy"):
         estimate(*cfgs, Plan(strategy="pipeline"))

@@ -2,7 +2,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vold_bench.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap, paired_test
 

@@ -1,7 +1,6 @@
 import torch
 from PIL import Image
-from transformers import (AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor,
-                          AutoTokenizer)
+from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
 
 from vold_train.toy import resolve_model
 from vold_train.toy.models import SPECIAL_TOKENS, build_tokenizer, make_tiny_pair

@@ -16,7 +16,8 @@ def test_restated_ok_needs_every_quantity_with_its_value():
     good = "<think>\n" + p.transcription() + "\n..."
     assert pc.restated_ok(good, p)
     names = list(p.values)
-    wrong = p.transcription().replace(f"{names[-1]} = {p.values[names[-1]]}", f"{names[-1]} = {p.values[names[-1]] + 1}")
+    last = names[-1]
+    wrong = p.transcription().replace(f"{last} = {p.values[last]}", f"{last} = {p.values[last] + 1}")
     assert not pc.restated_ok(wrong, p)
     missing = ", ".join(f"{k} = {v}" for k, v in list(p.values.items())[:-1])
     assert not pc.restated_ok(missing, p)

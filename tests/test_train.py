@@ -9,8 +9,8 @@ from _kill_util import dies_after
 from vold_bench.errors import VoldError
 from vold_train.run import train_recipe
 
-METRIC_KEYS = {"step", "reward", "kd_loss", "kd_term", "teacher_rkl", "teacher_k1", "teacher_k2", "masked_frac", "entropy", "resp_len",
-               "step_s", "tokens_per_s", "accuracy"}
+METRIC_KEYS = {"step", "reward", "kd_loss", "kd_term", "teacher_rkl", "teacher_k1", "teacher_k2", "masked_frac",
+               "entropy", "resp_len", "step_s", "tokens_per_s", "accuracy"}
 
 
 def boxed_reward(text, item):
@@ -129,9 +129,9 @@ def test_full_vocabulary_kl_runs(world, tmp_path):
 
 
 def test_teacher_with_another_tokenizer_is_refused(world, tmp_path):
-    from vold_train.toy.models import make_tiny_pair
-
     import random
+
+    from vold_train.toy.models import make_tiny_pair
 
     r = random.Random(0)  # nonsense words: a full-size vocabulary whose ids mean other strings
     words = ["".join(r.choice("qwxzjkvy") for _ in range(r.randint(3, 7))) for _ in range(3000)]

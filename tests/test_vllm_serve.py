@@ -58,7 +58,9 @@ def test_vllm_serve_answers_image_prompts_like_hf(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)   # its own session: the server and its engine process
         proc.wait(timeout=60)
-    read = lambda d: [__import__("json").loads(x) for x in (d / "samples.jsonl").read_text().splitlines()]
+
+    def read(d):
+        return [__import__("json").loads(x) for x in (d / "samples.jsonl").read_text().splitlines()]
     a, b = read(tmp_path / "served"), read(tmp_path / "hf")
     assert all("<image>" in s["prompt"] for s in a)   # the toy benchmark's image form
     assert [s["response"] for s in a] == [s["response"] for s in b]

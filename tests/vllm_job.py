@@ -49,6 +49,7 @@ def main(job_path, out_path):
 
     # the trainer-facing adapters, on the synced student and the teacher engine
     from transformers import AutoTokenizer
+
     from vold_train.engines.for_trainer import vllm_generate_rollouts, vllm_teacher_scores
     tok = AutoTokenizer.from_pretrained(t["model"])
     ro, logp = vllm_generate_rollouts(eng, tok, r["prompts"], 2, 6, 1.0, 1.0, len(tok))

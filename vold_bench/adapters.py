@@ -19,7 +19,8 @@ point them at `python -c "import vold_bench.adapters as a; print(a.__file__)"`.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item, Score

@@ -5,7 +5,6 @@ Imports of the heavy modules happen inside each command so `vold --help` stays i
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -27,13 +26,13 @@ def _fail(msg: str) -> None:
 def eval_cmd(
     bench: str = typer.Option("toy", "--bench", "--tasks", help="Benchmark(s), comma-separated (see `vold list`)."),
     model: str = typer.Option("toy-student", help="Hub id, local path, or toy-student / toy-teacher."),
-    model_args: Optional[str] = typer.Option(None, help="lm-eval style: pretrained=X,base_url=U,num_concurrent=N."),
-    gen_kwargs: Optional[str] = typer.Option(None, help="lm-eval style: max_new_tokens=N,temperature=T,top_p=P."),
-    split: Optional[str] = typer.Option(None, help="Split or setting; the task's default if omitted."),
-    data: Optional[str] = typer.Option(None, help="Local folder in the upstream schema, or a hub id."),
+    model_args: str | None = typer.Option(None, help="lm-eval style: pretrained=X,base_url=U,num_concurrent=N."),
+    gen_kwargs: str | None = typer.Option(None, help="lm-eval style: max_new_tokens=N,temperature=T,top_p=P."),
+    split: str | None = typer.Option(None, help="Split or setting; the task's default if omitted."),
+    data: str | None = typer.Option(None, help="Local folder in the upstream schema, or a hub id."),
     backend: str = typer.Option("hf", help="hf | vllm | openai"),
-    limit: Optional[float] = typer.Option(None, help="Evaluate only the first N items, or a fraction (0.1)."),
-    out: Optional[Path] = typer.Option(None, "--out", "--output-path",
+    limit: float | None = typer.Option(None, help="Evaluate only the first N items, or a fraction (0.1)."),
+    out: Path | None = typer.Option(None, "--out", "--output-path",
                                        help="Output folder (default results/<model>/<bench>-<split>/); "
                                             "with several tasks, one subfolder per task."),
     prompt: str = typer.Option("default", help="Prompt variant: default | official | ..."),
@@ -42,14 +41,14 @@ def eval_cmd(
     top_p: float = typer.Option(1.0),
     seed: int = typer.Option(0),
     batch_size: int = typer.Option(8),
-    base_url: Optional[str] = typer.Option(None, help="openai backend: server URL."),
+    base_url: str | None = typer.Option(None, help="openai backend: server URL."),
     concurrency: int = typer.Option(8, help="openai backend: requests in flight."),
-    api_key: Optional[str] = typer.Option(None, help="openai backend: API key (default $OPENAI_API_KEY)."),
-    extra_body: Optional[str] = typer.Option(None, help='openai backend: JSON merged into each request, '
+    api_key: str | None = typer.Option(None, help="openai backend: API key (default $OPENAI_API_KEY)."),
+    extra_body: str | None = typer.Option(None, help='openai backend: JSON merged into each request, '
                                              'e.g. \'{"chat_template_kwargs": {"enable_thinking": false}}\'.'),
     tensor_parallel_size: int = typer.Option(1, help="vllm backend."),
-    judge: Optional[str] = typer.Option(None, help="OpenAI-compatible URL of an optional LLM judge."),
-    judge_model: Optional[str] = typer.Option(None),
+    judge: str | None = typer.Option(None, help="OpenAI-compatible URL of an optional LLM judge."),
+    judge_model: str | None = typer.Option(None),
     compat: bool = typer.Option(False, help="Reproduce the official scorer (MMMU-Pro, MathVision)."),
 ):
     """Evaluate a model on a benchmark; re-running continues where a run stopped."""
@@ -68,12 +67,12 @@ def score_cmd(
     bench: str = typer.Option(..., help="Benchmark name (see tasks/)."),
     responses: Path = typer.Option(..., help="Responses: vold JSONL (id, response), lmms-eval samples "
                                    "(doc_id, filtered_resps) or VLMEvalKit .tsv/.xlsx (index, prediction)."),
-    split: Optional[str] = typer.Option(None),
-    data: Optional[str] = typer.Option(None),
-    out: Optional[Path] = typer.Option(None),
-    format: Optional[str] = typer.Option(None, "--format", help="vold | lmms | vlmeval (default: from the file)."),
+    split: str | None = typer.Option(None),
+    data: str | None = typer.Option(None),
+    out: Path | None = typer.Option(None),
+    format: str | None = typer.Option(None, "--format", help="vold | lmms | vlmeval (default: from the file)."),
     on_duplicate: str = typer.Option("error", help="Two responses for one id: error | first | last."),
-    model: Optional[str] = typer.Option(None, help="Model name for results.json (default: the file's stem)."),
+    model: str | None = typer.Option(None, help="Model name for results.json (default: the file's stem)."),
     compat: bool = typer.Option(False, help="Reproduce the official scorer (MMMU-Pro, MathVision)."),
 ):
     """Score saved responses without a model; says how much of the split they cover."""
@@ -88,7 +87,7 @@ def score_cmd(
 
 
 @app.command("list")
-def list_cmd(what: Optional[str] = typer.Argument(None, help="benchmarks | recipes | toy_models (default: all).")):
+def list_cmd(what: str | None = typer.Argument(None, help="benchmarks | recipes | toy_models (default: all).")):
     """Benchmarks (splits, prompt variants), training recipes and toy models; * marks a default split."""
     from vold_bench.errors import VoldError
     from vold_bench.listing import print_catalogue
@@ -102,7 +101,7 @@ def list_cmd(what: Optional[str] = typer.Argument(None, help="benchmarks | recip
 @app.command("lmms-tasks")
 def lmms_tasks_cmd(
     out: Path = typer.Option(..., help="Folder to write the YAMLs, utils.py (and data/) into."),
-    data_root: Optional[Path] = typer.Option(None, help="Local benchmark copies (ROOT/<bench>/); "
+    data_root: Path | None = typer.Option(None, help="Local benchmark copies (ROOT/<bench>/); "
                                              "without it the YAMLs load the hub datasets."),
 ):
     """lmms-eval task YAMLs for our benchmarks: `lmms-eval --include_path OUT --tasks vold_<bench>`."""
@@ -121,8 +120,8 @@ def lmms_tasks_cmd(
 
 @app.command("compare")
 def compare_cmd(
-    dirs: List[Path] = typer.Argument(None, help="Folders to scan for results.json (default results/)."),
-    baseline: Optional[str] = typer.Option(None, help="Run name to compute deltas against."),
+    dirs: list[Path] = typer.Argument(None, help="Folders to scan for results.json (default results/)."),
+    baseline: str | None = typer.Option(None, help="Run name to compute deltas against."),
     ablation: bool = typer.Option(False, help="Lay out training variants as the paper's Table 3."),
     paper: bool = typer.Option(True, help="Show the VOLD paper's published rows."),
     out: Path = typer.Option(Path("results"), help="Where LEADERBOARD.md / .csv / .tex and plots go."),
@@ -145,7 +144,7 @@ def compare_cmd(
 @toy_app.command("build")
 def toy_build_cmd(
     force: bool = typer.Option(False, help="Rebuild even if the models exist."),
-    out: Optional[Path] = typer.Option(None, help="Where to put the toy models (default: the package's)."),
+    out: Path | None = typer.Option(None, help="Where to put the toy models (default: the package's)."),
 ):
     """Build the toy tokenizer, teacher and student (minutes on 2 cores)."""
     from vold_train.toy.build import build
@@ -159,8 +158,8 @@ def toy_build_cmd(
 @app.command("train")
 def train_cmd(
     recipe: str = typer.Option("vold", help="Recipe name under recipes/ or a YAML path."),
-    set_: List[str] = typer.Option([], "--set", help="Override a config key: --set key=value."),
-    out: Optional[Path] = typer.Option(None, help="Run folder (default results/runs/<recipe>-s<seed>)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a config key: --set key=value."),
+    out: Path | None = typer.Option(None, help="Run folder (default results/runs/<recipe>-s<seed>)."),
 ):
     """Cold-start SFT then GRPO + on-policy distillation, or one of the ablations."""
     from vold_bench.errors import VoldError
@@ -175,7 +174,7 @@ def train_cmd(
 @app.command("traces")
 def traces_cmd(
     recipe: str = typer.Option("vold", help="Recipe whose traces section to use."),
-    set_: List[str] = typer.Option([], "--set", help="Override a config key: --set key=value."),
+    set_: list[str] = typer.Option([], "--set", help="Override a config key: --set key=value."),
 ):
     """The teacher writes reasoning traces for text prompts (resumable JSONL)."""
     from vold_bench.errors import VoldError

@@ -3,7 +3,8 @@
 Reads every results.json under the given folders (samples.jsonl beside it gives the per-item
 `correct` used for paired significance), makes one row per run and one column per
 bench/split, and writes LEADERBOARD.md, leaderboard.csv, leaderboard.tex (and PNGs with
---plot) into `out`. Rendering lives in report.py, pictures in plots.py, the tests in stats.py.
+--plot) into `out`. The Board type lives in board.py, rendering in report.py, pictures in
+plots.py, the tests in stats.py.
 
 A run's name is its training recipe when its model (or the results file itself) sits inside a
 training run folder with run.json, else the model name. Cells whose protocol (scorer version,
@@ -14,14 +15,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from vold_bench.board import Board, Cell, Row
 from vold_bench.errors import VoldError
-from vold_bench.stats import Paired, paired_test
+from vold_bench.stats import paired_test
 
 PAPER_FILE = Path(__file__).with_name("vold_paper.yaml")
 REQUIRED = ("bench", "split", "model", "accuracy", "n")
@@ -31,57 +32,6 @@ PROTOCOL_KEYS = ("scorer", "scorer_version", "prompt_variant", "n", "judge", "co
 GENERIC_NAMES = {"final", "model", "hf", "checkpoint", "student", "last", "best"}
 
 
-@dataclass
-class Cell:
-    acc: float
-    n: int | None = None
-    protocol: dict[str, Any] = field(default_factory=dict)
-    correct: dict[str, bool] | None = None   # item id -> correct, from samples.jsonl
-    path: Path | None = None                 # results.json, or None for published
-    created: str = ""
-    check: str | None = None                 # published only: verification status
-    note: str = ""
-    std: float | None = None                 # mean-of-seeds rows: std over the seeds
-
-
-@dataclass
-class Row:
-    name: str
-    kind: str                                # "run" | "mean" (of seeds) | "published"
-    cells: dict[str, Cell] = field(default_factory=dict)
-    variant: dict[str, Any] | None = None    # run.json variant, or the paper's for Table 3
-    run_dir: Path | None = None
-    model: str = ""
-    source: str | None = None                # published: key into sources
-    table: str = "main"                      # published: "main" | "ablation"
-    recipe: str | None = None                # from run.json
-    seed: int | None = None
-
-
-@dataclass
-class Board:
-    columns: list[str]
-    rows: list[Row]
-    baseline: str | None = None
-    avg_cols: list[str] = field(default_factory=list)
-    flags: dict[tuple[str, str], int] = field(default_factory=dict)   # (row, col) -> footnote no.
-    footnotes: list[str] = field(default_factory=list)
-    deltas: dict[tuple[str, str], float] = field(default_factory=dict)
-    sig: list[tuple[str, str, Paired]] = field(default_factory=list)  # (row, col, test)
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    sources: dict[str, dict] = field(default_factory=dict)
-    run_dirs: list[Path] = field(default_factory=list)
-
-    def row(self, name: str) -> Row:
-        return next(r for r in self.rows if r.name == name)
-
-    def average(self, row: Row) -> float | None:
-        if len(self.avg_cols) < 2 or not all(c in row.cells for c in self.avg_cols):
-            return None
-        return sum(row.cells[c].acc for c in self.avg_cols) / len(self.avg_cols)
-
-
 # ---------------------------------------------------------------------- reading result folders
 
 
@@ -89,7 +39,7 @@ def _norm(bench: str) -> str:
     return bench.lower().replace("_", "-")
 
 
-def read_samples(path: Path, problems: list[str]) -> dict[str, bool] | None:
+def read_correct(path: Path, problems: list[str]) -> dict[str, bool] | None:
     """{id: correct}; a torn or corrupt line is counted and skipped, not fatal."""
     if not path.exists():
         return None
@@ -157,6 +107,8 @@ def find_run_json(res_path: Path, model: str, root: Path) -> Path | None:
 
 
 def model_label(model: str) -> str:
+    """A row name for a model: a hub id as is; a local folder by its name, with its parent
+    when the name alone says nothing ("run-3/final", "run-3/checkpoint-200")."""
     p = Path(model)
     if not p.exists():
         return model                                   # a hub id or a toy name
@@ -194,7 +146,7 @@ def scan(dirs: list[Path]) -> tuple[list[Row], list[str], list[Path]]:
                     problems.append(f"{run_json}: unreadable run.json ({e}); named by model")
             col = f"{_norm(str(res['bench']))}/{res['split']}"
             cell = Cell(acc=res["accuracy"], n=res.get("n"), protocol=protocol_of(res),
-                        correct=read_samples(path.parent / "samples.jsonl", problems),
+                        correct=read_correct(path.parent / "samples.jsonl", problems),
                         path=path, created=str(res.get("created", "")))
             entries.append((model, col, cell, run_info, run_json.parent if run_json else None,
                             model_label(model)))
@@ -335,8 +287,16 @@ def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True
 
     board.avg_cols = [c for c in columns if all(c in r.cells for r in runs)]
 
-    # Protocol flags: every run cell against its column's reference protocol.
-    for col in columns:
+    _flag_protocols(board, base)
+    if base is not None:
+        _against_baseline(board, base, runs, n_boot, seed)
+    return board
+
+
+def _flag_protocols(board: Board, base: Row | None) -> None:
+    """Protocol flags: every run cell against its column's reference protocol."""
+    rows = board.rows
+    for col in board.columns:
         ref = _reference(col, rows, base)
         for r in rows:
             cell = r.cells.get(col)
@@ -356,32 +316,34 @@ def build_board(runs: list[Row], baseline: str | None = None, paper: bool = True
             if diff:
                 _flag(board, r.name, col, "protocol differs: " + ", ".join(diff))
 
-    if base is not None:
-        for r in rows:
-            if r is base:
+
+def _against_baseline(board: Board, base: Row, runs: list[Row], n_boot: int, seed: int) -> None:
+    """Deltas to the baseline row, and paired tests of each run against its partner run."""
+    rows = board.rows
+    for r in rows:
+        if r is base:
+            continue
+        partner = _paired_partner(r, base, runs)
+        for col, cell in r.cells.items():
+            # A published number was made under the paper's protocol: a delta against
+            # our run would be a silent cross-protocol comparison, so none is shown.
+            if col in base.cells and (r.kind == "published") == (base.kind == "published"):
+                board.deltas[(r.name, col)] = cell.acc - base.cells[col].acc
+            bcell = partner.cells.get(col) if partner is not None else None
+            if r.kind != "run" or bcell is None:
                 continue
-            partner = _paired_partner(r, base, runs)
-            for col, cell in r.cells.items():
-                # A published number was made under the paper's protocol: a delta against
-                # our run would be a silent cross-protocol comparison, so none is shown.
-                if col in base.cells and (r.kind == "published") == (base.kind == "published"):
-                    board.deltas[(r.name, col)] = cell.acc - base.cells[col].acc
-                bcell = partner.cells.get(col) if partner is not None else None
-                if r.kind != "run" or bcell is None:
-                    continue
-                if not (cell.correct and bcell.correct):
-                    missing = [str(c.path.parent) for c in (cell, bcell) if not c.correct and c.path]
-                    board.notes.append(f"no paired test for {r.name} on {col}: no per-item "
-                                       f"samples.jsonl in {', '.join(missing)}")
-                    continue
-                test = paired_test(bcell.correct, cell.correct, n_boot=n_boot, seed=seed)
-                if test is None:
-                    board.notes.append(f"no paired test for {r.name} on {col}: no item id in "
-                                       f"common with {partner.name}")
-                    continue
-                board.sig.append((r.name if partner is base else f"{r.name} vs {partner.name}",
-                                  col, test))
-    return board
+            if not (cell.correct and bcell.correct):
+                missing = [str(c.path.parent) for c in (cell, bcell) if not c.correct and c.path]
+                board.notes.append(f"no paired test for {r.name} on {col}: no per-item "
+                                   f"samples.jsonl in {', '.join(missing)}")
+                continue
+            test = paired_test(bcell.correct, cell.correct, n_boot=n_boot, seed=seed)
+            if test is None:
+                board.notes.append(f"no paired test for {r.name} on {col}: no item id in "
+                                   f"common with {partner.name}")
+                continue
+            board.sig.append((r.name if partner is base else f"{r.name} vs {partner.name}",
+                              col, test))
 
 
 def _paired_partner(row: Row, base: Row, runs: list[Row]) -> Row | None:

@@ -22,8 +22,7 @@ from pathlib import Path
 from vold_bench.conventions import apply_conventions, check_limit, limit_count, split_tasks
 from vold_bench.data import is_error, load_items, split_size
 from vold_bench.errors import VoldError
-from vold_bench.metrics import (environment, ordered, read_samples, summarize, write_json,
-                                write_samples)
+from vold_bench.metrics import environment, ordered, recover_samples, summarize, write_json, write_samples
 from vold_bench.prompts import build_request, prompt_text
 from vold_bench.schema import GenConfig, Item, Score
 from vold_bench.tasks import TaskSpec, get_task
@@ -59,13 +58,13 @@ RUN_KEYS = ("bench", "split", "model", "backend", "prompt", "max_new_tokens", "t
             "top_p", "seed", "data", "compat", "judge_model", "extra_body")
 
 
-def model_label(model: str) -> str:
+def model_dirname(model: str) -> str:
     """'Qwen/Qwen2.5-VL-3B-Instruct' -> 'Qwen2.5-VL-3B-Instruct'; a local path -> its folder name."""
     return re.sub(r"[^\w.+-]", "_", Path(model.rstrip("/")).name) or "model"
 
 
 def default_out(model: str, bench: str, split: str) -> Path:
-    return Path("results") / model_label(model) / f"{bench}-{split}"
+    return Path("results") / model_dirname(model) / f"{bench}-{split}"
 
 
 def _score_fn():
@@ -115,7 +114,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
     out.mkdir(parents=True, exist_ok=True)
     _check_run_file(out, opts, split)
     samples_path = out / "samples.jsonl"
-    done = read_samples(samples_path)   # drops a torn last line
+    done = recover_samples(samples_path)   # drops a torn last line
     ids = {it.id for it in items}
     todo = [it for it in items if it.id not in done]
     template = task.template(opts.prompt, split)
@@ -300,7 +299,7 @@ def _hub_commit(hub_id: str, revision: str) -> str | None:
 
 def _dataset_info(task: TaskSpec, split: str, data: str | None) -> dict:
     from vold_bench.data import local_file, resolve_source
-    if task.loader == "toy":   # generated in-process; the revision is the world's version
+    if task.loader == "toy":   # generated in-process: the task file's revision, tested equal to the world's
         return {"source": task.hub_id, "revision": task.revision, "split": split}
     kind, src = resolve_source(task, data)
     spec = task.splits[split]
@@ -331,7 +330,7 @@ def _composite(task: TaskSpec, split: str, parts: dict[str, dict], dirs: dict[st
     # One samples file for the composite too (ids prefixed by setting), for paired tests.
     merged = []
     for part in parts:
-        merged += [s | {"id": f"{part}/{s['id']}"} for s in read_samples(dirs[part] / "samples.jsonl").values()]
+        merged += [s | {"id": f"{part}/{s['id']}"} for s in recover_samples(dirs[part] / "samples.jsonl").values()]
     write_samples(out / "samples.jsonl", merged)
     return res
 

@@ -62,8 +62,8 @@ def judge_prompt(item: Item, response: str) -> str:
 def parse_judge_reply(text: str) -> str | None:
     """The judge's answer, or None for NONE / a reply not following the format."""
     m = None
-    for m in _ANSWER.finditer(text or ""):
-        pass  # last ANSWER: line wins, as with the rule scorer's anchors
+    for m in _ANSWER.finditer(text or ""):  # noqa: B007 - the last ANSWER: line wins, as with the rule scorer's anchors
+        pass
     if m is None:
         return None
     ans = m.group(1).strip().strip("`").strip()

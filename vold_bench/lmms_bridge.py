@@ -30,8 +30,14 @@ from typing import Any
 
 import yaml
 
-from vold_bench.records import (geo3k_item, geo3k_mc_item, logicvista_item, mathvision_item,
-                                mathvista_item, mmmu_pro_item)
+from vold_bench.records import (
+    geo3k_item,
+    geo3k_mc_item,
+    logicvista_item,
+    mathvision_item,
+    mathvista_item,
+    mmmu_pro_item,
+)
 from vold_bench.schema import Item
 from vold_bench.tasks import TaskSpec, get_task, list_tasks
 
@@ -69,7 +75,8 @@ def to_item(task: TaskSpec, split: str, doc: dict) -> Item:
     return CONVERT[task.loader](doc, split)
 
 
-def process_results(task: TaskSpec, split: str, doc: dict, results: list[str], item: Item | None = None) -> dict[str, Any]:
+def process_results(task: TaskSpec, split: str, doc: dict, results: list[str],
+                    item: Item | None = None) -> dict[str, Any]:
     from vold_bench.scoring import score
 
     item = item or to_item(task, split, doc)
@@ -204,7 +211,8 @@ def generate_yamls(local_docs=None) -> dict[str, str]:
             dump(f"{lmms_name(t.name)}.yaml",
                  task_yaml(t, t.default_split, lmms_name(t.name), local_docs=docs[t.default_split]),
                  head.format(t.name))
-        elif t.default_split in t.composite and all(docs[s] or local_docs is None for s in t.composite[t.default_split]):
+        elif t.default_split in t.composite and all(docs[s] or local_docs is None
+                                                    for s in t.composite[t.default_split]):
             group = {"group": lmms_name(t.name),
                      "task": [lmms_name(t.name, s) for s in t.composite[t.default_split]],
                      "aggregate_metric_list": [{"metric": "vold_accuracy", "aggregation": "mean",

@@ -27,10 +27,10 @@ def ordered(results: dict) -> dict:
         k: v for k, v in results.items() if k not in RESULT_KEYS}
 
 
-def read_samples(path: Path) -> dict[str, dict]:
-    """id -> sample from a samples.jsonl that a kill may have cut mid-line. The torn tail is
-    truncated away, so the next append starts on a clean line; a later duplicate id (which
-    only a manual edit could produce) keeps the first occurrence."""
+def recover_samples(path: Path) -> dict[str, dict]:
+    """id -> sample from a samples.jsonl that a kill may have cut mid-line. Writes to the file:
+    the torn tail is truncated away, so the next append starts on a clean line. A later
+    duplicate id (which only a manual edit could produce) keeps the first occurrence."""
     done: dict[str, dict] = {}
     if not path.exists():
         return done

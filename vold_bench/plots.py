@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from vold_bench.compare import Board  # noqa: E402
+from vold_bench.board import Board  # noqa: E402
 from vold_bench.stats import bootstrap_ci  # noqa: E402
 
 CURVES = (("reward", "training reward"), ("teacher_rkl", "teacher reverse KL per token (exact)"),
@@ -25,6 +25,27 @@ def _palette(n: int) -> list:
         return [plt.get_cmap("tab10")(i) for i in range(n)]
     cols = [plt.get_cmap(m)(i) for m in ("tab20", "tab20b", "tab20c") for i in range(20)]
     return [cols[i % len(cols)] for i in range(n)]
+
+
+def _bar(ax, xpos: float, cell, label: str | None, color, published: bool, crowded: bool) -> float:
+    """One cell's bar, its whisker and its value; returns the top of the whisker."""
+    ax.bar(xpos, cell.acc, 0.85, label=label, color=color,
+           alpha=0.45 if published else 0.9, hatch="//" if published else None,
+           edgecolor="grey" if published else "white", linewidth=0.5)
+    high = cell.acc
+    if cell.std is not None:
+        high = cell.acc + cell.std
+        ax.errorbar([xpos], [cell.acc], yerr=[[min(cell.std, cell.acc)], [cell.std]],
+                    fmt="none", ecolor="black", elinewidth=1, capsize=3)
+    elif cell.correct:
+        # The whisker is the CI of this run's own accuracy over its items; the
+        # paired test (LEADERBOARD.md) is the right tool for differences.
+        _, lo, high = bootstrap_ci(list(cell.correct.values()))
+        ax.errorbar([xpos], [cell.acc], yerr=[[cell.acc - lo], [high - cell.acc]],
+                    fmt="none", ecolor="black", elinewidth=1, capsize=3)
+    ax.text(xpos, high + 0.8, f"{cell.acc:.1f}", ha="center", va="bottom",
+            fontsize=6 if crowded else 7, rotation=90 if crowded else 0, color="#333")
+    return high
 
 
 def leaderboard_png(board: Board, path: Path) -> Path | None:
@@ -57,23 +78,7 @@ def leaderboard_png(board: Board, path: Path) -> Path | None:
             published = r.kind == "published"
             label = None if r.name in seen else r.name + (" (published)" if published else "")
             seen.add(r.name)
-            ax.bar(xpos, cell.acc, 0.85, label=label, color=color_of[r.name],
-                   alpha=0.45 if published else 0.9, hatch="//" if published else None,
-                   edgecolor="grey" if published else "white", linewidth=0.5)
-            high = cell.acc
-            if cell.std is not None:
-                high = cell.acc + cell.std
-                ax.errorbar([xpos], [cell.acc], yerr=[[min(cell.std, cell.acc)], [cell.std]],
-                            fmt="none", ecolor="black", elinewidth=1, capsize=3)
-            elif cell.correct:
-                # The whisker is the CI of this run's own accuracy over its items; the
-                # paired test (LEADERBOARD.md) is the right tool for differences.
-                _, lo, high = bootstrap_ci(list(cell.correct.values()))
-                ax.errorbar([xpos], [cell.acc], yerr=[[cell.acc - lo], [high - cell.acc]],
-                            fmt="none", ecolor="black", elinewidth=1, capsize=3)
-            crowded = n_bars > 30
-            ax.text(xpos, high + 0.8, f"{cell.acc:.1f}", ha="center", va="bottom",
-                    fontsize=6 if crowded else 7, rotation=90 if crowded else 0, color="#333")
+            high = _bar(ax, xpos, cell, label, color_of[r.name], published, crowded=n_bars > 30)
             top = max(top, high)
     ax.set_xticks(centers)
     ax.set_xticklabels([c.replace("/", "\n", 1) for c in cols], fontsize=9)

@@ -51,7 +51,8 @@ def mathvista_query(item: Item) -> str:
     if item.meta.get("question_type") == "multi_choice":
         hint = "Please answer the question and provide the correct option letter, e.g., A, B, C, D, at the end."
     elif at == "integer":
-        hint = "Please answer the question requiring an integer answer and provide the final value, e.g., 1, 2, 3, at the end."
+        hint = ("Please answer the question requiring an integer answer and provide the final value, "
+                "e.g., 1, 2, 3, at the end.")
     elif at == "float":
         words, eg = _PLACES.get(item.precision or 1, (f"{item.precision} decimal places", "1.234"))
         hint = (f"Please answer the question requiring a floating-point number with {words} "

@@ -4,8 +4,8 @@ per-item judgement, for measuring how far vold's scorer agrees with the benchmar
 Each reader yields `Published(item, response, official_correct, trusted, official_extracted)`.
 "trusted" marks items whose official judgement can be relied on (issue 3):
 - MathVista: GPT-4's extraction occurs verbatim in the response, as a token of its own, and
-  is an option or a label (multiple choice) or a number (free form) (otherwise the official scorer maps refusals to the nearest option by edit
-  distance and may call them correct);
+  is an option or a label (multiple choice) or a number (free form) (otherwise the official
+  scorer maps refusals to the nearest option by edit distance and may call them correct);
 - MMMU-Pro: the official letter actually stands in the response and the official parser did
   not reach its random fallback;
 - MathVision, LogicVista: the official extraction is non-empty (LogicVista's extractor writes
@@ -18,15 +18,15 @@ import csv
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from vold_bench.errors import VoldError
 from vold_bench.records import logicvista_item, mathvision_item, mathvista_item, mmmu_pro_item
 from vold_bench.schema import Item
 from vold_bench.scoring.compat import mmmu_pro_parse
-from vold_bench.scoring.extract import enumerates_all
+from vold_bench.scoring.listing import enumerates_all
 from vold_bench.scoring.numeric import to_float
 
 
@@ -75,7 +75,7 @@ def _load_jsonl(path: Path) -> list[dict]:
 
 def read_mathvista(path: Path) -> Iterator[Published]:
     """output_<model>.json: {pid: record + response, extraction, prediction, true_false}."""
-    for pid, rec in _load_json(path).items():
+    for rec in _load_json(path).values():
         item = mathvista_item(rec)
         resp = str(rec.get("response") or "")
         ext = str(rec.get("extraction") or "").strip()
@@ -140,7 +140,7 @@ def read_mmmu_pro(path: Path) -> Iterator[Published]:
     """gpt-4o_<setting>_<mode>.jsonl: the benchmark record plus response, pred_indexs, if_right.
     The setting (standard10 / vision) comes from the file name."""
     setting = "vision" if "vision" in path.name else "standard10"
-    for n, rec in enumerate(_load_jsonl(path), 1):
+    for rec in _load_jsonl(path):
         item = mmmu_pro_item(rec, setting)
         resp = rec.get("response")
         resp = resp if isinstance(resp, str) else ""   # the release has a few dict responses

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from vold_bench.compare import Board, Row
+from vold_bench.board import Board, Row
 
 VARIANT_KEYS = (("sft", "SFT"), ("rl", "RL"), ("kd", "Distill"), ("kd_mask", "KD mask"))
 

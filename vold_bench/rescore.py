@@ -13,8 +13,7 @@ from pathlib import Path
 
 from vold_bench.data import is_error, load_items
 from vold_bench.errors import VoldError
-from vold_bench.harness import (_dataset_info, _error_sample, _print_summary, _sample, _score_fn,
-                                model_label)
+from vold_bench.harness import _dataset_info, _error_sample, _print_summary, _sample, _score_fn, model_dirname
 from vold_bench.metrics import environment, ordered, summarize, write_json, write_samples
 from vold_bench.responses import read_rows
 from vold_bench.tasks import get_task
@@ -68,7 +67,7 @@ def score_responses(bench: str, responses: Path, split: str | None = None, data:
         raise VoldError(f"{responses}: none of its {n_lines} responses ({fmt} format) matches an item "
                         f"of {task.name}-{split} (its keys start {', '.join(unknown[:3])}; item ids "
                         f"start {', '.join(it.id for it in items[:3])}); wrong --bench/--split/--format?")
-    out = Path(out) if out else Path("results") / "scored" / model_label(responses.stem) / f"{task.name}-{split}"
+    out = Path(out) if out else Path("results") / "scored" / model_dirname(responses.stem) / f"{task.name}-{split}"
     t0 = time.perf_counter()
     samples = []
     for k, it in enumerate(items):   # dataset order, like `vold eval`

@@ -7,10 +7,11 @@ breakdown fields. Everything a results.json needs to say "what exactly was run" 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

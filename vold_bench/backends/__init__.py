@@ -27,12 +27,3 @@ def make_backend(name: str, model: str, **opts):
             raise VoldError(f"openai backend unavailable ({e})") from None
         return OpenAIBackend(model, **opts)
     raise VoldError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")
-
-
-def resolve_model(model: str) -> str:
-    """Toy names -> their local folder; anything else (hub id, path) unchanged."""
-    try:
-        from vold_train.toy import resolve_model as toy_resolve
-    except ImportError:   # the toy world is optional for real-model evaluation
-        return model
-    return toy_resolve(model) or model

@@ -7,10 +7,9 @@ at the same column, and returned in the caller's order.
 """
 from __future__ import annotations
 
-
 import torch
 
-from vold_bench.backends import resolve_model
+from vold_bench.backends.resolve import resolve_model
 from vold_bench.errors import VoldError
 from vold_bench.schema import GenConfig, GenRequest, GenResult
 
@@ -29,8 +28,13 @@ def _text_only(messages: list[dict]) -> list[dict]:
 class HFBackend:
     def __init__(self, model: str, device: str | None = None, dtype: str | None = None,
                  attn_implementation: str | None = None, **_ignored):
-        from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText,
-                                  AutoProcessor, AutoTokenizer)
+        from transformers import (
+            AutoConfig,
+            AutoModelForCausalLM,
+            AutoModelForImageTextToText,
+            AutoProcessor,
+            AutoTokenizer,
+        )
 
         self.name = model
         path = resolve_model(model)

@@ -14,16 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from vold_bench.backends.resolve import resolve_model
 from vold_bench.errors import VoldError
 from vold_bench.schema import GenConfig, GenRequest, GenResult
-
-
-def resolve_model_path(model: str) -> str:
-    try:  # toy-student / toy-teacher -> their local folders
-        from vold_train.toy import resolve_model
-        return resolve_model(model) or model
-    except ImportError:
-        return model
 
 
 def import_vllm():
@@ -70,7 +63,7 @@ class VLLMBackend:
                  max_images: int = 8, enforce_eager: bool = False, seed: int = 0,
                  chat_template_kwargs: dict | None = None, **llm_opts):
         vllm = import_vllm()
-        self.path = resolve_model_path(model)
+        self.path = resolve_model(model)
         self.multimodal = is_multimodal(self.path)
         if self.multimodal:
             # MMMU-Pro standard items carry up to 7 images; vLLM's default allows 1. No videos:

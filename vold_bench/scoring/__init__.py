@@ -9,20 +9,21 @@ scores 0 as "truncated"; multiple choice is read from the LAST explicit anchor a
 to the item's labels, never guessing; free-form answers are reduced to a short answer before
 any numeric or symbolic check (math-verify, time-limited). Model output is never executed.
 
-Layout: extract.py (response -> short answer), choice.py (the multiple-choice parser, a
-table of named rules), commit.py (does the response commit to one answer), prose.py and
-statements.py (last-resort prose readings), grade.py (short answer vs gold),
+Layout: extract.py (response -> short answer), options.py (option texts and label tokens in
+a segment, option_match), listing.py (echoed option lists), choice.py (the multiple-choice
+parser, a table of named rules), commit.py (does the response commit to one answer), prose.py
+and statements.py (last-resort prose readings), grade.py (short answer vs gold),
 numeric.py (safe number/LaTeX evaluator), mathcheck.py (math-verify in a killable worker),
 compat.py (the official MATH-V and MMMU-Pro scorers, for compat=True).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item, Score
-from vold_bench.scoring.compat import mathv_extract, mathv_is_equal, mmmu_pro_parse
 from vold_bench.scoring.choice import extract_choice
+from vold_bench.scoring.compat import mathv_extract, mathv_is_equal, mmmu_pro_parse
 from vold_bench.scoring.extract import boxed_all, extract_free, final_number, strip_reasoning
 from vold_bench.scoring.grade import grade_math, grade_number, grade_text, normalize, number_value
 from vold_bench.scoring.numeric import strip_thousands, to_float

@@ -13,15 +13,24 @@ the prose readings of prose.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Optional
 
-from vold_bench.scoring import commit, prose
-from vold_bench.scoring.extract import (NEAR, TAIL, anchors, choice_from_segment, clean, final_number,
-                                        final_statement, first_clause, label_tokens, option_match,
-                                        strip_eos)
+import vold_bench.scoring.commit as commit
+import vold_bench.scoring.prose as prose
+from vold_bench.scoring.extract import (
+    NEAR,
+    TAIL,
+    anchors,
+    choice_from_segment,
+    final_number,
+    final_statement,
+    first_clause,
+    strip_eos,
+)
 from vold_bench.scoring.listing import BULLET, echoes_options, enumerates_all, opens_with_walk, strip_listing
+from vold_bench.scoring.options import clean, label_tokens, option_match
 
 REFUSAL = re.compile(r"\W*(?:I'm sorry|I am sorry|Sorry|I can(?:no|['’])t|I cannot|I am unable|"
                      r"I'm unable|As an AI)\b", re.I)
@@ -44,7 +53,7 @@ _ABSTAIN = re.compile(r"(?:not|impossible|unable|cannot|can't|can ?not)\s+(?:pos
 _ABSTAIN_OPTION = re.compile(r"insufficient|impossible to (?:tell|say|determine)|cannot be determined|"
                              r"not enough information|none of (?:these|the above)", re.I)
 
-Decision = Optional[tuple[list[str], str]]
+Decision = tuple[list[str], str] | None
 
 
 def _conditional(text: str, pos: int) -> bool:

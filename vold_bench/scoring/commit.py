@@ -17,7 +17,8 @@ from vold_bench.scoring.grade import number_value
 # "As a text-based AI model, I'm unable to see the image": the opening sentence declines.
 # The object must be the image (or the question's figure); "I can't see the hidden face
 # in the figure, but ..." is reasoning, not a refusal.
-_IMAGE = r"(?:the\s+|this\s+|that\s+|an\s+|any\s+|your\s+|images?\s+or\s+)?(?:images?|pictures?|figures?|diagrams?|graphs?|charts?|photos?|visual\s+content)\b(?!\s+(?:shows|has|in\b))"
+_IMAGE = (r"(?:the\s+|this\s+|that\s+|an\s+|any\s+|your\s+|images?\s+or\s+)?"
+          r"(?:images?|pictures?|figures?|diagrams?|graphs?|charts?|photos?|visual\s+content)\b(?!\s+(?:shows|has|in\b))")
 _REFUSAL_OPENING = re.compile(
     r"\bas\s+an?\s+(?:[\w-]+\s+){0,3}(?:AI|language\s+model|assistant)\b"
     r"|\b(?:unable|not\s+able|can(?:no|['’])t|cannot|(?:do\s+not|don['’]t)\s+have\s+(?:the\s+)?(?:ability|access))\s+"
@@ -115,7 +116,8 @@ _HEDGE = re.compile(
     r"\b(?i:both|either)\s+(?:options?\s+|choices?\s+)?\(?([A-Z])\)?\s+(?:and|or)\s+(?:options?\s+|choices?\s+)?"
     r"\(?([A-Z])\)?\s+(?:(?:can|could|may|might|would)\s+(?:both\s+)?be\s+(?:considered\s+|seen\s+as\s+)?"
     r"|(?:are|is)\s+(?:both\s+)?|seem\s+)(?:correct|valid|right|acceptable|reasonable|plausible)\b")
-_REJECTS = r"\s*\)?\s*(?:is|was|would\s+be)\s+(?:wrong|incorrect|not\s+(?:correct|right|valid))|\s*\)?\s*(?:fails|is\s+ruled\s+out)"
+_REJECTS = (r"\s*\)?\s*(?:is|was|would\s+be)\s+(?:wrong|incorrect|not\s+(?:correct|right|valid))"
+            r"|\s*\)?\s*(?:fails|is\s+ruled\s+out)")
 
 
 def hedge_conflict(text: str, got: list[str], labels: list[str]) -> str | None:

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import re
 
-
-def _option_match(body: str, options, labels) -> str | None:
-    from vold_bench.scoring.extract import option_match   # extract imports this module
-    return option_match(body, tuple(options), tuple(labels), how="exact")
-
+from vold_bench.scoring.options import option_match
 
 _LISTED = re.compile(r"(?:\(\s*([a-z])\s*\)|\b([a-z])\s*[).:])\s*$")
 
@@ -55,7 +51,7 @@ def echoes_options(text: str, labels: list[str], options: list[str], multi: bool
         if body in labels and not options:
             named.add(body)
             continue
-        lab = _option_match(body, options, labels) if options and body else None
+        lab = option_match(body, options, labels, how="exact") if options and body else None
         if lab is None:
             return False
         named.add(lab)

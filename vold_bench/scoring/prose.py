@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from vold_bench.scoring import statements
+import vold_bench.scoring.statements as statements
 from vold_bench.scoring.grade import number_value
 
 # ------------------------------------------------------------------ "3B"

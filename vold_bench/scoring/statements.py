@@ -120,8 +120,9 @@ def yes_no(statement: str, question: str, labels: list[str], options: list[str])
 # ------------------------------------------------------------------ paraphrase
 
 # direction words: an option about a change ("It decreases") read from a synonym
-_CHANGE = {**{w: 1 for w in "increas rise rises rising rose grow grows growing grew gain faster speed higher".split()},
-           **{w: -1 for w in "decreas fall falls falling fell drop dropp declin reduc slow slower lower shrink".split()}}
+_UP = "increas rise rises rising rose grow grows growing grew gain faster speed higher"
+_DOWN = "decreas fall falls falling fell drop dropp declin reduc slow slower lower shrink"
+_CHANGE = {**{w: 1 for w in _UP.split()}, **{w: -1 for w in _DOWN.split()}}
 
 
 def _change(words: list[str]) -> set[int]:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from vold_bench.backends.vllm import import_vllm, load_image, resolve_model_path
+from vold_bench.backends.resolve import resolve_model
+from vold_bench.backends.vllm import import_vllm, load_image
 
 
 @dataclass
@@ -43,7 +44,7 @@ class VLLMRollout:
                  enable_sleep_mode: bool = False, enforce_eager: bool = False,
                  logprobs_mode: str = "raw_logprobs", **llm_opts):
         vllm = import_vllm()
-        self.path = resolve_model_path(model)
+        self.path = resolve_model(model)
         self.llm = vllm.LLM(model=self.path, seed=seed, dtype=dtype,
                             tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
                             gpu_memory_utilization=gpu_memory_utilization,

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vold_bench.backends.vllm import import_vllm, resolve_model_path
+from vold_bench.backends.resolve import resolve_model
+from vold_bench.backends.vllm import import_vllm
 from vold_bench.errors import VoldError
 
 
@@ -48,7 +49,7 @@ class VLLMTeacher:
         if isinstance(model, str):
             vllm = import_vllm()
             llm_opts.setdefault("enable_prefix_caching", False)
-            model = vllm.LLM(model=resolve_model_path(model), seed=seed, dtype=dtype,
+            model = vllm.LLM(model=resolve_model(model), seed=seed, dtype=dtype,
                              tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
                              gpu_memory_utilization=gpu_memory_utilization,
                              enforce_eager=enforce_eager, **llm_opts)
