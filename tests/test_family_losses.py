@@ -104,16 +104,18 @@ def test_confident_teacher_tokens_weigh_more():
 @given(st.integers(0, 10_000), st.floats(0.1, 10.0))
 def test_va_weights_sum_to_one_per_group_and_ignore_scale(seed, scale):
     _, teacher, _, mask, _ = _batch(seed)
-    degraded = teacher - torch.randn_like(teacher)
+    # seeded: Hypothesis must replay a failing example exactly (the global RNG made it flaky)
+    degraded = teacher - torch.randn(teacher.shape, generator=torch.Generator().manual_seed(seed))
     va = visual_advantage(teacher, degraded, mask)
     assert torch.all(va >= 0) and torch.all(va[mask == 0] == 0)
     w = va_rollout_weights(va, mask, G)
     assert torch.allclose(w.view(-1, G).sum(-1), torch.ones(w.numel() // G), atol=1e-6)
     assert torch.allclose(va_rollout_weights(va * scale, mask, G), w, atol=1e-4)  # z-score
     m = (va * mask).sum(-1) / mask.sum(-1)  # more visual advantage, more weight
-    for grp in range(w.numel() // G):
-        sl = slice(grp * G, grp * G + G)
-        assert torch.equal(m[sl].argsort(), w[sl].argsort()) or torch.allclose(m[sl], m[sl][0])
+    for grp in range(w.numel() // G):  # order-preserving, with near-ties allowed either way
+        ms, ws = m[grp * G:grp * G + G], w[grp * G:grp * G + G]
+        i, j = (ms[:, None] > ms[None, :] + 1e-5).nonzero(as_tuple=True)  # i clearly more VA than j
+        assert torch.all(ws[i] >= ws[j] - 1e-6)
 
 
 def test_va_equal_rollouts_get_uniform_weights_and_no_advantage_without_degradation():
