@@ -108,6 +108,25 @@ def policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hid
     return agg, gnorm
 
 
+def step_record(rewards, G: int, ro, agg: dict, gnorm: float, lr: float, times: tuple) -> dict:
+    """One RL step's metrics line: reward, the objective's terms, the student-teacher
+    divergences by their names, lengths and the time of each phase (t0 rollout t1 teacher t2
+    update t3)."""
+    t0, t1, t2, t3 = times
+    gen_tokens = int(ro.mask.sum())
+    return {"reward": rewards.mean().item(), "accuracy": rewards.mean().item(),
+            "pass_at_g": rewards.view(-1, G).max(-1).values.mean().item(),
+            "kd_loss": agg.get("kd_loss", 0.0), "kd_term": agg.get("kd_term"),
+            **{k: agg.get(k) for k in ("teacher_rkl", "teacher_k1", "teacher_k2")},
+            "masked_frac": agg.get("masked_frac", 0.0), "entropy": agg.get("entropy", 0.0),
+            "resp_len": gen_tokens / len(ro.texts), "finished_frac": ro.finished.float().mean().item(),
+            "pg_loss": agg.get("pg_loss", 0.0), "clip_frac": agg.get("clip_frac", 0.0),
+            "loss": agg.get("loss", 0.0), "grad_norm": gnorm, "lr": lr,
+            "rollout_s": t1 - t0, "teacher_s": t2 - t1, "train_s": t3 - t2, "step_s": t3 - t0,
+            "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9),
+            **{k: agg[k] for k in ("kd_frac", "va_mean", "va_top_mean", "va_w_max") if k in agg}}
+
+
 def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     stage_dir = run_dir / "rl"
     final = stage_dir / "final"
@@ -206,18 +225,8 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
             fam_stats.update(family.after_update(fam, cfg, student, batch, rewards, step))
             t3 = time.perf_counter()
 
-            gen_tokens = int(ro.mask.sum())
-            pass_g = rewards.view(-1, G).max(-1).values.mean().item()
-            rec = {"reward": rewards.mean().item(), "accuracy": rewards.mean().item(), "pass_at_g": pass_g,
-                   "kd_loss": agg.get("kd_loss", 0.0), "kd_term": agg.get("kd_term"),
-                   **{k: agg.get(k) for k in ("teacher_rkl", "teacher_k1", "teacher_k2")},
-                   "masked_frac": agg.get("masked_frac", 0.0), "entropy": agg.get("entropy", 0.0),
-                   "resp_len": gen_tokens / len(ro.texts), "finished_frac": ro.finished.float().mean().item(),
-                   "pg_loss": agg.get("pg_loss", 0.0), "clip_frac": agg.get("clip_frac", 0.0),
-                   "loss": agg.get("loss", 0.0), "grad_norm": gnorm, "lr": sched.get_last_lr()[0],
-                   **adv_stats, "rollout_s": t1 - t0, "teacher_s": t2 - t1, "train_s": t3 - t2,
-                   "step_s": t3 - t0, "tokens_per_s": gen_tokens / max(t1 - t0, 1e-9),
-                   **fam_stats, **replay_rec, **{k: agg[k] for k in ("kd_frac", "va_mean", "va_top_mean", "va_w_max") if k in agg}}
+            rec = {**step_record(rewards, G, ro, agg, gnorm, sched.get_last_lr()[0], (t0, t1, t2, t3)),
+                   **adv_stats, **fam_stats, **replay_rec}
             rec = dist.mean_metrics(rec)
             metrics.log(step + 1, rec)
             bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} rkl {rec['teacher_rkl'] or 0:.3f}")
