@@ -5,12 +5,11 @@ text, same image pixel bounds, same dtype, same batch size and generation length
 the two run alternately in one process, and the script prints items/s, generated tokens/s
 and the ratio vold / lmms-eval.
 
-    PYTHONPATH=$PWD /work/venv-lmms/bin/python bench/gen_throughput.py [--model DIR] [--n 16]
+    make lmms-env && PYTHONPATH=$PWD .venv-lmms/bin/python bench/gen_throughput.py [--model DIR] [--n 16]
 
-lmms-eval 0.7.3 pins dependencies that clash with vold's env, so it lives in its own venv
-(e.g. `python -m venv /work/venv-lmms && /work/venv-lmms/bin/pip install lmms-eval==0.7.3`,
-or a venv that reuses vold's torch/transformers through a .pth file). Without it the script
-measures vold only and says the comparison was skipped.
+lmms-eval 0.7.3 lives in its own venv inside the repo, `.venv-lmms/` (`make lmms-env`: it
+reuses vold's torch/transformers pins). Without it the script measures vold only and says
+the comparison was skipped.
 
 lmms-eval returns text only; its generated-token count is re-tokenized from that text
 (special tokens are gone by then, so it can undercount by the end token).

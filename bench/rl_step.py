@@ -3,9 +3,9 @@
   1. distillation overhead: VOLD step (GRPO + k2 distillation, teacher forward) against a
      GRPO-only step (beta = 0, no teacher), target <= 1.3;
   2. vold against TRL's GRPOTrainer (beta = 0) on the same student, prompts, batch and
-     generation length, target vold / TRL <= 1.0. TRL runs in its own interpreter
-     (VOLD_TRL_PYTHON, else this one when it has trl, else /work/venv-trl/bin/python) and is
-     skipped if none has it;
+     generation length, target vold / TRL <= 1.0. TRL runs in VOLD_TRL_PYTHON, else in this
+     interpreter (trl comes with the dev extra, so `make setup` provides it), and is skipped
+     if neither has it;
   3. the VOLD adapter for TRL (vold_train.trl_vold.VOLDGRPOTrainer, k2, beta 0.02, no mask) on
      the same settings: TRL's step plus VOLD's distillation, next to TRL's plain step and to
      vold's own VOLD step (TRL and adapter runs alternate over the rounds as well).
@@ -120,8 +120,9 @@ def compare_trl(trl_py: str, student: str, teacher: str, a, tmp: Path, grpo: lis
 
 
 def trl_python() -> str | None:
-    """VOLD_TRL_PYTHON, else this interpreter if it has trl (vold[trl]), else /work/venv-trl."""
-    candidates = [os.environ.get("VOLD_TRL_PYTHON"), sys.executable, "/work/venv-trl/bin/python"]
+    """VOLD_TRL_PYTHON, else this interpreter if it has trl (`make setup` installs it with the
+    dev extra; `pip install vold[trl]` elsewhere). No interpreter outside the repo is guessed."""
+    candidates = [os.environ.get("VOLD_TRL_PYTHON"), sys.executable]
     for py in [c for c in candidates if c and Path(c).exists()]:
         if subprocess.run([py, "-c", "import trl"], capture_output=True).returncode == 0:
             return py
