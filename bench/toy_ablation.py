@@ -116,7 +116,7 @@ def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
     from vold_train.toy import preconditions as pc
 
     def samples(v, s, bench):
-        return pc.read_samples(root / f"{v}-s{s}" / f"eval-{bench}")
+        return pc.answers(root / f"{v}-s{s}" / f"eval-{bench}")
 
     lines = ["| variant | image % (mean ± sd) | per seed | text % | reading % (L1/L2/L3) "
              "| image vs grpo-only: diff [95% CI], McNemar p | text vs grpo-only | RL reward, first -> last 5 steps "
@@ -167,7 +167,7 @@ def main() -> None:
     root = Path(a.root)
     student = resolve_model("toy-student")
     base = {b: evaluate(student, root / "base-student" / f"eval-{b}", a.eval_limit, b) for b in ("toy", "toy-text")}
-    base_reading = pc.reading(pc.read_samples(root / "base-student" / "eval-toy"))
+    base_reading = pc.reading(pc.answers(root / "base-student" / "eval-toy"))
     base["reading"] = "/".join(f"{x:.0f}" for x in base_reading.values())
     print(f"base toy-student: image {base['toy']:.1f}%, text {base['toy-text']:.1f}%, reading {base['reading']}")
     args = [(s, a.variants, a.overrides, a.root, a.eval_limit) for s in a.seeds]

@@ -25,7 +25,7 @@ RL_VARIANTS = [v for v in VARIANTS if v != "sft-only"]
 
 def _runs(root: Path, variant: str, seeds, form: str) -> list[dict]:
     sub = "eval-toy" if form == "image" else "eval-toy-text"
-    return [pc.read_samples(root / f"{variant}-s{s}" / sub) for s in seeds]
+    return [pc.answers(root / f"{variant}-s{s}" / sub) for s in seeds]
 
 
 def _mean_levels(runs: list[dict], fn) -> dict[int, float]:
@@ -38,9 +38,9 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
     for name, model, bench in (("base-student", student, "toy"), ("base-student", student, "toy-text"),
                                ("base-teacher", teacher, "toy-text")):
         evaluate(model, root / name / f"eval-{bench}", None, bench)
-    base_img = pc.read_samples(root / "base-student" / "eval-toy")
-    base_txt = pc.read_samples(root / "base-student" / "eval-toy-text")
-    teach_txt = pc.read_samples(root / "base-teacher" / "eval-toy-text")
+    base_img = pc.answers(root / "base-student" / "eval-toy")
+    base_txt = pc.answers(root / "base-student" / "eval-toy-text")
+    teach_txt = pc.answers(root / "base-teacher" / "eval-toy-text")
     out = []
 
     r0 = pc.reading(base_img)
@@ -61,9 +61,11 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
                         f"cold-started (seed {seeds[0]}) {kl_cold:.3f}, "
                         f"ratio {kl_base / max(kl_cold, 1e-9):.1f} (>= 3)"))
 
+    trained = {v: (_runs(root, v, seeds, "image"), _runs(root, v, seeds, "text"))
+               for v in ["sft-only", *RL_VARIANTS]}  # read once, used by P3 and P4
     rows, worst = [], math.inf
-    for v in ["sft-only", *RL_VARIANTS]:
-        rd = _mean_levels(_runs(root, v, seeds, "image"), pc.reading)
+    for v, (img_runs, _) in trained.items():
+        rd = _mean_levels(img_runs, pc.reading)
         worst = min(worst, min(rd.values()))
         rows.append(f"{v}: {pc.fmt_levels(rd)}")
     out.append(pc.Check("P3 perception survives", worst >= 85,
@@ -71,8 +73,8 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
                         + " (>= 85 each)"))
 
     gaps, rows = [], []
-    for v in ["sft-only", *RL_VARIANTS]:
-        for img, txt in zip(_runs(root, v, seeds, "image"), _runs(root, v, seeds, "text")):
+    for v, (img_runs, txt_runs) in trained.items():
+        for img, txt in zip(img_runs, txt_runs):
             gi, gt, n = pc.transfer_gap(img, txt)
             gaps.append((v, gi - gt, n))
         vg = [g for name, g, n in gaps if name == v and n]
@@ -85,21 +87,18 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
                            else "; a run read no item right")
                         + " (|gap| <= 5)"))
 
-    restate = statistics.mean(100.0 * sum(pc.restated_ok(s["response"], pc._test_by_id()[i])
-                                          for i, s in r.items()) / len(r) for r in cold_txt)
+    restate = statistics.mean(pc.restated_share(r) for r in cold_txt)
     ct, tt = _mean_levels(cold_txt, pc.accuracy), pc.accuracy(teach_txt)
     room = min(tt[2] - ct[2], tt[3] - ct[3])
     out.append(pc.Check("P5 learns its teacher", restate >= 95 and room >= 20,
                         f"after the cold start: restates text numbers {restate:.1f}% (>= 95); text "
                         f"{pc.fmt_levels(ct)} vs teacher {pc.fmt_levels(tt)}: room {room:.1f} pts (>= 20)"))
 
-    sft_txt = cold_txt
     for name, v in (("P6 distillation is informative", "opd-only"), ("P7 RL has teeth", "grpo-only")):
-        t = pc.paired(sft_txt, _runs(root, v, seeds, "text"))
-        ok = t is not None and t.diff > 0 and t.p_value < 0.05
-        out.append(pc.Check(name, ok, f"{v} - sft-only on toy-text, {t.n} items over {len(seeds)} seeds: "
-                                      f"{t.diff:+.1f} pts [{t.ci_low:+.1f}, {t.ci_high:+.1f}], "
-                                      f"McNemar p {t.p_value:.3g}"))
+        t = pc.paired(cold_txt, trained[v][1])  # the same 300 item ids in every run: never None
+        out.append(pc.Check(name, t.diff > 0 and t.p_value < 0.05,
+                            f"{v} - sft-only on toy-text, {t.n} items over {len(seeds)} seeds: "
+                            f"{t.diff:+.1f} pts [{t.ci_low:+.1f}, {t.ci_high:+.1f}], McNemar p {t.p_value:.3g}"))
     return out
 
 

@@ -262,3 +262,13 @@ def test_hub_results_record_the_resolved_commit(monkeypatch):
 
     monkeypatch.setattr(huggingface_hub, "HfApi", DownApi)
     assert harness._dataset_info(get_task("mathvision"), "testmini", None)["resolved_sha"] is None
+
+
+def test_json_object_names_where_and_refuses_non_objects():
+    from vold_bench.errors import json_object
+
+    assert json_object('{"a": 1}', "x") == {"a": 1}
+    with pytest.raises(VoldError, match=r"^--extra-body: not valid JSON \(Expecting value at char 0\)$"):
+        json_object("nope", "--extra-body")
+    with pytest.raises(VoldError, match=r"^f line 3: expected a JSON object, got list$"):
+        json_object("[1]", "f line 3")

@@ -1,4 +1,6 @@
 """The measuring functions behind bench/toy_preconditions.py, on hand-made samples."""
+import json
+
 import pytest
 import torch
 
@@ -60,3 +62,25 @@ def test_teacher_divergences_are_named_for_what_they_are():
     assert d["teacher_rkl"] == pytest.approx(0.2)
     same = teacher_divergences(logp, logp, None, mask)
     assert same == {"teacher_k1": 0.0, "teacher_k2": 0.0}
+
+
+def test_answers_reads_a_run_without_touching_it_and_names_what_is_wrong(tmp_path):
+    from vold_bench.errors import VoldError
+
+    with pytest.raises(VoldError, match=str(tmp_path / "samples.jsonl")):
+        pc.answers(tmp_path)
+    line = json.dumps({"id": "toy-test-0000", "correct": True, "response": _p(0).transcription()}) + "\n"
+    (tmp_path / "samples.jsonl").write_text(line + "\n" + '["not", "an", "object"]\n')
+    with pytest.raises(VoldError, match="line 3: expected a JSON object"):
+        pc.answers(tmp_path)
+    (tmp_path / "samples.jsonl").write_text(line + '{"id": "toy-test-0001", "correct": fal')  # torn tail
+    with pytest.raises(VoldError, match="line 2: not valid JSON"):
+        pc.answers(tmp_path)
+    assert (tmp_path / "samples.jsonl").read_text().endswith("fal")  # read only: nothing truncated
+
+
+def test_restated_share_counts_every_level_at_once():
+    ps = world.problems("test")[:4]
+    s = _samples([f"toy-{p.uid}" for p in ps], [True] * 4,
+                 [ps[0].transcription(), ps[1].transcription(), "", "A = 99."])
+    assert pc.restated_share(s) == pytest.approx(50.0)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vold_bench.conventions import apply_conventions, check_limit, limit_count, split_tasks
 from vold_bench.data import is_error, load_items, split_size
-from vold_bench.errors import VoldError
+from vold_bench.errors import VoldError, json_object
 from vold_bench.metrics import environment, ordered, recover_samples, summarize, write_json, write_samples
 from vold_bench.prompts import build_request, prompt_text
 from vold_bench.schema import GenConfig, Item, Score
@@ -246,13 +246,7 @@ def _score_one(score, item, req, res, task, opts, judge) -> dict:
 def parse_extra_body(value: str | dict | None) -> dict | None:
     if value is None or isinstance(value, dict):
         return value
-    try:
-        body = json.loads(value)
-    except json.JSONDecodeError as e:
-        raise VoldError(f"--extra-body: not valid JSON ({e.msg} at char {e.pos}): {value}") from None
-    if not isinstance(body, dict):
-        raise VoldError(f"--extra-body: must be a JSON object, got {type(body).__name__}")
-    return body
+    return json_object(value, "--extra-body")
 
 
 def _make_backend(opts: EvalOptions):

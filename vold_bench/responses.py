@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from vold_bench.errors import VoldError
+from vold_bench.errors import VoldError, json_object
 
 FORMATS = ("vold", "lmms", "vlmeval")
 
@@ -68,13 +68,7 @@ def _jsonl_rows(path: Path, convert):
             if not line.strip():
                 continue
             where = f"{path} line {n}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise VoldError(f"{where}: not valid JSON ({e.msg})") from None
-            if not isinstance(rec, dict):
-                raise VoldError(f"{where}: expected a JSON object")
-            yield convert(rec, where)
+            yield convert(json_object(line, where), where)
 
 
 def _need(rec: dict, key: str, where: str, fmt: str):

@@ -10,9 +10,10 @@ robustness: each optimizer step adds
 (pictures of problems of every level, "Write down the numbers." -> "A = 7, B = 3.",
 `toy.build.transcriptions`). Only perception is replayed, never the student's own answering
 style: replaying its one-step answers would pull it back from the teacher's reasoning. It is off by
-default, applies to every variant alike when set, and the toy recipes say so; bench/toy_ablation.py
-runs the ablation with it on and off. It only exists for the toy student (its tokenizer and
-pictures) and runs in one process.
+default and in every recipe; set with --set, it applies to every variant alike (e.g.
+`python bench/toy_ablation.py --set sft.replay=0.5 rl.replay=0.5`). It did not make reading
+survive the cold start (docs/toy-world.md), so the shipped ablation runs without it. It only
+exists for the toy student (its tokenizer and pictures) and runs in one process.
 """
 from __future__ import annotations
 

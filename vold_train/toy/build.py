@@ -106,7 +106,7 @@ def _uniform_values(p: world.Problem, rng: random.Random) -> world.Problem:
     return replace(p, values={k: rng.randint(lo, 9) for k in p.values})
 
 
-def transcriptions(seed: int, n: int) -> list[tuple[str, str, object]]:
+def transcriptions(seed: int, n: int) -> list[tuple]:
     """The perception part of the student's pretraining: pictures of problems of any level,
     redrawn with uniform quantities, answered by writing down the numbers ("A = 7, B = 3.")."""
     rng = random.Random(f"perception:{seed}")
@@ -114,8 +114,8 @@ def transcriptions(seed: int, n: int) -> list[tuple[str, str, object]]:
             for p in (_uniform_values(q, rng) for q in world.problems("train", n=n, seed=seed))]
 
 
-def _student_examples(seed: int, n: int) -> list[tuple[str, str, object]]:
-    """(question, response, image or None): half transcriptions of pictures of any level
+def _student_examples(seed: int, n: int) -> list[tuple]:
+    """(question, response, image or None[, problem shown]): half transcriptions of pictures of any level
     (uniform quantities), the rest problems of every level in the student's own style
     (`world.trace(p, "student")`: state the quantities, one step, answer), 3 in 4 in image
     form. Problems of every level and both forms make reading part of answering any question,
@@ -196,9 +196,9 @@ def _train(model, batches, steps: int, lr: float, warmup: int, label: str, log: 
     opt = torch.optim.AdamW(groups or model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(warmup, steps))
     model.train()
-    merged = {}
+    merged, hook = {}, None
     if align_weight > 0:  # the merger's output rows: the visual tokens the language model reads
-        model.model.visual.merger.register_forward_hook(lambda m, i, o: merged.__setitem__("out", o))
+        hook = model.model.visual.merger.register_forward_hook(lambda m, i, o: merged.__setitem__("out", o))
     t0 = time.time()
     for step in range(steps):
         batch = batches(step)
@@ -216,6 +216,8 @@ def _train(model, batches, steps: int, lr: float, warmup: int, label: str, log: 
                         "elapsed_s": round(time.time() - t0, 1)})
             print(f"[toy build] {label} step {step}/{steps} loss {loss.item():.4f} "
                   f"({time.time() - t0:.0f}s)", flush=True)
+    if hook is not None:  # refine cycles call _train again on the same model: one hook at a time
+        hook.remove()
     model.eval()
 
 

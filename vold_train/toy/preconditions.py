@@ -13,7 +13,6 @@ its value.
 """
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,21 +38,29 @@ def _test_by_id() -> dict[str, world.Problem]:
     return {f"toy-{p.uid}": p for p in world.problems("test")}
 
 
+def test_problem(item_id: str) -> world.Problem:
+    """The test problem behind a toy item id (both forms share it: toy-test-NNNN)."""
+    return _test_by_id()[item_id]
+
+
 def restated_ok(response: str, p: world.Problem) -> bool:
     """Every quantity of `p` is stated with its value (first statement per name counts)."""
     got = world.parse_transcription(response or "")
     return all(got.get(k) == v for k, v in p.values.items())
 
 
-def read_samples(eval_dir: Path) -> dict[str, dict]:
-    """{item id: sample} from a harness output folder; a missing folder is an error naming it."""
+def answers(eval_dir: Path) -> dict[str, dict]:
+    """{item id: sample} of a finished harness run, read only (metrics.recover_samples repairs
+    a torn file in place, which an analysis must not do); a missing file is an error naming it."""
+    from vold_bench.errors import VoldError, json_object
+
     path = Path(eval_dir) / "samples.jsonl"
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no samples (run the toy ablation first)")
+        raise VoldError(f"{path}: no samples (run bench/toy_ablation.py first)")
     out = {}
-    for line in path.read_text().splitlines():
+    for n, line in enumerate(path.read_text().splitlines(), 1):
         if line.strip():
-            s = json.loads(line)
+            s = json_object(line, f"{path} line {n}")
             out[s["id"]] = s
     return out
 
@@ -62,7 +69,7 @@ def by_level(samples: dict[str, dict], flag) -> dict[int, float]:
     """% of samples per level (1..3) for which flag(sample, problem) holds."""
     hits = defaultdict(list)
     for sid, s in samples.items():
-        p = _test_by_id()[sid]
+        p = test_problem(sid)
         hits[p.level].append(bool(flag(s, p)))
     return {lv: 100.0 * sum(v) / len(v) for lv, v in sorted(hits.items())}
 
@@ -75,10 +82,15 @@ def accuracy(samples) -> dict[int, float]:
     return by_level(samples, lambda s, p: s["correct"])
 
 
+def restated_share(samples) -> float:
+    """% of all answers that state every quantity right (reading over every level at once)."""
+    return 100.0 * sum(restated_ok(s["response"], test_problem(i)) for i, s in samples.items()) / len(samples)
+
+
 def transfer_gap(image: dict[str, dict], text: dict[str, dict]) -> tuple[float, float, int]:
     """(image acc, text acc, n) on the image items the model read right, paired by problem."""
     # both forms of a problem share its id (toy-test-NNNN)
-    ids = [i for i, s in image.items() if i in text and restated_ok(s["response"], _test_by_id()[i])]
+    ids = [i for i, s in image.items() if i in text and restated_ok(s["response"], test_problem(i))]
     if not ids:
         return float("nan"), float("nan"), 0
     img = 100.0 * sum(image[i]["correct"] for i in ids) / len(ids)
@@ -107,7 +119,7 @@ def exact_teacher_kl(student_dir: str, teacher_dir: str, samples: dict[str, dict
     student = AutoModelForImageTextToText.from_pretrained(student_dir).eval()
     teacher = AutoModelForCausalLM.from_pretrained(teacher_dir).eval()
     V = min(len(tok), len(ttok))
-    items = [(_test_by_id()[i].text_question(), s["response"]) for i, s in samples.items()]
+    items = [(test_problem(i).text_question(), s["response"]) for i, s in samples.items()]
     total, n_tok = 0.0, 0.0
     for b in range(0, len(items), batch):
         chunk = items[b:b + batch]
