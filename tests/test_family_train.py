@@ -96,7 +96,8 @@ def test_degraded_picture_changes_an_image_teacher_on_its_tokens(pair):
     from vold_train.vaopd import degrade, score_with_image
 
     p = world.problems("test", n=1)[0]
-    img = p.render()
+    pics = p.pictures()
+    img = pics[0]
     small = degrade(img)
     assert small.size == img.size and small.tobytes() != img.tobytes()
     assert degrade(small).tobytes() != img.tobytes()
@@ -105,12 +106,15 @@ def test_degraded_picture_changes_an_image_teacher_on_its_tokens(pair):
     comp = torch.tensor([proc.tokenizer.encode(world.trace(p), add_special_tokens=False)])
     mask = torch.ones_like(comp, dtype=torch.float)
     V = len(proc.tokenizer)
-    full, _ = score_with_image(model, proc, p.image_question(), img, comp, mask, V, 64)
-    same, _ = score_with_image(model, proc, p.image_question(), img.copy(), comp, mask, V, 64)
-    deg, _ = score_with_image(model, proc, p.image_question(), small, comp, mask, V, 64)
-    assert torch.allclose(full, same)  # the same picture scores the same
-    assert (full - deg).abs().max() > 1e-4  # the degraded one does not
+    q = p.image_question()
+
+    def score(images):
+        return score_with_image(model, proc, q, images, comp, mask, V, 64, inline=True)[0]
+
+    full = score(pics)
+    assert torch.allclose(full, score([im.copy() for im in pics]))  # the same pictures score the same
+    assert (full - score([degrade(im) for im in pics])).abs().max() > 1e-4  # degraded ones do not
     # a student that samples an image placeholder id still gets scored (found in a real run)
     comp[0, 3] = model.config.image_token_id
-    lp, _ = score_with_image(model, proc, p.image_question(), img, comp, mask, V, 64)
+    lp = score(pics)
     assert lp.shape == comp.shape and torch.isfinite(lp).all()

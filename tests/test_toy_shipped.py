@@ -26,7 +26,7 @@ def test_shipped_student_reads_pictures():
     d = models_dir() / "student"
     model, proc = AutoModelForImageTextToText.from_pretrained(d).eval(), AutoProcessor.from_pretrained(d)
     ps = world.problems("test", n=12)
-    out = generate(model, proc, [p.transcribe_question() for p in ps], [p.render() for p in ps],
+    out = generate(model, proc, [p.transcribe_question() for p in ps], [p.pictures() for p in ps],
                    max_new_tokens=24)
     assert sum(world.parse_transcription(r) == p.values for r, p in zip(out, ps)) >= 10, out
 
@@ -41,7 +41,7 @@ def test_shipped_student_states_what_it_reads_and_reasons_one_step():
     d = models_dir() / "student"
     model, proc = AutoModelForImageTextToText.from_pretrained(d).eval(), AutoProcessor.from_pretrained(d)
     ps = world.problems("test", n=18)
-    out = generate(model, proc, [p.image_question() for p in ps], [p.render() for p in ps], max_new_tokens=40)
+    out = generate(model, proc, [p.image_question() for p in ps], [p.pictures() for p in ps], max_new_tokens=40)
     assert sum(restated_ok(r, p) for r, p in zip(out, ps)) >= 16, out
     assert not any(r.startswith("<think>") for r in out), out
     deep = [(r, p) for r, p in zip(out, ps) if p.level > 1]

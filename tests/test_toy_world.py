@@ -10,7 +10,8 @@ from vold_train.toy.check import boxed_int
 def test_same_seed_same_problems_and_pictures():
     a, b = world.toy_items("test", "image", limit=12), world.toy_items("test", "image", limit=12)
     assert [(x.id, x.question, x.gold) for x in a] == [(x.id, x.question, x.gold) for x in b]
-    assert all(np.array_equal(np.asarray(x.images[0]), np.asarray(y.images[0])) for x, y in zip(a, b))
+    assert all(np.array_equal(np.asarray(u), np.asarray(v))
+               for x, y in zip(a, b) for u, v in zip(x.images, y.images, strict=True))
     t1, t2 = world.toy_problems("train", 50, seed=1), world.toy_problems("train", 50, seed=1)
     assert [x.question for x in t1] == [x.question for x in t2]
     assert [x.question for x in t1] != [x.question for x in world.toy_problems("train", 50, seed=2)]
@@ -20,17 +21,26 @@ def test_image_and_text_forms_agree_on_answers():
     img, txt = world.toy_items("test", "image"), world.toy_items("test", "text")
     assert len(img) == len(txt) == world.N_TEST
     assert [(i.id, i.gold, i.meta["level"]) for i in img] == [(t.id, t.gold, t.meta["level"]) for t in txt]
-    assert all(len(i.images) == 1 and i.images[0].size == world.IMAGE_SIZES[i.meta["skill"]] for i in img)
-    assert all(t.images == [] for t in txt)
+    assert all(len(i.images) == len(i.meta["values"]) and {im.size for im in i.images} == {world.PICTURE_SIZE}
+               for i in img)
+    assert all(i.meta["image_layout"] == "inline" for i in img)
+    assert all(t.images == [] and "image_layout" not in t.meta for t in txt)
 
 
-def test_quantities_are_in_the_text_form_and_absent_from_the_image_form():
+def test_the_image_form_is_the_text_form_with_a_picture_for_each_number():
+    from vold_bench.prompts import IMAGE_MARK
+
     for p in world.problems("test"):
         assert not re.search(r"\d", p.image_question()), p.image_question()
         assert not re.search(r"\d", p.transcribe_question())
         for v in p.values.values():
             assert re.search(rf"\b{v}\b", p.text_question())
         assert p.image_question().endswith(p.tail) and p.text_question().endswith(p.tail)
+        # put the numbers back where the marks are: exactly the text form
+        filled = p.image_question()
+        for v in p.values.values():
+            filled = filled.replace(IMAGE_MARK, f" {v}", 1)
+        assert filled == p.text_question()
 
 
 def test_answers_follow_the_steps_and_levels_count_them():
@@ -123,26 +133,35 @@ def test_the_student_style_is_a_weak_reasoner():
         assert "<think>" not in world.trace(p, "student")
 
 
-def test_value_cells_name_the_visual_token_that_shows_each_quantity():
-    # change one quantity: the pixels that change all lie in the 28 px cell value_cells names
+def test_each_picture_shows_its_own_quantity_and_only_that():
+    # change one quantity: only that quantity's picture changes, and pictures of the same
+    # number at the same place and tint are identical (nothing else leaks into them)
     from dataclasses import replace
 
-    from vold_train.toy.render import CELL, value_cells
-
     for p in world.problems("test", n=12):
-        a = np.asarray(p.render()).astype(int)
-        cols = a.shape[1] // CELL
-        for (cell, v), name in zip(value_cells(p), ["height", "width"] if p.skill == "rect" else list(p.values)):
+        pics = [np.asarray(im).astype(int) for im in p.pictures()]
+        for k, name in enumerate(p.values):
+            v = p.values[name]
             q = replace(p, values={**p.values, name: v % 9 + 1 if v != 9 else 2})
-            if p.skill == "rect" and q.values == p.values:
-                continue
-            diff = np.argwhere((np.asarray(q.render()).astype(int) != a).any(-1))
-            r, c = divmod(cell, cols)
-            if p.skill == "cards":  # only the tag changes (rect: the drawn size changes too)
-                assert len(diff) and all(r * CELL <= y < (r + 1) * CELL and c * CELL <= x < (c + 1) * CELL
-                                         for y, x in diff), (p.uid, name)
-            tag = [(y, x) for y, x in diff if r * CELL <= y < (r + 1) * CELL and c * CELL <= x < (c + 1) * CELL]
-            assert tag, (p.uid, name)  # the label itself is drawn inside that cell
+            changed = [j for j, (a, b) in enumerate(zip(pics, q.pictures()))
+                       if not np.array_equal(a, np.asarray(b).astype(int))]
+            assert changed == [k], (p.uid, name, changed)
+
+
+def test_inline_prompts_put_each_picture_in_place_of_its_mark():
+    from vold_bench.prompts import build_request, content_parts, prompt_text
+    from vold_bench.errors import VoldError
+
+    item = world.toy_items("test", "image", limit=3)[2]
+    req = build_request(item, "{question}")
+    parts = req.messages[0]["content"]
+    assert [x["type"] for x in parts][:3] == ["text", "image", "text"]
+    assert sum(x["type"] == "image" for x in parts) == len(req.images) == len(item.images)
+    assert prompt_text(req) == item.question
+    with pytest.raises(VoldError, match="1 <image> marks in the text for 2 images"):
+        content_parts("A =<image>.", 2, inline=True, where="x")
+    # every other benchmark keeps images first, whatever its text says
+    assert [x["type"] for x in content_parts("see <image>", 1)] == ["image", "text"]
 
 
 def test_toy_tasks_declare_the_world_version():

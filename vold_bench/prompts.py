@@ -6,7 +6,9 @@ these names are replaced, so LaTeX such as \\boxed{} needs no escaping in the YA
 
 Images go first, then the text, for every benchmark: it is what Qwen2.5-VL's own evaluation
 and lmms-eval's Qwen2.5-VL class do, and placeholders like "<image1>" in the question stay as
-the benchmark wrote them. The exact text (with one "<image>" marker per image) is what
+the benchmark wrote them. The one exception is an item whose meta says `image_layout:
+inline` (the toy world's image form): its text holds one "<image>" mark per image and each
+image goes where its mark is. The exact text (with one "<image>" marker per image) is what
 samples.jsonl records as `prompt`.
 """
 from __future__ import annotations
@@ -113,15 +115,36 @@ def build_request(item: Item, template: str) -> GenRequest:
         raise VoldError(item.meta["image_error"])
     images = [open_image(im, item.id) for im in item.images]
     text = render(template, item)
-    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": text}]
+    inline = item.meta.get("image_layout") == "inline"
+    content = content_parts(text, len(images), inline=inline, where=f"record {item.id}")
     return GenRequest(id=item.id, messages=[{"role": "user", "content": content}], images=images)
 
 
+def content_parts(text: str, n_images: int, inline: bool = False, where: str = "prompt") -> list[dict]:
+    """Chat content parts: the images first, then the text; with `inline`, each IMAGE_MARK in
+    the text is replaced by the next image instead (their count must match)."""
+    if not inline:
+        return [{"type": "image"} for _ in range(n_images)] + [{"type": "text", "text": text}]
+    pieces = text.split(IMAGE_MARK)
+    if len(pieces) != n_images + 1:
+        raise VoldError(f"{where}: {len(pieces) - 1} {IMAGE_MARK} marks in the text for {n_images} images")
+    out: list[dict] = []
+    for i, piece in enumerate(pieces):
+        if piece:
+            out.append({"type": "text", "text": piece})
+        if i < n_images:
+            out.append({"type": "image"})
+    return out
+
+
 def prompt_text(req: GenRequest) -> str:
-    """The prompt as recorded in samples.jsonl: the text parts, one <image> per image part."""
+    """The prompt as recorded in samples.jsonl: the text parts, one <image> per image part
+    (on its own line when the images come first; in place when they are inline)."""
     out = []
     for msg in req.messages:
-        for part in msg["content"] if isinstance(msg["content"], list) else [
-                {"type": "text", "text": msg["content"]}]:
-            out.append(IMAGE_MARK if part["type"] == "image" else part["text"])
+        parts = msg["content"] if isinstance(msg["content"], list) else [
+            {"type": "text", "text": msg["content"]}]
+        inline = any(a["type"] == "text" and b["type"] == "image" for a, b in zip(parts, parts[1:]))
+        marks = [IMAGE_MARK if part["type"] == "image" else part["text"] for part in parts]
+        out.append("".join(marks) if inline else "\n".join(marks))
     return "\n".join(out)

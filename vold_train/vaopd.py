@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
+from vold_bench.prompts import content_parts
 from vold_train.common import device_of
 from vold_train.logprobs import token_logprobs
 
@@ -27,20 +28,22 @@ def degrade(image: Image.Image, factor: float = 0.1) -> Image.Image:
     return small.resize((w, h), Image.NEAREST)
 
 
-def _image_prompt(tok, question: str) -> str:
-    msgs = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]}]
+def _image_prompt(tok, question: str, n_images: int, inline: bool) -> str:
+    msgs = [{"role": "user", "content": content_parts(question, n_images, inline=inline)}]
     return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
 
 
 @torch.no_grad()
-def score_with_image(model, processor, question: str, image, completion: torch.Tensor,
-                     mask: torch.Tensor, shared_vocab: int, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """log p(completion tokens) and entropy (G, Tc) for the G rollouts of one image prompt.
+def score_with_image(model, processor, question: str, images: list, completion: torch.Tensor,
+                     mask: torch.Tensor, shared_vocab: int, chunk: int,
+                     inline: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """log p(completion tokens) and entropy (G, Tc) for the G rollouts of one image prompt
+    (its images first, or with `inline` in place of the question's <image> marks).
 
     All rows share the prompt, so they need no padding before the completion and the
     Qwen-VL 3-D positions are the same for every row."""
-    enc = processor(text=[_image_prompt(processor.tokenizer, question)], images=[image],
-                    return_tensors="pt").to(device_of(model))  # ids, pixels, grid, mm types
+    enc = processor(text=[_image_prompt(processor.tokenizer, question, len(images), inline)],
+                    images=images, return_tensors="pt").to(device_of(model))  # ids, pixels, grid, mm types
     G, Tc = completion.shape
     # A sampled <|image_pad|> in the completion would be taken for an image slot (and the
     # model refuses the mismatch): the teacher reads it as padding but still scores the id.
@@ -69,11 +72,11 @@ def va_teacher_scores(model, processor, items, ro, group_size: int, shared_vocab
     full, degr, ent = [], [], []
     for i, it in enumerate(items):
         sl = slice(i * group_size, (i + 1) * group_size)
-        img = it.images[0]
-        lp, e = score_with_image(model, processor, it.question, img, ro.completion[sl], ro.mask[sl],
-                                 shared_vocab, chunk)
-        lp_d, _ = score_with_image(model, processor, it.question, degrade(img, factor), ro.completion[sl],
-                                   ro.mask[sl], shared_vocab, chunk)
+        inline = it.meta.get("image_layout") == "inline"
+        lp, e = score_with_image(model, processor, it.question, it.images, ro.completion[sl], ro.mask[sl],
+                                 shared_vocab, chunk, inline)
+        lp_d, _ = score_with_image(model, processor, it.question, [degrade(im, factor) for im in it.images],
+                                   ro.completion[sl], ro.mask[sl], shared_vocab, chunk, inline)
         full.append(lp)
         degr.append(lp_d)
         ent.append(e)

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import torch
 
+from vold_bench.prompts import content_parts
 from vold_train.toy import TOY_NAMES, models_dir
 from vold_train.toy import models as tm
-from vold_train.toy import render, world
+from vold_train.toy import world
 
 
 @dataclass
@@ -61,9 +62,9 @@ class BuildConfig:
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
 
 
-def _messages(question: str, image: bool) -> list[dict]:
-    content = ([{"type": "image"}] if image else []) + [{"type": "text", "text": question}]
-    return [{"role": "user", "content": content}]
+def _messages(question: str, n_images: int = 0) -> list[dict]:
+    # the toy world's image form has its pictures in place of the numbers (world.py)
+    return [{"role": "user", "content": content_parts(question, n_images, inline=True)}]
 
 
 def _lr_lambda(warmup: int, total: int):
@@ -92,7 +93,7 @@ def _collate(tokenizer, prompts: list[str], responses: list[str]):
 
 def _teacher_batch(tokenizer, rng, n: int, seed: int):
     ps = world.problems("train", n=n, seed=seed)
-    prompts = [tokenizer.apply_chat_template(_messages(p.text_question(), False), tokenize=False,
+    prompts = [tokenizer.apply_chat_template(_messages(p.text_question()), tokenize=False,
                                              add_generation_prompt=True) for p in ps]
     return _collate(tokenizer, prompts, [world.trace(p, "teacher") for p in ps])
 
@@ -110,12 +111,12 @@ def transcriptions(seed: int, n: int) -> list[tuple]:
     """The perception part of the student's pretraining: pictures of problems of any level,
     redrawn with uniform quantities, answered by writing down the numbers ("A = 7, B = 3.")."""
     rng = random.Random(f"perception:{seed}")
-    return [(p.transcribe_question(), p.transcription(), p.render(), p)
+    return [(p.transcribe_question(), p.transcription(), p.pictures(), p)
             for p in (_uniform_values(q, rng) for q in world.problems("train", n=n, seed=seed))]
 
 
 def _student_examples(seed: int, n: int) -> list[tuple]:
-    """(question, response, image or None[, problem shown]): half transcriptions of pictures of any level
+    """(question, response, pictures[, problem shown]): half transcriptions of pictures of any level
     (uniform quantities), the rest problems of every level in the student's own style
     (`world.trace(p, "student")`: state the quantities, one step, answer), 3 in 4 in image
     form. Problems of every level and both forms make reading part of answering any question,
@@ -125,36 +126,35 @@ def _student_examples(seed: int, n: int) -> list[tuple]:
     out = transcriptions(seed, half)
     for i, q in enumerate(world.problems("train", n=n - half, seed=seed + 7_000_000)):
         if i % 4:
-            out.append((q.image_question(), world.trace(q, "student"), q.render(), q))
+            out.append((q.image_question(), world.trace(q, "student"), q.pictures(), q))
         else:
-            out.append((q.text_question(), world.trace(q, "student"), None))
+            out.append((q.text_question(), world.trace(q, "student"), []))
     return out
 
 
 def _align_targets(tok, examples, grid_thw) -> tuple[torch.Tensor, torch.Tensor]:
-    """(index into the merger's output rows, token id) for every quantity of every picture
-    whose example carries its problem: the visual token showing the number and the text token
-    of that number as the text form writes it (" 8" in "A = 8")."""
+    """(index into the merger's output rows, token id) for every picture of every example
+    that carries its problem: the picture's visual token (one per picture) and the text token
+    of its number as the text form writes it (" 8" in "A = 8")."""
     rows, ids, offset, k = [], [], 0, 0
     for ex in examples:
-        if ex[2] is None:
-            continue
-        if len(ex) > 3 and ex[3] is not None:
-            for cell, v in render.value_cells(ex[3]):
-                rows.append(offset + cell)
+        shown = list(ex[3].values.values()) if len(ex) > 3 and ex[3] is not None else [None] * len(ex[2])
+        for v in shown:
+            if v is not None:
+                rows.append(offset)
                 ids.append(tok.convert_tokens_to_ids(tok.tokenize(f" {v}"))[0])
-        offset += int(grid_thw[k].prod()) // 4  # 2x2 patches merge into one token
-        k += 1
+            offset += int(grid_thw[k].prod()) // 4  # 2x2 patches merge into one token
+            k += 1
     return torch.tensor(rows, dtype=torch.long), torch.tensor(ids, dtype=torch.long)
 
 
 def _student_batch(processor, examples, align: bool = False):
-    """Right-padded training batch; examples are (question, response, image or None[, problem]).
+    """Right-padded training batch; examples are (question, response, pictures[, problem]).
     With align, also the alignment targets of `_align_targets` (popped by `_train`)."""
     tok = processor.tokenizer
-    prompts = [tok.apply_chat_template(_messages(ex[0], ex[2] is not None), tokenize=False,
+    prompts = [tok.apply_chat_template(_messages(ex[0], len(ex[2])), tokenize=False,
                                        add_generation_prompt=True) for ex in examples]
-    images = [ex[2] for ex in examples if ex[2] is not None]
+    images = [im for ex in examples for im in ex[2]]
     # the processor expands each <|image_pad|> to the image's visual tokens; then we add labels
     enc = processor(text=prompts, images=images or None, return_tensors="pt", padding=True,
                     padding_side="right")

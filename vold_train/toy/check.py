@@ -10,6 +10,7 @@ from collections import defaultdict
 
 import torch
 
+from vold_bench.prompts import content_parts
 from vold_train.toy import world
 
 _BOXED = re.compile(r"\\boxed\{\s*(-?\d+)\s*\}")
@@ -20,8 +21,9 @@ def boxed_int(text: str) -> int | None:
     return int(found[-1]) if found else None
 
 
-def _chat(tokenizer, question: str, image: bool) -> str:
-    content = ([{"type": "image"}] if image else []) + [{"type": "text", "text": question}]
+def _chat(tokenizer, question: str, n_images: int) -> str:
+    # the toy world's image form has its pictures in place of the numbers (world.py)
+    content = content_parts(question, n_images, inline=True)
     return tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
                                          add_generation_prompt=True)
 
@@ -29,14 +31,17 @@ def _chat(tokenizer, question: str, image: bool) -> str:
 @torch.no_grad()
 def generate(model, processor_or_tok, questions: list[str], images=None, batch: int = 50,
              max_new_tokens: int = 96) -> list[str]:
+    """Greedy answers; `images` holds each question's pictures (a list per question), which
+    go where the question's <image> marks are."""
     tok = getattr(processor_or_tok, "tokenizer", processor_or_tok)
     out = []
     for i in range(0, len(questions), batch):
         qs = questions[i:i + batch]
-        ims = images[i:i + batch] if images else None
-        texts = [_chat(tok, q, ims is not None) for q in qs]
-        if ims:
-            enc = processor_or_tok(text=texts, images=ims, return_tensors="pt", padding=True,
+        ims = images[i:i + batch] if images else [[] for _ in qs]
+        texts = [_chat(tok, q, len(im)) for q, im in zip(qs, ims)]
+        flat = [im for row in ims for im in row]
+        if flat:
+            enc = processor_or_tok(text=texts, images=flat, return_tensors="pt", padding=True,
                                    padding_side="left")
         else:
             enc = tok(texts, return_tensors="pt", padding=True, padding_side="left",
@@ -61,7 +66,7 @@ def evaluate_pair(student_dir, teacher_dir, n: int = 300, max_new_tokens: int = 
 
     ps = world.problems("test", n=n)
     levels = [p.level for p in ps]
-    images = [p.render() for p in ps]
+    images = [p.pictures() for p in ps]
     teacher = AutoModelForCausalLM.from_pretrained(teacher_dir).eval()
     ttok = AutoTokenizer.from_pretrained(teacher_dir)
     student = AutoModelForImageTextToText.from_pretrained(student_dir).eval()

@@ -34,15 +34,15 @@ class VTeacherConfig:
     threads: int = 1                 # on a busy 2-core box, 2 OpenMP threads were ~10x slower
 
 
-def _examples(seed: int, n: int) -> list[tuple[str, str, object]]:
+def _examples(seed: int, n: int) -> list[tuple[str, str, list]]:
     """Image-form problems of every level with worked traces, plus 1 in 4 text-form ones (so
     it also answers without a picture, as the degraded-image pass asks it to)."""
     out = []
     for i, p in enumerate(world.problems("train", n=n, seed=seed)):
         if i % 4:
-            out.append((p.image_question(), world.trace(p, "teacher"), p.render()))
+            out.append((p.image_question(), world.trace(p, "teacher"), p.pictures()))
         else:
-            out.append((p.text_question(), world.trace(p, "teacher"), None))
+            out.append((p.text_question(), world.trace(p, "teacher"), []))
     return out
 
 
@@ -94,8 +94,10 @@ def image_bound_va(model, processor, n: int) -> dict[str, list[float]]:
         ids = tok.encode(text, add_special_tokens=False)
         comp = torch.tensor([ids])
         mask = torch.ones_like(comp, dtype=torch.float)
-        full, _ = score_with_image(model, processor, p.image_question(), p.render(), comp, mask, V, 64)
-        deg, _ = score_with_image(model, processor, p.image_question(), degrade(p.render()), comp, mask, V, 64)
+        pics = p.pictures()
+        full, _ = score_with_image(model, processor, p.image_question(), pics, comp, mask, V, 64, inline=True)
+        deg, _ = score_with_image(model, processor, p.image_question(), [degrade(im) for im in pics],
+                                  comp, mask, V, 64, inline=True)
         va = visual_advantage(full, deg, mask)[0].tolist()
         line_end, pos = text.index("\n", len("<think>\n")), 0
         for t, v, a, b in zip(ids, va, full[0].tolist(), deg[0].tolist()):

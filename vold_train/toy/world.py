@@ -2,15 +2,15 @@
 
 Every problem is a short chain of operations on a few quantities (1..9). The *text form*
 states the quantities in the question ("A = 7, B = 3, C = 5. What is A + B - C?"); the
-*image form* asks the same question but the quantities exist only in a rendered picture
-("Read A, B and C from the cards in the picture. What is A + B - C?"). Both forms share the
-question tail and the solution, so reasoning learned on text can transfer to images: that is
-the VOLD claim this world lets you test on a laptop.
+*image form* asks the same question, but where the text form writes a number it shows a small
+picture of it, one visual token each ("A =<image>, B =<image>, C =<image>. What is A + B - C?").
+Both forms share every other token and the solution, so reasoning learned on text can transfer
+to images: that is the VOLD claim this world lets you test on a laptop.
 
-Skills (the picture shows...):
-  cards  digits on lettered cards; the question is an expression over the letters
-  rect   a rectangle with its width and height written on its sides; width + height (L1),
-         perimeter (L2), (width + height - 1) * 2 (L3, worded without digits)
+Skills:
+  cards  quantities named A..D; the question is an expression over the names
+  rect   a rectangle's width and height; width + height (L1), perimeter (L2),
+         (width + height - 1) * 2 (L3, worded without digits)
 Level = number of arithmetic steps (1..3). Splits are seeded; train never contains a
 test problem (same skill, level, quantities and operations).
 
@@ -19,6 +19,14 @@ errors were arithmetic facts, and since a rectangle has only 64 shapes, the held
 shapes held facts that no training problem ever showed. In v2 every fact a test problem needs
 (a sum of two digits, s - 1, s * 2 or s * 3, all small) is shown by many training problems of
 other shapes or cards, so the world tests reasoning steps, not memorised tables.
+
+Why v4 shows one picture per quantity, in place: in toy-v3 one picture held all the
+quantities before the question, and the student read it by a skill text never exercises
+(find the card for A among the visual tokens). Text-only SFT then wore that skill down
+(reading after the cold start 75/49/4% at L1/L2/L3) and its new answering style did not carry
+over to the picture prompts. In v4 reading a picture is the step text SFT trains anyway,
+copying the value that follows `A =`: the image form differs from the text form only in that
+one token per quantity, as a large VLM's image and text inputs meet in one representation.
 """
 from __future__ import annotations
 
@@ -27,19 +35,20 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from vold_bench.prompts import IMAGE_MARK
 from vold_bench.schema import Item
 
-WORLD_VERSION = "toy-v3"
-# Problem streams keep toy-v2's seeds: v3 changed how pictures label a rectangle and how models
-# answer, not the problems, so the test split is the same 300 problems and the teacher trained
-# on v2's streams is still the v3 teacher.
+WORLD_VERSION = "toy-v4"
+# Problem streams keep toy-v2's seeds: v3 and v4 changed how pictures show the quantities and
+# how models answer, not the problems, so the test split is the same 300 problems and the
+# teacher trained on v2's streams is still the teacher.
 STREAM_TAG = "toy-v2"
 SKILLS = ("cards", "rect")
 LEVELS = (1, 2, 3)
 N_TEST = 300           # 50 per (skill, level)
 N_TRAIN_ITEMS = 1200   # the fixed `train` split of the benchmark; training samples more
 MAX_VALUE = 20         # every intermediate card result stays in 0..MAX_VALUE
-IMAGE_SIZES = {"cards": (112, 56), "rect": (112, 112)}  # 8 and 16 visual tokens
+PICTURE_SIZE = (28, 28)  # one picture per quantity: 2x2 patches of 14 px, one visual token
 
 OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
 TRANSCRIBE_TAIL = "Write down the numbers."
@@ -66,27 +75,27 @@ class Problem:
         return f"{self._intro_text()}{self.transcription()} {self.tail}"
 
     def image_question(self) -> str:
-        return f"{self._intro_image()} {self.tail}"
+        """The question with IMAGE_MARK where the text form has each number; the pictures,
+        in the same order, are `pictures()`."""
+        return f"{self._intro_text()}{self._marks()} {self.tail}"
 
     def transcribe_question(self) -> str:
-        # the student's perception task: same picture, same intro, "write down the numbers"
-        return f"{self._intro_image()} {TRANSCRIBE_TAIL}"
+        # the student's perception task: the same pictures in place, "write down the numbers"
+        return f"{self._intro_text()}{self._marks()} {TRANSCRIBE_TAIL}"
 
     def _intro_text(self) -> str:
         return "" if self.skill == "cards" else "A rectangle has "
 
-    def _intro_image(self) -> str:
-        if self.skill == "cards":
-            names = list(self.values)
-            return f"Read {', '.join(names[:-1])} and {names[-1]} from the cards in the picture."
-        return "The picture shows a rectangle with its width and height."
+    def _marks(self) -> str:
+        # "A =<image>": the picture takes the place of the text form's " 8" token
+        return ", ".join(f"{k} ={IMAGE_MARK}" for k in self.values) + "."
+
+    def pictures(self) -> list:
+        from vold_train.toy.render import render_value
+        return [render_value(v, k, **self.layout) for k, v in self.values.items()]
 
     def key(self) -> tuple:
         return (self.skill, self.level, tuple(self.values.values()), self.tail)
-
-    def render(self):
-        from vold_train.toy.render import render_problem
-        return render_problem(self)
 
 
 # ---------------------------------------------------------------- generation
@@ -225,10 +234,10 @@ def to_item(p: Problem, form: str) -> Item:
     image = form == "image"
     return Item(
         id=f"toy-{p.uid}", question=p.image_question() if image else p.text_question(),
-        gold=str(p.answer), answer_type="integer", images=[p.render()] if image else [],
+        gold=str(p.answer), answer_type="integer", images=p.pictures() if image else [],
         meta={"level": p.level, "skill": p.skill, "form": form, "values": dict(p.values),
               "transcription": p.transcription(), "text_question": p.text_question(),
-              "world": WORLD_VERSION},
+              "world": WORLD_VERSION, **({"image_layout": "inline"} if image else {})},
     )
 
 
@@ -253,10 +262,22 @@ def toy_traces(split: str = "train", style: str = "teacher", n: int | None = Non
             for p in problems(split, n=n, seed=seed, levels=levels)]
 
 
+def _v3_image_intro(p: Problem) -> str:
+    # toy-v3's image-form opening, kept only for the tokenizer's corpus (see corpus_lines)
+    if p.skill == "cards":
+        names = list(p.values)
+        return f"Read {', '.join(names[:-1])} and {names[-1]} from the cards in the picture."
+    return "The picture shows a rectangle with its width and height."
+
+
 def corpus_lines() -> list[str]:
-    """Sentences of the world, for training the shared tokenizer's merges."""
+    """Sentences of the world, for training the shared tokenizer's merges. Frozen at toy-v3's
+    sentences: the tokenizer, and so the text teacher trained with it, stay the same across
+    world versions that change only the pictures (v4's image questions are text-form tokens
+    around image slots, which the tokenizer never sees as text)."""
     ps = problems("train", n=400, seed=12345)
-    return [s for p in ps for s in (p.text_question(), p.image_question(), p.transcribe_question(),
+    return [s for p in ps for s in (p.text_question(), f"{_v3_image_intro(p)} {p.tail}",
+                                    f"{_v3_image_intro(p)} {TRANSCRIBE_TAIL}",
                                     trace(p, "teacher"), trace(p, "verbal"))]
 
 
@@ -265,3 +286,14 @@ def load_task_items(task, split: str, data=None, limit: int | None = None) -> li
     form, every other toy task the image form. `data` is unused (the world is generated)."""
     form = "text" if str(getattr(task, "name", task)).endswith("-text") else "image"
     return toy_items(split, form, limit=limit)
+
+
+if __name__ == "__main__":  # python -m vold_train.toy.world [out.png]: the sheet and its table
+    import sys
+
+    from vold_train.toy.render import examples_sheet
+
+    shown = problems("test", n=6)
+    examples_sheet(shown).save(sys.argv[1] if len(sys.argv) > 1 else "docs/toy-examples.png")
+    for p in shown:
+        print(f"| {p.uid} | {p.image_question()} | {p.text_question()} | {p.answer} |")
