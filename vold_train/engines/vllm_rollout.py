@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from vold_bench.backends.resolve import resolve_model
 from vold_bench.backends.vllm import import_vllm, load_image
+from vold_train.toy import resolve_model
 
 
 @dataclass
