@@ -122,8 +122,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
                     top_p=opts.top_p, seed=opts.seed, batch_size=opts.batch_size)
     judge = _make_judge(opts, task, out)
     progress_path = out / "progress.json"
-    prog = json.loads(progress_path.read_text()) if progress_path.exists() else {}
-    prog = {k: prog.get(k, 0) for k in ("wall_s", "gen_s", "gen_items", "gen_tokens")}
+    prog = _read_progress(progress_path)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     columns = (TextColumn(f"{task.name}-{split}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -156,10 +155,24 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
     if stray:   # e.g. a rerun with a smaller --limit: keep the file, report only this item set
         print(f"note: {samples_path} holds {stray} samples outside this item set; not counted")
     write_samples(samples_path, samples + [s for k, s in done.items() if k not in ids])
+    results = _results_json(samples, task, split, opts, cfg, size, prog, scorer_version(task.scorer), judge)
+    write_json(out / "results.json", results)
+    return results
+
+
+def _read_progress(path: Path) -> dict:
+    # timings summed over every session of a resumed run
+    prog = json.loads(path.read_text()) if path.exists() else {}
+    return {k: prog.get(k, 0) for k in ("wall_s", "gen_s", "gen_items", "gen_tokens")}
+
+
+def _results_json(samples: list[dict], task: TaskSpec, split: str, opts: EvalOptions, cfg: GenConfig,
+                  size: int | None, prog: dict, scorer_version: int, judge) -> dict:
+    """results.json of a finished split: metrics from the samples alone, then what produced them."""
     results = summarize(samples, task)
     results.update(
         bench=task.name, split=split, model=opts.model, backend=opts.backend,
-        prompt_variant=opts.prompt, scorer=task.scorer, scorer_version=scorer_version(task.scorer),
+        prompt_variant=opts.prompt, scorer=task.scorer, scorer_version=scorer_version,
         generation=asdict(cfg) | ({"compat": True} if opts.compat else {})
         | ({"extra_body": parse_extra_body(opts.extra_body)} if opts.extra_body else {}),
         dataset=_dataset_info(task, split, opts.data), limit=_limit_as_given(opts.limit), split_size=size,
@@ -169,9 +182,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
         **environment())
     if judge is not None:
         results["judge"] = _judge_block(samples, judge)
-    results = ordered(results)
-    write_json(out / "results.json", results)
-    return results
+    return ordered(results)
 
 
 def _run_chunk(batch, task, template, cfg, opts, state, prog, emit, score_one) -> None:
