@@ -1,15 +1,18 @@
 """The demo's orchestration with the trainer and harness replaced by fakes that write the
-same files (run.json, metrics.jsonl, results.json, samples.jsonl) the real ones do."""
+same files (run.json, metrics.jsonl, results.json, samples.jsonl) the real ones do. The fakes
+are autospecs of the real functions, so a call the real signature would refuse fails here too,
+and the demo's EvalOptions are the harness's own."""
 import json
-import sys
-import types
-from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import create_autospec
 
 import numpy as np
 import pytest
 from rich.console import Console
 
+import vold_bench.harness as harness
+import vold_train.run as run
+import vold_train.toy as toy
 from _compare_util import make_result, make_run
 from vold_bench.demo import DemoConfig, run_demo
 
@@ -24,21 +27,16 @@ def fakes(monkeypatch):
         calls["share"].append((recipe, Path(out).name, Path(source).name))
         return False
 
-    def train_recipe(recipe, overrides, out):
+    def train_recipe(recipe="vold", overrides=None, out=None, reward_fn=None):
         calls["train"].append((recipe, list(overrides)))
         make_run(Path(out), recipe)
 
-    @dataclass
-    class EvalOptions:
-        bench: str = "toy"
-        model: str = "toy-student"
-        split: str | None = None
-        out: Path | None = None
-        limit: int | None = None
-        max_new_tokens: int = 1024
-        seed: int = 0
-
     def run_eval(opts):
+        assert isinstance(opts, harness.EvalOptions)
+        # the demo's eval settings reach the harness (none dropped on the way)
+        cfg = DemoConfig()
+        assert (opts.max_new_tokens, opts.batch_size, opts.temperature) == (
+            cfg.eval_max_new_tokens, cfg.eval_batch_size, 0.0)
         calls["eval"].append(opts.model)
         if opts.model == "toy-student":
             acc = ACC["toy-student"]
@@ -51,11 +49,10 @@ def fakes(monkeypatch):
         calls["resolve"].append(name)
         return f"/models/{name}"
 
-    monkeypatch.setitem(sys.modules, "vold_train.run", types.SimpleNamespace(train_recipe=train_recipe,
-                                                                    share_cold_start=share_cold_start))
-    monkeypatch.setitem(sys.modules, "vold_bench.harness",
-                        types.SimpleNamespace(EvalOptions=EvalOptions, run_eval=run_eval))
-    monkeypatch.setattr("vold_train.toy.resolve_model", resolve_model, raising=False)
+    for module, fake in ((run, share_cold_start), (run, train_recipe), (harness, run_eval),
+                         (toy, resolve_model)):
+        real = getattr(module, fake.__name__)
+        monkeypatch.setattr(module, fake.__name__, create_autospec(real, side_effect=fake))
     return calls
 
 

@@ -38,11 +38,21 @@ def metrics(run):
 
 
 def test_srpo_external_routes_and_logs(pair, tmp_path):
-    run = train_recipe("srpo", args(pair), out=tmp_path / "r", reward_fn=coin_reward)
+    # rewards by rollout, 2 steps x 2 prompts x 3 rollouts: a group with a right rollout (its
+    # wrong ones are distilled), an all-wrong group (nothing to distil from: PG), an all-right
+    # one, and a mixed one
+    script = [1, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0]
+    seen = []
+
+    def reward(text, item):
+        seen.append(float(script[len(seen)]))
+        return seen[-1]
+
+    run = train_recipe("srpo", args(pair), out=tmp_path / "r", reward_fn=reward)
     recs = metrics(run)
-    assert len(recs) == 2 and all(0.0 <= r["kd_frac"] <= 1.0 for r in recs)
-    # masked_frac is the share of rollouts outside the distillation branch
-    assert all(abs(r["masked_frac"] + r["kd_frac"] - 1.0) < 1e-6 for r in recs)
+    assert len(recs) == 2 and len(seen) == len(script)
+    # SRPO's routing: a wrong rollout in a group with a right one is distilled, the rest get the PG
+    assert [r["kd_frac"] for r in recs] == pytest.approx([2 / 6, 2 / 6])
     assert any(r["kd_frac"] > 0 for r in recs) and recs[-1]["teacher_k2"] is not None
     assert json.loads((run / "run.json").read_text())["recipe"] == "srpo"
 

@@ -2,7 +2,10 @@ import json
 
 import pytest
 from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor
+from typer.testing import CliRunner
 
+from vold_bench.cli import app
+from vold_bench.errors import VoldError
 from vold_train.toy import resolve_model
 from vold_train.toy.build import BuildConfig, build
 from vold_train.toy.check import evaluate_pair
@@ -41,3 +44,22 @@ def test_toy_names_resolve_to_saved_models(tmp_path, monkeypatch):
         (tmp_path / sub / "config.json").write_text("{}")
     assert resolve_model("toy-student") == str(tmp_path / "student")
     assert resolve_model("toy-teacher") == str(tmp_path / "teacher")
+
+
+def test_a_missing_toy_model_is_an_error_not_a_build(tmp_path, monkeypatch):
+    # a name lookup never trains: it says which command builds the model, and leaves no files
+    monkeypatch.setenv("VOLD_TOY_MODELS", str(tmp_path))
+    with pytest.raises(VoldError, match=r"`vold toy build`"):
+        resolve_model("toy-student")
+    with pytest.raises(VoldError, match=r"`vold toy build --vteacher`"):
+        resolve_model("toy-vteacher")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_toy_build_vteacher_finds_a_built_one(tmp_path):
+    (tmp_path / "vteacher").mkdir()
+    (tmp_path / "vteacher" / "config.json").write_text("{}")
+    r = CliRunner().invoke(app, ["toy", "build", "--vteacher", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert str(tmp_path / "vteacher") in r.output
+    assert [p.name for p in (tmp_path / "vteacher").iterdir()] == ["config.json"]  # not rebuilt

@@ -55,5 +55,6 @@ def test_tiny_pair_loads_and_generates_with_an_image(tmp_path):
     assert logits.shape[-1] == teacher.config.vocab_size
 
 
-def test_resolve_model_ignores_non_toy_names():
-    assert resolve_model("Qwen/Qwen2.5-VL-3B-Instruct") is None
+def test_resolve_model_passes_other_names_through():
+    assert resolve_model("Qwen/Qwen2.5-VL-3B-Instruct") == "Qwen/Qwen2.5-VL-3B-Instruct"
+    assert resolve_model("runs/x/final") == "runs/x/final"

@@ -1,6 +1,6 @@
 """The shipped toy models (vold_train/toy/models/) are trained, not random: a few greedy
-answers must be right. Skips when the models are not there (a fresh clone without them
-would build on first use, which is too slow for a unit test)."""
+answers must be right. Skips when the models are not there (a build takes minutes,
+too slow for a unit test; `vold toy build` makes them)."""
 import pytest
 
 from vold_train.toy import models_dir, world

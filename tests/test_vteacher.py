@@ -7,7 +7,7 @@ from vold_train.toy import models_dir
 
 VT = models_dir() / "vteacher"
 pytestmark = pytest.mark.skipif(not (VT / "config.json").exists(),
-                                reason="toy-vteacher not built (python -m vold_train.toy.vteacher)")
+                                reason="toy-vteacher not built (vold toy build --vteacher)")
 
 
 def test_visual_advantage_is_largest_on_image_bound_tokens():

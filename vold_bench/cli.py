@@ -145,11 +145,18 @@ def compare_cmd(
 def toy_build_cmd(
     force: bool = typer.Option(False, help="Rebuild even if the models exist."),
     out: Path | None = typer.Option(None, help="Where to put the toy models (default: the package's)."),
+    vteacher: bool = typer.Option(False, "--vteacher", help="Build toy-vteacher (VA-OPD's image-seeing "
+                                  "teacher) instead of the teacher and student."),
 ):
     """Build the toy tokenizer, teacher and student (minutes on 2 cores)."""
+    from vold_train.toy import models_dir
     from vold_train.toy.build import build
+    from vold_train.toy.vteacher import build_vteacher
 
-    build(out=out, force=force)
+    if vteacher:
+        typer.echo(f"[toy build] toy-vteacher in {build_vteacher((out or models_dir()) / 'vteacher', force=force)}")
+    else:
+        build(out=out, force=force)
 
 
 # ---------------------------------------------------------------- vold train / vold traces

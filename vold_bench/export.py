@@ -65,21 +65,21 @@ def _stderr(values: list[float]) -> float | str:
     return math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) / math.sqrt(n)
 
 
-def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
-    from vold_bench.lmms_bridge import SCORE_KEY, lmms_name
-
-    run_dir, out_dir = Path(run_dir), Path(out_dir)
-    results, samples = _read_run(run_dir)
-    task = lmms_name(results["bench"], results["split"])
-    acc = [100.0 * bool(s.get("correct")) for s in samples]
-    parsed = [100.0 * (s.get("parse_status") == "ok") for s in samples]
-    gen = results.get("generation") or {}
-    stamp = str(results.get("created") or datetime.now().isoformat(timespec="seconds"))
+def _date_id(results: dict) -> str:
     # lmms-eval's file stamp (utils.get_datetime_str): %Y%m%d_%H%M%S
-    date_id = re.sub(r"\D", "", stamp)[:14]
-    date_id = f"{date_id[:8]}_{date_id[8:14]}"
+    stamp = str(results.get("created") or datetime.now().isoformat(timespec="seconds"))
+    digits = re.sub(r"\D", "", stamp)[:14]
+    return f"{digits[:8]}_{digits[8:14]}"
 
-    lmms_results = {
+
+def _lmms_results(results: dict, task: str, acc: list[float], parsed: list[float], n_samples: int,
+                  date_id: str) -> dict:
+    """The `<date>_results.json` of lmms-eval for one task, from our results.json."""
+    from vold_bench.lmms_bridge import SCORE_KEY
+
+    gen = results.get("generation") or {}
+    dataset = results.get("dataset") or {}
+    return {
         "results": {task: {"alias": task,
                            "vold_accuracy,none": results["accuracy"],
                            "vold_accuracy_stderr,none": _stderr(acc),
@@ -88,8 +88,8 @@ def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
                            "vold_score,none": round(sum(a / 100 for a in acc) / len(acc), 6) if acc else 0.0,
                            "vold_score_stderr,none": _stderr([a / 100 for a in acc])}},
         "group_subtasks": {task: []},
-        "configs": {task: {"task": task, "dataset_path": (results.get("dataset") or {}).get("source"),
-                           "dataset_kwargs": {"revision": (results.get("dataset") or {}).get("revision")},
+        "configs": {task: {"task": task, "dataset_path": dataset.get("source"),
+                           "dataset_kwargs": {"revision": dataset.get("revision")},
                            "output_type": "generate_until",
                            "generation_kwargs": gen, "score_key": SCORE_KEY,
                            "metadata": {"version": 1.0, "scorer": results.get("scorer"),
@@ -100,7 +100,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
         "n-shot": {task: 0},
         "higher_is_better": {task: {"vold_accuracy": True, "vold_parse_rate": True, SCORE_KEY: True}},
         # original: the whole split (results.json's split_size; older runs lack it, then n)
-        "n-samples": {task: {"original": results.get("split_size") or results["n"], "effective": len(samples)}},
+        "n-samples": {task: {"original": results.get("split_size") or results["n"], "effective": n_samples}},
         "config": {"model": f"vold:{results.get('backend', '?')}",
                    "model_args": f"pretrained={results['model']}", "batch_size": gen.get("batch_size"),
                    "limit": results.get("limit"), "gen_kwargs": gen},
@@ -109,21 +109,39 @@ def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
         "model_name": results["model"],
         "model_name_sanitized": sanitize_model_name(results["model"]),
     }
+
+
+def _lmms_sample(s: dict, i: int, acc: float, parsed: float) -> dict:
+    """One line of lmms-eval's samples file for our sample `s`, the i-th of the run."""
+    from vold_bench.lmms_bridge import SCORE_KEY
+
+    # lmms-eval's doc_id is the place in the split; `vold eval` samples are a prefix of it
+    pos = (s.get("meta") or {}).get("split_position", i)
+    return {"doc_id": pos, "target": str(s.get("gold")), "input": s.get("prompt"),
+            "filtered_resps": s.get("response") or "",
+            "doc_hash": hashlib.sha256(str(s.get("id")).encode()).hexdigest(),
+            "vold_accuracy": acc, "vold_parse_rate": parsed, SCORE_KEY: acc / 100,
+            # what lmms-eval's own samples lack: the audit trail of our scorer
+            "vold": {k: s.get(k) for k in ("id", "extracted", "parse_status", "gen_tokens", "error")}}
+
+
+def export_run(run_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
+    from vold_bench.lmms_bridge import lmms_name
+
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    results, samples = _read_run(run_dir)
+    task = lmms_name(results["bench"], results["split"])
+    acc = [100.0 * bool(s.get("correct")) for s in samples]
+    parsed = [100.0 * (s.get("parse_status") == "ok") for s in samples]
+    date_id = _date_id(results)
     dest = out_dir / sanitize_model_name(results["model"])
     dest.mkdir(parents=True, exist_ok=True)
     res_out = dest / f"{date_id}_results.json"
     smp_out = dest / f"{date_id}_samples_{task}.jsonl"
     with open(smp_out, "w", encoding="utf-8") as f:
         for i, s in enumerate(samples):
-            # lmms-eval's doc_id is the place in the split; `vold eval` samples are a prefix of it
-            pos = (s.get("meta") or {}).get("split_position", i)
-            rec = {"doc_id": pos, "target": str(s.get("gold")), "input": s.get("prompt"),
-                   "filtered_resps": s.get("response") or "",
-                   "doc_hash": hashlib.sha256(str(s.get("id")).encode()).hexdigest(),
-                   "vold_accuracy": acc[i], "vold_parse_rate": parsed[i], SCORE_KEY: acc[i] / 100,
-                   # what lmms-eval's own samples lack: the audit trail of our scorer
-                   "vold": {k: s.get(k) for k in ("id", "extracted", "parse_status", "gen_tokens", "error")}}
-            f.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+            f.write(json.dumps(_lmms_sample(s, i, acc[i], parsed[i]), ensure_ascii=False, default=str) + "\n")
+    lmms_results = _lmms_results(results, task, acc, parsed, len(samples), date_id)
     res_out.write_text(json.dumps(lmms_results, indent=2, ensure_ascii=False, default=str))
     return res_out, smp_out
 

@@ -1,6 +1,6 @@
 """`vold eval`: items -> prompts -> backend -> scorer -> results.json.
 
-Resume: samples are appended to samples.jsonl and flushed after every batch. A rerun of the
+Resume: each sample is appended to samples.jsonl and flushed as it finishes. A rerun of the
 same command reads the file back (a torn last line from a kill is dropped), skips the ids it
 holds and generates only the rest. At the end samples.jsonl is rewritten in dataset order and
 results.json is computed from it alone, so an interrupted-then-resumed run ends with the same
@@ -25,6 +25,7 @@ from vold_bench.errors import VoldError, json_object
 from vold_bench.metrics import environment, ordered, recover_samples, summarize, write_json, write_samples
 from vold_bench.prompts import build_request, prompt_text
 from vold_bench.schema import GenConfig, Item, Score
+from vold_bench.scoring import score, scorer_version
 from vold_bench.tasks import TaskSpec, get_task
 
 
@@ -67,14 +68,6 @@ def default_out(model: str, bench: str, split: str) -> Path:
     return Path("results") / model_dirname(model) / f"{bench}-{split}"
 
 
-def _score_fn():
-    try:
-        from vold_bench.scoring import score, scorer_version
-    except ImportError as e:
-        raise VoldError(f"the scorer (vold_bench.scoring) is not available: {e}") from None
-    return score, scorer_version
-
-
 def _sample(item: Item, prompt: str, response: str, sc: Score, gen_tokens: int,
             task: TaskSpec, extra: dict | None = None, error: str | None = None) -> dict:
     meta = {f: item.meta.get(f) for f in task.breakdown}
@@ -109,7 +102,6 @@ def _check_run_file(out: Path, opts: EvalOptions, split: str) -> None:
 
 
 def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dict:
-    score, scorer_version = _score_fn()
     items, size = _load_limited(task, split, opts)
     out.mkdir(parents=True, exist_ok=True)
     _check_run_file(out, opts, split)
@@ -122,8 +114,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
                     top_p=opts.top_p, seed=opts.seed, batch_size=opts.batch_size)
     judge = _make_judge(opts, task, out)
     progress_path = out / "progress.json"
-    prog = json.loads(progress_path.read_text()) if progress_path.exists() else {}
-    prog = {k: prog.get(k, 0) for k in ("wall_s", "gen_s", "gen_items", "gen_tokens")}
+    prog = _read_progress(progress_path)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     columns = (TextColumn(f"{task.name}-{split}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -145,7 +136,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
 
         for b in range(0, len(todo), chunk):
             _run_chunk(todo[b: b + chunk], task, template, cfg, opts, state, prog, emit,
-                       lambda it, req, res: _score_one(score, it, req, res, task, opts, judge))
+                       lambda it, req, res: _score_one(it, req, res, task, opts, judge))
             os.fsync(f.fileno())
             prog["wall_s"] += time.perf_counter() - state["t_start"]
             state["t_start"] = time.perf_counter()
@@ -156,6 +147,20 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
     if stray:   # e.g. a rerun with a smaller --limit: keep the file, report only this item set
         print(f"note: {samples_path} holds {stray} samples outside this item set; not counted")
     write_samples(samples_path, samples + [s for k, s in done.items() if k not in ids])
+    results = _results_json(samples, task, split, opts, cfg, size, prog, judge)
+    write_json(out / "results.json", results)
+    return results
+
+
+def _read_progress(path: Path) -> dict:
+    # timings summed over every session of a resumed run
+    prog = json.loads(path.read_text()) if path.exists() else {}
+    return {k: prog.get(k, 0) for k in ("wall_s", "gen_s", "gen_items", "gen_tokens")}
+
+
+def _results_json(samples: list[dict], task: TaskSpec, split: str, opts: EvalOptions, cfg: GenConfig,
+                  size: int | None, prog: dict, judge) -> dict:
+    """results.json of a finished split: metrics from the samples alone, then what produced them."""
     results = summarize(samples, task)
     results.update(
         bench=task.name, split=split, model=opts.model, backend=opts.backend,
@@ -169,9 +174,7 @@ def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dic
         **environment())
     if judge is not None:
         results["judge"] = _judge_block(samples, judge)
-    results = ordered(results)
-    write_json(out / "results.json", results)
-    return results
+    return ordered(results)
 
 
 def _run_chunk(batch, task, template, cfg, opts, state, prog, emit, score_one) -> None:
@@ -228,7 +231,7 @@ def _load_limited(task: TaskSpec, split: str, opts: EvalOptions) -> tuple[list[I
     return items, (len(items) if len(items) < opts.limit else split_size(task, split, opts.data))
 
 
-def _score_one(score, item, req, res, task, opts, judge) -> dict:
+def _score_one(item, req, res, task, opts, judge) -> dict:
     prompt = prompt_text(req)
     try:
         sc = score(res.text, item, task.scorer, compat=opts.compat)
@@ -263,10 +266,7 @@ def _make_backend(opts: EvalOptions):
 def _make_judge(opts: EvalOptions, task: TaskSpec, out: Path):
     if not opts.judge:
         return None
-    try:
-        from vold_bench.judge import Judge
-    except ImportError as e:
-        raise VoldError(f"--judge: the LLM judge module is not available ({e})") from None
+    from vold_bench.judge import Judge
     return Judge(opts.judge, opts.judge_model, out, scorer=task.scorer)
 
 

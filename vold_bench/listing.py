@@ -19,9 +19,9 @@ def catalogue() -> dict[str, list[dict]]:
     from vold_train.config import RECIPES_DIR
     recipes = sorted(str(p.relative_to(RECIPES_DIR).with_suffix("")) for p in RECIPES_DIR.rglob("*.yaml")
                      if p.parent.name != "accelerate")
-    from vold_train.toy import EXTRA_NAMES, TOY_NAMES, models_dir
-    toys = [{"name": n, "path": str(models_dir() / d), "built": (models_dir() / d / "config.json").exists()}
-            for n, d in {**TOY_NAMES, **EXTRA_NAMES}.items()]
+    from vold_train.toy import EXTRA_NAMES, TOY_NAMES, build_command, models_dir
+    toys = [{"name": n, "path": str(models_dir() / d), "built": (models_dir() / d / "config.json").exists(),
+             "build": build_command(n)} for n, d in {**TOY_NAMES, **EXTRA_NAMES}.items()]
     return {"benchmarks": benches, "recipes": [{"name": r} for r in recipes], "toy_models": toys}
 
 
@@ -46,5 +46,5 @@ def print_catalogue(what: str | None = None) -> None:
     if what in (None, "toy_models"):
         c.print("[bold]toy models[/] (vold eval --model NAME)")
         for t in cat["toy_models"]:
-            c.print(f"  {t['name']:<13} {'built' if t['built'] else 'built on first use'}  {t['path']}",
+            c.print(f"  {t['name']:<13} {'built' if t['built'] else 'not built: ' + t['build']}  {t['path']}",
                     soft_wrap=True)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from vold_bench.data import is_error, load_items
 from vold_bench.errors import VoldError
-from vold_bench.harness import _dataset_info, _error_sample, _print_summary, _sample, _score_fn, model_dirname
+from vold_bench.harness import _dataset_info, _error_sample, _print_summary, _sample, model_dirname
 from vold_bench.metrics import environment, ordered, summarize, write_json, write_samples
 from vold_bench.responses import read_rows
+from vold_bench.scoring import score, scorer_version
 from vold_bench.tasks import get_task
 
 DUPLICATE_POLICIES = ("error", "first", "last")
@@ -51,7 +52,6 @@ def match_rows(rows, item_ids: list[str], on_duplicate: str = "error"):
 def score_responses(bench: str, responses: Path, split: str | None = None, data: str | None = None,
                     out: Path | None = None, compat: bool = False, fmt: str | None = None,
                     on_duplicate: str = "error", model: str | None = None) -> dict:
-    score, scorer_version = _score_fn()
     task = get_task(bench)
     split = task.resolve_split(split)
     if split in task.composite:

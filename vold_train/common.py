@@ -11,16 +11,9 @@ from pathlib import Path
 import torch
 
 from vold_bench.errors import VoldError
-
+from vold_train.toy import resolve_model as model_path  # toy name -> its folder; else unchanged
 
 # ---------------------------------------------------------------- models and prompts
-
-
-def model_path(name: str) -> str:
-    """A toy name resolves to its local folder; anything else (path, hub id) passes through."""
-    from vold_train.toy import resolve_model
-
-    return resolve_model(name) or name
 
 
 def load_tokenizer(name: str):

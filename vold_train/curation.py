@@ -21,9 +21,9 @@ import json
 import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item

@@ -22,7 +22,7 @@ class Rollouts:
     texts: list[str]           # decoded completions (special tokens dropped), for the reward
     finished: torch.Tensor     # (N,) bool: an end-of-turn token was produced
 
-    def to(self, device) -> "Rollouts":
+    def to(self, device) -> Rollouts:
         return Rollouts(self.completion.to(device), self.mask.to(device), self.texts, self.finished.to(device))
 
 

@@ -47,7 +47,8 @@ def preflight(r: Recipe) -> dict | None:
     if "rl" not in r.stages or r.rl.plan_gpus <= 0:
         return None
     from vold_train.common import model_path
-    from vold_train.sizing import Plan, format_report, preflight as size_check
+    from vold_train.sizing import Plan, format_report
+    from vold_train.sizing import preflight as size_check
 
     c = r.rl
     # Under a multi-process launch the strategy in force is the one to check, whatever

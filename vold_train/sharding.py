@@ -90,7 +90,8 @@ def _fully_shard(policy: LogprobModel, bf16: bool) -> None:
 
     mesh = init_device_mesh(next(policy.parameters()).device.type, (dist.world(),))
     # bf16 compute, fp32 sharded master weights and fp32 gradient reduce-scatter
-    mp = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) if bf16 else MixedPrecisionPolicy()
+    mp = (MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32) if bf16
+          else MixedPrecisionPolicy())
     reshard = os.environ.get("FSDP_RESHARD_AFTER_FORWARD", "true").lower() not in ("false", "0", "no")
     wrap = os.environ.get("FSDP_TRANSFORMER_CLS_TO_WRAP", "")
     names = {n.strip() for n in wrap.split(",") if n.strip()} or set(policy.model._no_split_modules or [])

@@ -37,8 +37,7 @@ from trl import GRPOConfig, GRPOTrainer
 
 from vold_bench.errors import VoldError
 from vold_train import losses
-from vold_train.logprobs import (check_completion, check_tokenizers, full_reverse_kl, shared_vocab_size,
-                                 token_logprobs)
+from vold_train.logprobs import check_completion, check_tokenizers, full_reverse_kl, shared_vocab_size, token_logprobs
 from vold_train.rollout import Rollouts, teacher_scores
 
 

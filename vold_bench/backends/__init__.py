@@ -15,15 +15,9 @@ def make_backend(name: str, model: str, **opts):
         from vold_bench.backends.hf import HFBackend
         return HFBackend(model, **opts)
     if name == "vllm":
-        try:
-            from vold_bench.backends.vllm import VLLMBackend
-        except ImportError as e:
-            raise VoldError(f"vllm backend unavailable ({e}); install vold[vllm] or use --backend hf") from None
+        from vold_bench.backends.vllm import VLLMBackend  # says itself when vllm is missing
         return VLLMBackend(model, **opts)
     if name == "openai":
-        try:
-            from vold_bench.backends.openai import OpenAIBackend
-        except ImportError as e:
-            raise VoldError(f"openai backend unavailable ({e})") from None
+        from vold_bench.backends.openai import OpenAIBackend  # standard library only
         return OpenAIBackend(model, **opts)
     raise VoldError(f"unknown backend {name!r}; valid: {', '.join(BACKENDS)}")

@@ -1,11 +1,6 @@
-"""Model names -> what a backend loads: a toy name (`toy-student`, `toy-teacher`,
-`toy-vteacher`) -> its local folder; anything else (hub id, path) unchanged. The one lookup
-the hf and vllm backends and the vLLM training engines share."""
-from __future__ import annotations
+"""The one place the backends reach into vold_train: model names are looked up by
+`vold_train.toy.resolve_model` (a toy name -> its shipped folder; a hub id or path unchanged),
+imported here once so that hf.py and vllm.py do not each depend on the trainer package."""
+from vold_train.toy import resolve_model
 
-
-def resolve_model(model: str) -> str:
-    # The toy models belong to vold_train (their build is training); imported on call so that
-    # importing a backend never imports the trainer.
-    from vold_train.toy import resolve_model as toy_resolve
-    return toy_resolve(model) or model
+__all__ = ["resolve_model"]

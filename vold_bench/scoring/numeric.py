@@ -46,6 +46,7 @@ _TOKEN = re.compile(
 
 _FUNCS = {"sin": math.sin, "cos": math.cos, "tan": math.tan, "ln": math.log, "log": math.log10,
           "exp": math.exp, "arcsin": math.asin, "arccos": math.acos, "arctan": math.atan}
+_ARG_COMMANDS = {"\\binom", "\\dbinom", "\\tbinom", "\\frac", "\\sqrt"}   # Parser.command
 _DROP_CMDS = {"\\left", "\\right", "\\displaystyle", "\\mathrm", "\\text", "\\,", "\\!", "\\;",
               "\\quad", "\\big", "\\Big"}
 
@@ -203,27 +204,8 @@ class _Parser:
                 if x < 0:
                     raise _Fail()
                 return math.sqrt(x)
-            if kind == "cmd" and val in ("\\binom", "\\dbinom", "\\tbinom"):
-                self.take()
-                n, k = self.group(), self.group()
-                if n != int(n) or k != int(k) or not 0 <= k <= n <= 10_000:
-                    raise _Fail()
-                return float(math.comb(int(n), int(k)))
-            if kind == "cmd" and val == "\\frac":
-                self.take()
-                a, b = self.group(), self.group()
-                if b == 0:
-                    raise _Fail()
-                return a / b
-            if kind == "cmd" and val == "\\sqrt":
-                self.take()
-                n = 2.0
-                if (p := self.peek()) is not None and p[1] == "[":
-                    n = self.group()
-                x = self.group() if (p := self.peek()) is not None and p[1] == "{" else self.atom()
-                if x < 0 or n == 0:
-                    raise _Fail()
-                return x ** (1.0 / n)
+            if kind == "cmd" and val in _ARG_COMMANDS:
+                return self.command(val)
             name = val.lstrip("\\")
             if name in _FUNCS:
                 self.take()
@@ -232,17 +214,42 @@ class _Parser:
                 except (ValueError, OverflowError):
                     raise _Fail() from None
             if self.env is not None and kind in ("word", "cmd"):
-                # variables: single letters, products of letters ("ab"), Greek commands
-                names = [name] if kind == "cmd" else list(name)
-                if all(n in self.env for n in names):
-                    self.take()
-                    v = 1.0
-                    for n in names:
-                        v *= self.env[n]
-                    return v
+                return self.variable(kind, name)
             raise _Fail()
         finally:
             self.depth -= 1
+
+    def command(self, val: str) -> float:
+        """The LaTeX commands that take arguments: \\binom (and d/t forms), \\frac, \\sqrt[n]{x}."""
+        self.take()
+        if val == "\\frac":
+            a, b = self.group(), self.group()
+            if b == 0:
+                raise _Fail()
+            return a / b
+        if val == "\\sqrt":
+            n = 2.0
+            if (p := self.peek()) is not None and p[1] == "[":
+                n = self.group()
+            x = self.group() if (p := self.peek()) is not None and p[1] == "{" else self.atom()
+            if x < 0 or n == 0:
+                raise _Fail()
+            return x ** (1.0 / n)
+        n, k = self.group(), self.group()
+        if n != int(n) or k != int(k) or not 0 <= k <= n <= 10_000:
+            raise _Fail()
+        return float(math.comb(int(n), int(k)))
+
+    def variable(self, kind: str, name: str) -> float:
+        # variables: single letters, products of letters ("ab"), Greek commands
+        names = [name] if kind == "cmd" else list(name)
+        if not all(n in self.env for n in names):
+            raise _Fail()
+        self.take()
+        v = 1.0
+        for n in names:
+            v *= self.env[n]
+        return v
 
 
 _MIXED = re.compile(r"\s*([-+]?)(\d+)\s+(\d+)\s*/\s*(\d+)\s*")

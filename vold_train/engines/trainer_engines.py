@@ -55,7 +55,7 @@ def teacher_vocab_rows(name: str) -> int:
         c = AutoConfig.from_pretrained(model_path(name))
     except (OSError, ValueError) as e:
         raise VoldError(f"cannot read the config of teacher {name!r}: {str(e).splitlines()[0]}") from None
-    return int(getattr(getattr(c, "text_config", None) or c, "vocab_size"))
+    return int((getattr(c, "text_config", None) or c).vocab_size)
 
 
 def check_vocab_rows(shared_vocab: int, teacher_tokens: int, teacher_rows: int, name: str) -> None:

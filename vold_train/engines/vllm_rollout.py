@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from vold_bench.backends.resolve import resolve_model
 from vold_bench.backends.vllm import import_vllm, load_image
+from vold_train.toy import resolve_model
 
 
 @dataclass

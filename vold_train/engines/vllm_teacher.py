@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vold_bench.backends.resolve import resolve_model
 from vold_bench.backends.vllm import import_vllm
 from vold_bench.errors import VoldError
+from vold_train.toy import resolve_model
 
 
 def token_budget_batches(lengths: list[int], token_budget: int) -> list[list[int]]:

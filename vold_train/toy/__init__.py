@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vold_bench.errors import VoldError
+
 TOY_NAMES = {"toy-student": "student", "toy-teacher": "teacher"}
 # the image-seeing teacher for VA-OPD, built on its own (vteacher.py)
 EXTRA_NAMES = {"toy-vteacher": "vteacher"}
@@ -18,16 +20,18 @@ def models_dir() -> Path:
     return Path(os.environ.get("VOLD_TOY_MODELS") or PACKAGE_MODELS)
 
 
-def resolve_model(name: str) -> str | None:
-    """Local folder of a toy model name, building the toy models on first use; None when
-    `name` is not a toy name (a hub id or a path is left to the caller)."""
-    if name in EXTRA_NAMES:
-        from vold_train.toy.vteacher import build_vteacher
-        return str(build_vteacher(models_dir() / EXTRA_NAMES[name]))
-    if name not in TOY_NAMES:
-        return None
-    path = models_dir() / TOY_NAMES[name]
+def build_command(name: str) -> str:
+    return "vold toy build --vteacher" if name in EXTRA_NAMES else "vold toy build"
+
+
+def resolve_model(name: str) -> str:
+    """What a loader opens for a model name: a toy name -> its folder under models_dir();
+    anything else (a hub id, a path) unchanged. The one lookup every loader and backend uses.
+    A lookup only: a toy model that is not there is an error that says how to build it."""
+    sub = TOY_NAMES.get(name) or EXTRA_NAMES.get(name)
+    if sub is None:
+        return name
+    path = models_dir() / sub
     if not (path / "config.json").exists():
-        from vold_train.toy.build import build
-        build(out=models_dir())
+        raise VoldError(f"toy model {name!r} is not built at {path}; build it with `{build_command(name)}`")
     return str(path)
