@@ -5,6 +5,7 @@ import pytest
 
 from vold_bench.errors import VoldError
 from vold_bench.schema import Item
+from vold_bench.toy import world
 from vold_train.curation import (
     Curator,
     bag_of_words,
@@ -14,7 +15,6 @@ from vold_train.curation import (
     repetition_penalty,
     toy_skill,
 )
-from vold_train.toy import world
 from vold_train.toy.generator import composition, propose
 
 

@@ -102,7 +102,7 @@ def test_family_config_errors_name_the_key():
 def test_degraded_picture_changes_an_image_teacher_on_its_tokens(pair):
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from vold_train.toy import world
+    from vold_bench.toy import world
     from vold_train.vaopd import degrade, score_with_image
 
     p = world.problems("test", n=1)[0]

@@ -4,9 +4,9 @@ import json
 import pytest
 import torch
 
+from vold_bench.toy import world
 from vold_train.rl import teacher_divergences
 from vold_train.toy import preconditions as pc
-from vold_train.toy import world
 
 
 def _p(i=0):

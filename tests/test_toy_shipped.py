@@ -3,7 +3,8 @@ answers must be right. Skips when the models are not there (a build takes minute
 too slow for a unit test; `vold toy build` makes them)."""
 import pytest
 
-from vold_train.toy import models_dir, world
+from vold_bench.toy import world
+from vold_train.toy import models_dir
 from vold_train.toy.check import boxed_int, generate
 
 pytestmark = pytest.mark.skipif(not (models_dir() / "teacher" / "config.json").exists(),

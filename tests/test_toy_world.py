@@ -3,7 +3,7 @@ import re
 import numpy as np
 import pytest
 
-from vold_train.toy import world
+from vold_bench.toy import world
 from vold_train.toy.check import boxed_int
 
 
@@ -149,8 +149,8 @@ def test_each_picture_shows_its_own_quantity_and_only_that():
 
 
 def test_inline_prompts_put_each_picture_in_place_of_its_mark():
-    from vold_bench.prompts import build_request, content_parts, prompt_text
     from vold_bench.errors import VoldError
+    from vold_bench.prompts import build_request, content_parts, prompt_text
 
     item = world.toy_items("test", "image", limit=3)[2]
     req = build_request(item, "{question}")

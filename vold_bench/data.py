@@ -198,7 +198,7 @@ def _geo(convert_record):
 def load_toy(task, split, data, limit):
     # The toy world makes its items procedurally (its own hook picks text or image form);
     # imported here so evaluating real benchmarks never needs vold_train.
-    from vold_train.toy.world import load_task_items
+    from vold_bench.toy.world import load_task_items
     return load_task_items(task, split, data, limit)
 
 

@@ -1,1 +1,1 @@
-"""vold_train: the toy world, cold-start SFT, and GRPO + on-policy distillation."""
+"""vold_train: teacher traces, cold-start SFT, GRPO + on-policy distillation, and the toy models."""

@@ -57,7 +57,7 @@ def load_problems(source: str, split: str, n: int, seed: int, pool: int = 0) -> 
     student could not learn from a stream, and its rising reward on a pool of 64 was
     indistinguishable from memorisation)."""
     if source == "toy":
-        from vold_train.toy.world import toy_problems
+        from vold_bench.toy.world import toy_problems
 
         items = toy_problems(split, n=pool or n, seed=seed, form="text")
         if pool:
@@ -84,7 +84,7 @@ def load_sft_records(source: str, run_dir: Path, n: int, seed: int) -> list[dict
     """SFT examples {id, question, response}. "traces": this run's traces.jsonl;
     "toy:teacher" / "toy:mismatched": the toy world's trace corpora; else a jsonl path."""
     if source.startswith("toy:"):
-        from vold_train.toy.world import toy_traces
+        from vold_bench.toy.world import toy_traces
 
         style = source.split(":", 1)[1]
         if style not in ("teacher", "mismatched"):

@@ -45,7 +45,7 @@ def setup(cfg: RLConfig, student, tok, V: int, stage_dir: Path, ck: Path | None,
 
         from vold_train.common import load_model, load_tokenizer, model_path
         from vold_train.logprobs import check_tokenizers
-        from vold_train.toy.world import toy_problems
+        from vold_bench.toy.world import toy_problems
 
         fam.vteacher = load_model(cfg.teacher, "student").eval().requires_grad_(False)
         fam.processor = AutoProcessor.from_pretrained(model_path(cfg.teacher))

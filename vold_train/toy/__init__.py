@@ -1,6 +1,7 @@
-"""The embedded toy world: procedural problems (text and image forms) and two small
-Qwen-family models, `toy-teacher` (Qwen3) and `toy-student` (Qwen2.5-VL), that run the whole
-VOLD story offline on CPU. See world.py, models.py, build.py."""
+"""The toy world's models: two small Qwen-family models, `toy-teacher` (Qwen3) and
+`toy-student` (Qwen2.5-VL), plus `toy-vteacher` for VA-OPD, that run the whole VOLD story
+offline on CPU. Their problems and pictures are benchmark data (vold_bench/toy); the models,
+their build and their checks are here (models.py, build.py, vteacher.py, check.py)."""
 from __future__ import annotations
 
 import os

@@ -24,7 +24,7 @@ import torch
 from vold_bench.prompts import content_parts
 from vold_train.toy import TOY_NAMES, models_dir
 from vold_train.toy import models as tm
-from vold_train.toy import world
+from vold_bench.toy import world
 
 
 @dataclass

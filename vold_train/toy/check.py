@@ -11,7 +11,7 @@ from collections import defaultdict
 import torch
 
 from vold_bench.prompts import content_parts
-from vold_train.toy import world
+from vold_bench.toy import world
 
 _BOXED = re.compile(r"\\boxed\{\s*(-?\d+)\s*\}")
 

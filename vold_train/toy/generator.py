@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 from vold_bench.schema import Item
-from vold_train.toy import world
+from vold_bench.toy import world
 
 
 def composition(p: world.Problem) -> dict[str, float]:

@@ -63,7 +63,7 @@ def _corpus_lines(extra: list[str] | None) -> list[str]:
     lines += [" ".join(f"{c} {c}: {c}= {c}," for c in "ABCDEFGH")] * 2
     if extra is None:
         try:  # the world's own sentences, so its phrases become single tokens
-            from vold_train.toy.world import corpus_lines
+            from vold_bench.toy.world import corpus_lines
             extra = corpus_lines()
         except ImportError:
             extra = []
@@ -196,7 +196,7 @@ def make_tiny_pair(tmp_dir: str | Path, train: bool = False, seed: int = 0,
                    corpus: list[str] | None = None) -> tuple[str, str]:
     """Random-init student and teacher saved under tmp_dir/{student,teacher}, one tokenizer.
 
-    With train=True the shipped trained toy models are copied instead (built if missing),
+    With train=True the shipped trained toy models are copied instead (an error if not built),
     for tests that need models which actually solve the toy tasks."""
     import shutil
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from vold_train.toy import world
+from vold_bench.toy import world
 
 
 @dataclass

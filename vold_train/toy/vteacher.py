@@ -4,7 +4,7 @@ A second tiny Qwen2_5_VLForConditionalGeneration, built like toy-student and sha
 tokenizer, but trained on the *image form* of every level with the teacher's worked traces
 (which open by transcribing the picture: "A = 7, B = 3."). So it needs the picture to predict
 exactly those tokens, which is what VA-OPD's visual advantage is meant to find.
-Built on first use of the name `toy-vteacher`, or with `python -m vold_train.toy.vteacher`.
+Built by `vold toy build --vteacher` (or `python -m vold_train.toy.vteacher [steps]`).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from vold_train.toy import models as tm
-from vold_train.toy import world
+from vold_bench.toy import world
 from vold_train.toy.build import _student_batch, _train
 
 

@@ -91,7 +91,7 @@ class Problem:
         return ", ".join(f"{k} ={IMAGE_MARK}" for k in self.values) + "."
 
     def pictures(self) -> list:
-        from vold_train.toy.render import render_value
+        from vold_bench.toy.render import render_value
         return [render_value(v, k, **self.layout) for k, v in self.values.items()]
 
     def key(self) -> tuple:
@@ -288,10 +288,10 @@ def load_task_items(task, split: str, data=None, limit: int | None = None) -> li
     return toy_items(split, form, limit=limit)
 
 
-if __name__ == "__main__":  # python -m vold_train.toy.world [out.png]: the sheet and its table
+if __name__ == "__main__":  # python -m vold_bench.toy.world [out.png]: the sheet and its table
     import sys
 
-    from vold_train.toy.render import examples_sheet
+    from vold_bench.toy.render import examples_sheet
 
     shown = problems("test", n=6)
     examples_sheet(shown).save(sys.argv[1] if len(sys.argv) > 1 else "docs/toy-examples.png")
