@@ -169,12 +169,12 @@ class Check:
         s = self.sizes
         sets = ["stages=[rl]", f"rl.model={self.student}", f"rl.teacher={self.teacher}",
                 f"rl.data={data}", f"rl.steps={s.rl_steps}", f"rl.prompts_per_step={s.rl_prompts}",
-                f"rl.group_size={s.rl_group}", f"rl.max_new_tokens={s.rl_max_new_tokens}",
-                f"rl.micro_batch={s.rl_micro_batch}", "rl.save_every=1000",
-                f"rl.rollout_engine={engine}", f"rl.teacher_engine={engine}"]
+                f"rl.group_size={s.rl_group}", f"rl.sampling.max_new_tokens={s.rl_max_new_tokens}",
+                f"rl.engine.micro_batch={s.rl_micro_batch}", "rl.save_every=1000",
+                f"rl.engine.rollout={engine}", f"rl.engine.teacher={engine}"]
         if engine == "vllm":
-            sets += [f"rl.vllm_gpu_memory_utilization={self._vllm_util():.3f}",
-                     f"rl.vllm_sleep={'false' if self.dry else 'true'}"]
+            sets += [f"rl.engine.vllm_gpu_memory_utilization={self._vllm_util():.3f}",
+                     f"rl.engine.vllm_sleep={'false' if self.dry else 'true'}"]
         return [a for kv in sets for a in ("--set", kv)]
 
     def _vllm_util(self) -> float:
@@ -211,10 +211,11 @@ class Check:
             from vold_train.sizing import Plan, estimate, load_config
 
             r = load_recipe(RECIPE, [a for a in self._rl_args(engine, Path("x.jsonl")) if a != "--set"]).rl
-            plan = Plan(gpus=1, gpu_mem_gb=self.gpu_mem_gb or 80.0, strategy="ddp", micro_batch=r.micro_batch,
-                        seq_len=r.plan_prompt_tokens + r.max_new_tokens, grad_ckpt=r.gradient_checkpointing,
-                        bf16=r.bf16, logprob_chunk=r.logprob_chunk, teacher_engine=r.teacher_engine,
-                        rollout_engine=r.rollout_engine, vllm_mem_fraction=r.vllm_gpu_memory_utilization)
+            e = r.engine
+            plan = Plan(gpus=1, gpu_mem_gb=self.gpu_mem_gb or 80.0, strategy="ddp", micro_batch=e.micro_batch,
+                        seq_len=r.plan.prompt_tokens + r.sampling.max_new_tokens, grad_ckpt=e.gradient_checkpointing,
+                        bf16=e.bf16, logprob_chunk=e.logprob_chunk, teacher_engine=e.teacher,
+                        rollout_engine=e.rollout, vllm_mem_fraction=e.vllm_gpu_memory_utilization)
             rep = estimate(load_config(self.student), load_config(self.teacher), plan)
         except Exception as e:  # the plan is a figure, not a gate: record why it is missing
             return {"error": f"{type(e).__name__}: {str(e)[:200]}"}

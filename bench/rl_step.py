@@ -49,8 +49,8 @@ def vold_steps(student: str, teacher: str, a, beta: float, out: Path) -> list[di
 
     args = ["stages=rl", f"threads={a.threads}", f"rl.model={student}", f"rl.teacher={teacher}", f"rl.steps={a.steps}",
             f"rl.prompts_per_step={a.prompts}", f"rl.group_size={a.group}",
-            f"rl.max_new_tokens={a.tokens}", f"rl.min_new_tokens={a.tokens}", f"rl.beta={beta}",
-            f"rl.teacher_metrics={beta > 0}", f"rl.micro_batch={a.prompts * a.group}",
+            f"rl.sampling.max_new_tokens={a.tokens}", f"rl.sampling.min_new_tokens={a.tokens}", f"rl.beta={beta}",
+            f"rl.engine.teacher_metrics={beta > 0}", f"rl.engine.micro_batch={a.prompts * a.group}",
             f"rl.save_every={a.steps + 1}", "rl.kd_mask=none"]
     run = train_recipe("vold", args, out=out)
     return [json.loads(ln) for ln in (run / "metrics.jsonl").read_text().splitlines()][1:]

@@ -18,9 +18,10 @@ import torch
 
 from vold_train import dist, sharding
 from vold_train.common import cosine_schedule, load_model, make_optimizer, restore_state, save_checkpoint
-from vold_train.config import RLConfig, SFTConfig
-from vold_train.rl import freeze_vision, policy_update
+from vold_train.config import EngineConfig, RLConfig, SFTConfig
+from vold_train.rl import Batch, freeze_vision, policy_update
 from vold_train.rollout import Rollouts
+from vold_train.teachers import Signal
 
 N, TP, TC, G = 8, 6, 5, 4  # rollouts, prompt and completion length, group size
 
@@ -46,8 +47,8 @@ def local(b: dict) -> dict:
 def rl_step(policy, opt, sched, b, cfg, t_head):
     ro = Rollouts(completion=b["completion"], mask=b["mask"], texts=[""] * len(b["mask"]),
                   finished=torch.ones(len(b["mask"]), dtype=torch.bool))
-    agg, gnorm = policy_update(policy, opt, sched, b["ids"], b["attn"], ro, b["adv"], b["rewards"],
-                               b["t_logp"], b["t_hidden"], t_head, cfg)
+    signal = Signal(logp=b["t_logp"], hidden=b["t_hidden"], head=t_head)
+    agg, gnorm = policy_update(policy, opt, sched, Batch(b["ids"], b["attn"], ro, b["adv"], b["rewards"], signal), cfg)
     return dist.mean_metrics({"loss": agg["loss"], "kd_loss": agg["kd_loss"]}), gnorm
 
 
@@ -55,8 +56,10 @@ def load_policy(path: str, cfg, vocab: int):
     student = load_model(path, "student")
     freeze_vision(student)
     student.train()
-    policy, opt = sharding.prepare(student, cfg, vocab, cfg.logprob_chunk,
-                                   lambda m: make_optimizer(m, cfg.lr, cfg.weight_decay))
+    policy, opt = sharding.prepare(student, vocab, cfg.engine.logprob_chunk,
+                                   lambda m: make_optimizer(m, cfg.lr, cfg.weight_decay), bf16=cfg.engine.bf16,
+                                   gradient_checkpointing=cfg.engine.gradient_checkpointing,
+                                   max_grad_norm=cfg.max_grad_norm)
     return student, policy, opt, cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
 
 
@@ -73,8 +76,8 @@ def main(student_path: str, out: Path) -> None:
     torch.manual_seed(0)
     t_head = torch.nn.Linear(24, 512, bias=False).requires_grad_(False)  # a frozen "teacher" head
     # step 1: k2 distillation, one epoch; step 2: exact KL with a second pass (old_logp != logp)
-    cfg = RLConfig(lr=1e-3, micro_batch=4, group_size=G, beta=0.05, kd_mask="none", warmup_steps=0,
-                   steps=4, logprob_chunk=16)
+    cfg = RLConfig(lr=1e-3, group_size=G, beta=0.05, kd_mask="none", warmup_steps=0, steps=4,
+                   engine=EngineConfig(micro_batch=4, logprob_chunk=16))
     cfgs = [cfg, dataclasses.replace(cfg, kd="full", update_epochs=2)]
     student, policy, opt, sched = load_policy(student_path, cfg, 500)
     q = student.model.language_model.layers[0].self_attn.q_proj.weight

@@ -50,7 +50,7 @@ def test_ambiguous_bare_key():
 def test_bad_value_and_bad_choice():
     with pytest.raises(VoldError, match=r"rl\.group_size.*int.*'many'"):
         load_recipe("vold", ["rl.group_size=many"])
-    with pytest.raises(VoldError, match=r"rl\.kd_mask must be reward or none"):
+    with pytest.raises(VoldError, match=r"rl\.kd_mask must be one of reward, none, got 'sometimes'"):
         load_recipe("vold", ["rl.kd_mask=sometimes"])
     with pytest.raises(VoldError, match="expected key=value"):
         load_recipe("vold", ["rl.beta"])
@@ -86,8 +86,26 @@ def test_run_folder_from_before_a_new_field_is_still_the_same_run(tmp_path):
     r = load_recipe("vold")
     save_config(r, tmp_path / "config.yaml")
     old = yaml.safe_load((tmp_path / "config.yaml").read_text())
-    del old["sft"]["bf16"], old["rl"]["gradient_checkpointing"]  # written before these fields existed
+    del old["sft"]["bf16"], old["rl"]["engine"]["gradient_checkpointing"]  # written before these fields existed
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(old))
     _check_same_run(tmp_path, r)
-    with pytest.raises(VoldError, match=r"rl\.gradient_checkpointing"):
-        _check_same_run(tmp_path, load_recipe("vold", ["rl.gradient_checkpointing=true"]))
+    with pytest.raises(VoldError, match=r"rl\.engine\.gradient_checkpointing"):
+        _check_same_run(tmp_path, load_recipe("vold", ["rl.engine.gradient_checkpointing=true"]))
+
+
+def test_run_folder_from_before_the_rl_sections_is_still_the_same_run(tmp_path):
+    import yaml
+
+    from vold_train.config import MOVED
+    from vold_train.run import _check_same_run
+
+    r = load_recipe("vold")
+    d = r.to_dict()
+    flat_rl = {k: v for k, v in d["rl"].items() if not isinstance(v, dict)}
+    for old_key, new_key in MOVED.items():  # the flat layout config.yaml had before rl's sections
+        sec, name = new_key.split(".")[1:]
+        flat_rl[old_key.split(".", 1)[1]] = d["rl"][sec][name]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({**d, "rl": flat_rl}))
+    _check_same_run(tmp_path, r)
+    with pytest.raises(VoldError, match=r"rl\.sampling\.max_new_tokens"):
+        _check_same_run(tmp_path, load_recipe("vold", ["rl.sampling.max_new_tokens=9"]))

@@ -108,7 +108,8 @@ def coin(text, item):
     return float(zlib.crc32(text.encode()) % 2)
 
 
-RL = ["rl.steps=2", "rl.prompts_per_step=2", "rl.group_size=3", "rl.max_new_tokens=16", "rl.micro_batch=3"]
+RL = ["rl.steps=2", "rl.prompts_per_step=2", "rl.group_size=3", "rl.sampling.max_new_tokens=16",
+      "rl.engine.micro_batch=3"]
 SMALL = ["traces.n_prompts=8", "traces.batch_size=4", "traces.max_new_tokens=64", "sft.steps=2",
          "sft.batch_size=4", "sft.micro_batch=2", "sft.warmup_steps=1", *RL]
 RL_ONLY = ["stages=rl", "rl.model=toy-student", *RL]
@@ -174,7 +175,8 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUD
 
 @pytest.mark.gpu
 @needs_cuda
-@pytest.mark.parametrize("recipe,extra", [("vold", []), ("vold", ["rl.bf16=true", "sft.bf16=true", "rl.kd=full"]),
+@pytest.mark.parametrize("recipe,extra", [("vold", []),
+                                          ("vold", ["rl.engine.bf16=true", "sft.bf16=true", "rl.kd=full"]),
                                           ("srpo-self", []), ("va-opd", ["rl.pg=true"])])
 def test_toy_recipe_on_cuda(recipe, extra, tmp_path, monkeypatch):
     from vold_train import common, rl, sft, traces

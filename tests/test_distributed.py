@@ -31,8 +31,8 @@ def test_shard_and_helpers_are_identity_in_one_process():
 @pytest.mark.parametrize("launch,extra", [
     ("cpu_2proc.yaml", []),  # replicated student, gradients all-reduced
     ("cpu_2proc_fsdp2.yaml", []),  # FSDP2: each rank holds half of the student
-    ("cpu_2proc_fsdp2.yaml", ["sft.bf16=true", "rl.bf16=true", "sft.gradient_checkpointing=true",
-                              "rl.gradient_checkpointing=true", "rl.kd=full", "rl.beta=0.1"]),
+    ("cpu_2proc_fsdp2.yaml", ["sft.bf16=true", "rl.engine.bf16=true", "sft.gradient_checkpointing=true",
+                              "rl.engine.gradient_checkpointing=true", "rl.kd=full", "rl.beta=0.1"]),
 ], ids=["ddp", "fsdp2", "fsdp2-bf16-ckpt-fullkl"])
 def test_two_process_run_of_the_vold_recipe(tmp_path, launch, extra):
     from vold_train.toy.models import make_tiny_pair
@@ -43,7 +43,8 @@ def test_two_process_run_of_the_vold_recipe(tmp_path, launch, extra):
     sets = ["traces.teacher=toy-teacher", "traces.n_prompts=8", "traces.max_new_tokens=64",
             "traces.require_boxed=false", "traces.min_trace_tokens=1", f"sft.model={s}", "sft.steps=2",
             "sft.batch_size=2", "sft.micro_batch=1", "sft.n_examples=2", f"rl.teacher={t}", "rl.steps=2",
-            "rl.prompts_per_step=4", "rl.group_size=3", "rl.max_new_tokens=8", "rl.micro_batch=6", *extra]
+            "rl.prompts_per_step=4", "rl.group_size=3", "rl.sampling.max_new_tokens=8", "rl.engine.micro_batch=6",
+            *extra]
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file",
            str(ROOT / "recipes/accelerate" / launch), "--main_process_port", str(_free_port()),
            "-m", "vold_bench.cli", "train", "--recipe", "vold", "--out", str(run)]

@@ -29,7 +29,7 @@ def pair(tmp_path_factory):
 
 def args(p, *extra):
     return ["stages=rl", f"rl.model={p['student']}", f"rl.teacher={p['teacher']}", "rl.data=toy",
-            "rl.prompts_per_step=2", "rl.group_size=3", "rl.max_new_tokens=8", "rl.micro_batch=3",
+            "rl.prompts_per_step=2", "rl.group_size=3", "rl.sampling.max_new_tokens=8", "rl.engine.micro_batch=3",
             "rl.lr=1e-3", "rl.steps=2", *extra]
 
 
@@ -96,7 +96,7 @@ def test_family_config_errors_name_the_key():
     with pytest.raises(VoldError, match="va-opd needs image twins"):
         load_recipe("va-opd", ["rl.data=x.jsonl"])
     with pytest.raises(VoldError, match="micro_batch"):
-        load_recipe("srpo", ["rl.micro_batch=7"])
+        load_recipe("srpo", ["rl.engine.micro_batch=7"])
 
 
 def test_degraded_picture_changes_an_image_teacher_on_its_tokens(pair):

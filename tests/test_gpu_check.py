@@ -49,13 +49,13 @@ def test_vllm_rl_run_sizes_engines_from_the_gpu(tmp_path):
     c = gpu_check.Check(gpu_check.parse_args(["--out", str(tmp_path), "--work", str(tmp_path)]))
     c.gpu_mem_gb = 79.2
     args = c._rl_args("vllm", tmp_path / "p.jsonl")
-    assert "rl.vllm_sleep=true" in args and "rl.rollout_engine=vllm" in args
-    util = float(next(a for a in args if a.startswith("rl.vllm_gpu_memory_utilization=")).split("=")[1])
+    assert "rl.engine.vllm_sleep=true" in args and "rl.engine.rollout=vllm" in args
+    util = float(next(a for a in args if a.startswith("rl.engine.vllm_gpu_memory_utilization=")).split("=")[1])
     assert util * 79.2 >= 15.3 + 2 + 5.6  # the 8B teacher's weights, activations, one full-length KV
     from vold_train.config import load_recipe
 
     r = load_recipe(gpu_check.RECIPE, [a for a in args if a != "--set"])  # every override is a real key
-    assert r.stages == ["rl"] and r.rl.teacher_engine == "vllm" and r.rl.steps == 2
+    assert r.stages == ["rl"] and r.rl.engine.teacher == "vllm" and r.rl.steps == 2
 
 
 def test_a_hung_step_is_killed_at_its_limit_and_recorded(tmp_path):

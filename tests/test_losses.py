@@ -62,22 +62,63 @@ def test_identical_student_and_teacher_give_zero_kl():
     kl, stats = kd_k2(logp, logp.detach(), mask)
     assert torch.all(kl == 0) and stats["teacher_k2"] == 0.0
     logits = torch.randn(3, 4, 11, requires_grad=True)
-    kl_full, _ = kd_full_reverse_kl(logits, logits.detach(), torch.ones(3, 4))
+    kl_full = kd_full_reverse_kl(logits, logits.detach())
     assert torch.allclose(kl_full, torch.zeros(3, 4), atol=1e-6)
     (g,) = torch.autograd.grad(kl_full.sum(), logits)
     assert torch.allclose(g, torch.zeros_like(g), atol=1e-6)
 
 
-def test_full_kl_matches_definition_and_ignores_rows_past_shared_vocab():
-    s, t = torch.randn(2, 3, 9), torch.randn(2, 3, 12)
-    kl, _ = kd_full_reverse_kl(s, t, torch.ones(2, 3), shared_vocab=7)
-    p, q = s[..., :7].softmax(-1), t[..., :7].softmax(-1)
-    assert torch.allclose(kl, (p * (p.log() - q.log())).sum(-1), atol=1e-5)
+def _dense_reverse_kl(s_logits, t_logits, V):
+    """KL(p_s || p_t) = sum_v p_s(v) (log p_s(v) - log p_t(v)), both softmaxes over ids [0, V),
+    written out in float64 from exp and sum (the definition, not log_softmax)."""
+    s, t = s_logits[..., :V].double(), t_logits[..., :V].double()
+    p_s = s.exp() / s.exp().sum(-1, keepdim=True)
+    p_t = t.exp() / t.exp().sum(-1, keepdim=True)
+    return (p_s * (p_s.log() - p_t.log())).sum(-1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 12))
+def test_full_kl_matches_definition_and_ignores_rows_past_shared_vocab(seed, V):
+    g = torch.Generator().manual_seed(seed)
+    s, t = torch.randn(2, 3, 12, generator=g) * 3, torch.randn(2, 3, 15, generator=g) * 3
+    kl = kd_full_reverse_kl(s, t, shared_vocab=V)
+    assert torch.allclose(kl.double(), _dense_reverse_kl(s, t, V), atol=1e-5)
     assert torch.all(kl >= -1e-6)
-    t2 = t.clone()
-    t2[..., 7:] += 100.0  # the teacher's extra rows must not matter
-    kl2, _ = kd_full_reverse_kl(s, t2, torch.ones(2, 3), shared_vocab=7)
-    assert torch.allclose(kl, kl2)
+    s2, t2 = s.clone(), t.clone()
+    s2[..., V:] += 100.0  # rows past the shared range, on either side, must not matter
+    t2[..., V:] -= 100.0
+    assert torch.allclose(kd_full_reverse_kl(s2, t2, shared_vocab=V), kl)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from([1, 2, 5, 6, 7, 64]))
+def test_chunked_full_kl_is_the_dense_definition_at_any_chunk_size(seed, chunk):
+    """logprobs.full_reverse_kl (what the trainer runs) over hidden states and two heads whose
+    rows go past the shared vocabulary, chunked at sizes that do and do not divide B*T = 6."""
+    from vold_train.logprobs import full_reverse_kl
+
+    g = torch.Generator().manual_seed(seed)
+    B, T, H, Ht, V = 2, 3, 8, 5, 10
+    head = torch.nn.Linear(H, V + 3, bias=False)  # a student with padding rows past V
+    t_head = torch.nn.Linear(Ht, V + 6, bias=False)
+    with torch.no_grad():
+        head.weight.copy_(torch.randn(V + 3, H, generator=g))
+        t_head.weight.copy_(torch.randn(V + 6, Ht, generator=g))
+    h = torch.randn(B, T, H, generator=g, requires_grad=True)
+    th = torch.randn(B, T, Ht, generator=g)
+    kl = full_reverse_kl(h, head, th, t_head, V, chunk)  # (B, T)
+    ref = _dense_reverse_kl(h @ head.weight.T, th @ t_head.weight.T, V)  # (B, T)
+    assert kl.shape == (B, T) and torch.allclose(kl.double(), ref, atol=1e-5)
+    # the gradient reaches the student's hidden states and head only, as the dense form's does
+    (gh, gw) = torch.autograd.grad(kl.sum(), (h, head.weight))
+    h2 = h.detach().double().requires_grad_()
+    w2 = head.weight.detach().double().requires_grad_()
+    (rh, rw) = torch.autograd.grad(_dense_reverse_kl(h2 @ w2.T, (th @ t_head.weight.T).detach(), V).sum(), (h2, w2))
+    assert torch.allclose(gh.double(), rh, atol=1e-4) and torch.allclose(gw.double(), rw, atol=1e-4)
+    th.requires_grad_()  # ... never the teacher's
+    kl = full_reverse_kl(h, head, th, t_head, V, chunk)
+    assert torch.autograd.grad(kl.sum(), (th, t_head.weight), allow_unused=True) == (None, None)
 
 
 def test_k2_gradient_is_the_reverse_kl_gradient_in_expectation():

@@ -31,7 +31,8 @@ def test_one_recipe_per_ablation():
 def test_toy_recipes_run_in_fp32_without_checkpointing():
     for p in sorted((ROOT / "recipes").glob("*.yaml")):
         r = load_recipe(str(p))
-        assert not (r.sft.bf16 or r.sft.gradient_checkpointing or r.rl.bf16 or r.rl.gradient_checkpointing), p.stem
+        e = r.rl.engine
+        assert not (r.sft.bf16 or r.sft.gradient_checkpointing or e.bf16 or e.gradient_checkpointing), p.stem
 
 
 @pytest.mark.parametrize("path", PAPER, ids=lambda p: p.stem)
@@ -53,8 +54,8 @@ def test_paper_recipe_loads_and_follows_table4(path):
         assert rl.teacher == TEACHER and rl.data == "data/paper/orz57k.jsonl"
         assert rl.model == ("sft" if "sft" in r.stages else STUDENT)
         assert rl.beta == (0.0 if path.stem == "grpo-only" else 1e-3)
-        assert rl.shared_vocab == 151665
-        assert rl.bf16 and rl.gradient_checkpointing
+        assert rl.engine.shared_vocab == 151665
+        assert rl.engine.bf16 and rl.engine.gradient_checkpointing
     # every model the recipe names has a built-in config for the offline memory check
     for m in {r.traces.teacher, r.sft.model, r.rl.teacher} - {"toy-teacher", "toy-student"}:
         assert m in KNOWN_CONFIGS

@@ -53,8 +53,6 @@ def _batch(vocab=400, B=3, L=12, Tc=5):
 
 
 def test_logprob_model_is_the_chunked_head_in_one_forward(tiny_pair):
-    from types import SimpleNamespace
-
     from vold_train.common import load_model, make_optimizer
     from vold_train.logprobs import LogprobModel, completion_hidden, token_logprobs
 
@@ -62,8 +60,7 @@ def test_logprob_model_is_the_chunked_head_in_one_forward(tiny_pair):
     ids, attn, target = _batch()
     h = completion_hidden(model, ids, attn, target.shape[1])
     ref, ref_ent = token_logprobs(h, model.get_output_embeddings(), target, 400, 4)
-    cfg = SimpleNamespace(bf16=False, gradient_checkpointing=False, max_grad_norm=1.0)
-    policy, opt = sharding.prepare(model, cfg, 400, 4, lambda m: make_optimizer(m, 1e-3, 0.0))
+    policy, opt = sharding.prepare(model, 400, 4, lambda m: make_optimizer(m, 1e-3, 0.0))
     assert type(policy).__name__ == "LogprobModel" and policy.model is model  # one process: unwrapped
     logp, ent, kl = policy(ids, attn, target)
     assert torch.equal(logp, ref) and torch.equal(ent, ref_ent) and kl is None

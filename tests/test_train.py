@@ -41,7 +41,7 @@ def world(tmp_path_factory):
 
 def rl_args(w, *extra):
     return [f"rl.model={w['student']}", f"rl.teacher={w['teacher']}", f"rl.data={w['problems']}",
-            "rl.prompts_per_step=2", "rl.group_size=3", "rl.max_new_tokens=8", "rl.micro_batch=3",
+            "rl.prompts_per_step=2", "rl.group_size=3", "rl.sampling.max_new_tokens=8", "rl.engine.micro_batch=3",
             "rl.lr=1e-3", *extra]
 
 

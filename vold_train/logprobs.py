@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 from vold_bench.errors import VoldError
+from vold_train.losses import kd_full_reverse_kl
 
 Tensor = torch.Tensor
 
@@ -70,16 +71,14 @@ def token_logprobs(hidden: Tensor, head: torch.nn.Linear, targets: Tensor, share
 
 
 def _chunk_kl(h: Tensor, th: Tensor, weight: Tensor, tweight: Tensor, vocab: int) -> Tensor:
-    logp = F.log_softmax(F.linear(h, weight[:vocab]).float(), dim=-1)  # (N, V)
-    tlogp = F.log_softmax(F.linear(th, tweight[:vocab]).float(), dim=-1)  # (N, V)
-    return (logp.exp() * (logp - tlogp)).sum(-1)  # (N,)
+    return kd_full_reverse_kl(F.linear(h, weight[:vocab]), F.linear(th, tweight[:vocab]), vocab)  # (N,)
 
 
 def full_reverse_kl(hidden: Tensor, head: torch.nn.Linear, teacher_hidden: Tensor,
                     teacher_head: torch.nn.Linear, shared_vocab: int, chunk: int = 512) -> Tensor:
-    """Exact KL(student || teacher) per position (B, T), chunked like `token_logprobs`.
-
-    Same maths as losses.kd_full_reverse_kl, evaluated chunk by chunk from hidden states."""
+    """Exact KL(student || teacher) per position (B, T), chunked like `token_logprobs`:
+    losses.kd_full_reverse_kl on each chunk's logits over the first `shared_vocab` rows of
+    both heads (heads without bias: Qwen's)."""
     B, T, H = hidden.shape
     h, th = hidden.reshape(B * T, H), teacher_hidden.detach().reshape(B * T, -1)
     tw = teacher_head.weight.detach()
@@ -154,7 +153,7 @@ def shared_vocab_size(student, teacher, student_tok, teacher_tok, teacher_name: 
     t_rows = teacher.get_output_embeddings().weight.shape[0]
     if len(teacher_tok) < n or t_rows < n:
         raise VoldError(f"{teacher_name}: its vocabulary ({len(teacher_tok)} tokens, {t_rows} logit "
-                        f"rows) does not cover the student's {n} tokens; set rl.shared_vocab to "
+                        f"rows) does not cover the student's {n} tokens; set rl.engine.shared_vocab to "
                         f"compare a smaller range on purpose")
     return n
 

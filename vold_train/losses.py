@@ -38,7 +38,7 @@ def grpo_advantages(rewards: Tensor, group_size: int, eps: float = 1e-6) -> tupl
 
 def grpo_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor,
               clip_low: float = 0.2, clip_high: float = 0.3,
-              agg: Literal["token", "seq"] = "token") -> tuple[Tensor, dict]:
+              agg: Literal["token", "seq", "sum"] = "token") -> tuple[Tensor, dict]:
     """Clipped-ratio policy gradient with asymmetric clipping and no reference KL.
 
         ratio_t = exp(logp_t - old_logp_t)
@@ -47,7 +47,9 @@ def grpo_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor,
     The asymmetric (clip-higher) bounds are DAPO's (arXiv 2503.14476), used by VOLD (arXiv
     2510.23497, Table 4: 0.2 / 0.3). `agg="token"` averages over all completion tokens of the
     batch (long rollouts weigh more); `agg="seq"` averages per rollout first, then over rollouts
-    (the original GRPO). With old_logp == logp the value is -E[A] and the gradient is REINFORCE's.
+    (the original GRPO); `agg="sum"` returns the masked sum, for an objective that divides by a
+    count of its own (SRPO). With old_logp == logp the value is -E[A] and the gradient is
+    REINFORCE's.
     """
     old_logp = old_logp.detach()
     ratio = torch.exp(logp - old_logp)  # (B, T)
@@ -59,13 +61,24 @@ def grpo_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor,
         loss = _masked_mean(per_tok, mask)
     elif agg == "seq":
         loss = ((per_tok * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
+    elif agg == "sum":
+        loss = (per_tok * mask).sum()
     else:
-        raise ValueError(f"agg must be 'token' or 'seq', got {agg!r}")
+        raise ValueError(f"agg must be 'token', 'seq' or 'sum', got {agg!r}")
     with torch.no_grad():
         was_clipped = (clipped != unclipped).float()
         stats = {"pg_loss": loss.item(), "clip_frac": _masked_mean(was_clipped, mask).item(),
                  "ratio_mean": _masked_mean(ratio, mask).item()}
     return loss, stats
+
+
+def _pg_term(pg: bool, logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, clip_low: float,
+             clip_high: float, agg: Literal["token", "seq"]) -> tuple[Tensor, dict]:
+    """`grpo_loss`, or with pg=False (distillation only) a zero that keeps `logp` in the graph
+    and the same stats keys."""
+    if pg:
+        return grpo_loss(logp, old_logp, adv, mask, clip_low, clip_high, agg)
+    return logp.sum() * 0.0, {"pg_loss": 0.0, "clip_frac": 0.0, "ratio_mean": 1.0}
 
 
 def kd_k2(logp: Tensor, teacher_logp: Tensor, mask: Tensor) -> tuple[Tensor, dict]:
@@ -82,22 +95,23 @@ def kd_k2(logp: Tensor, teacher_logp: Tensor, mask: Tensor) -> tuple[Tensor, dic
     return kl, {"teacher_k2": _masked_mean(kl.detach(), mask).item()}
 
 
-def kd_full_reverse_kl(logits: Tensor, teacher_logits: Tensor, mask: Tensor,
-                       shared_vocab: int | None = None) -> tuple[Tensor, dict]:
-    """Exact per-token reverse KL over the vocabulary both models share:
+def kd_full_reverse_kl(logits: Tensor, teacher_logits: Tensor, shared_vocab: int | None = None) -> Tensor:
+    """Exact per-position reverse KL over the vocabulary both models share:
 
         KL_t = sum_v p(v) (log p(v) - log q(v)),   p = student, q = teacher, v < shared_vocab
 
     Both distributions are renormalised over ids [0, shared_vocab): Qwen2.5-VL has padding
     logit rows (151,936) beyond its 151,665 tokens and Qwen3 adds <think>/</think>, so only the
-    common range is comparable. Call it on chunks of positions (see logprobs.py) so full
-    (B, T, V) float32 logits never exist for both models at once.
+    common range is comparable. `logits` (..., V_s) and `teacher_logits` (..., V_t) give KL
+    (...); no gradient reaches the teacher. The trainer calls it on chunks of positions
+    (logprobs.full_reverse_kl), so full (B, T, V) float32 logits never exist for both models at
+    once; that is also why it returns the bare per-position term: the caller masks it and logs
+    its mean (rl.teacher_divergences: teacher_rkl).
     """
     v = shared_vocab or min(logits.shape[-1], teacher_logits.shape[-1])
-    logp_all = F.log_softmax(logits[..., :v].float(), dim=-1)  # (B, T, V)
-    tlogp_all = F.log_softmax(teacher_logits[..., :v].float().detach(), dim=-1)  # (B, T, V)
-    kl = (logp_all.exp() * (logp_all - tlogp_all)).sum(-1) * mask  # (B, T)
-    return kl, {"teacher_rkl": _masked_mean(kl.detach(), mask).item()}
+    logp_all = F.log_softmax(logits[..., :v].float(), dim=-1)  # (..., V)
+    tlogp_all = F.log_softmax(teacher_logits[..., :v].float().detach(), dim=-1)  # (..., V)
+    return (logp_all.exp() * (logp_all - tlogp_all)).sum(-1)  # (...)
 
 
 def vold_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Tensor,
@@ -116,10 +130,7 @@ def vold_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Ten
     (the distillation-only baseline). With beta = 0 the KD term is not built at all, so it
     contributes exactly nothing to the gradient.
     """
-    if pg:
-        loss, stats = grpo_loss(logp, old_logp, adv, mask, clip_low, clip_high, agg)
-    else:
-        loss, stats = logp.sum() * 0.0, {"pg_loss": 0.0, "clip_frac": 0.0, "ratio_mean": 1.0}
+    loss, stats = _pg_term(pg, logp, old_logp, adv, mask, clip_low, clip_high, agg)
     r = rewards.float().detach()  # (B,)
     if kd_mask == "reward":
         w = 1.0 - r  # (B,)
@@ -175,24 +186,23 @@ def srpo_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Ten
     PG / KD from `srpo_route`; `kl` (B, T) is the per-token distillation term (k2 or exact);
     `teacher_entropy` (B, T) the teacher's entropy at each position: tokens where the teacher
     is sure weigh more, tokens where it is guessing weigh less. beta = 1 is the paper's plain sum.
+    Both branches share one token count, so there is no per-rollout (agg="seq") form.
     """
     to_pg, to_kd = srpo_route(rewards, group_size)
     m_pg = mask * to_pg.float().unsqueeze(-1)  # (B, T)
     m_kd = mask * to_kd.float().unsqueeze(-1)  # (B, T)
-    ratio = torch.exp(logp - old_logp.detach())  # (B, T)
-    a = adv.detach().unsqueeze(-1)  # (B, 1)
-    pg_tok = -torch.minimum(ratio * a, ratio.clamp(1.0 - clip_low, 1.0 + clip_high) * a)  # (B, T)
+    pg_sum, stats = grpo_loss(logp, old_logp, adv, m_pg, clip_low, clip_high, "sum")
     w = torch.exp(-teacher_entropy.detach().float()) * m_kd  # (B, T)
     w = w / (w.sum() / m_kd.sum().clamp(min=1.0)).clamp(min=1e-12)  # mean 1 over KD tokens
     n_tok = (m_pg + m_kd).sum().clamp(min=1.0)
-    pg_sum, kd_sum = (pg_tok * m_pg).sum(), (w * kl * m_kd).sum()
+    kd_sum = (w * kl * m_kd).sum()
     loss = (pg_sum + beta * kd_sum) / n_tok
     with torch.no_grad():
-        stats = {"pg_loss": (pg_sum / n_tok).item(), "kd_loss": (kd_sum / n_tok).item(),
-                 "kd_term": _masked_mean(kl.detach(), m_kd).item() if to_kd.any() else 0.0,
-                 "kd_frac": to_kd.float().mean().item(),
-                 # VOLD's masked_frac: rollouts whose distillation term is off
-                 "masked_frac": 1.0 - to_kd.float().mean().item(), "loss": loss.item()}
+        stats.update({"pg_loss": (pg_sum / n_tok).item(), "kd_loss": (kd_sum / n_tok).item(),
+                      "kd_term": _masked_mean(kl.detach(), m_kd).item() if to_kd.any() else 0.0,
+                      "kd_frac": to_kd.float().mean().item(),
+                      # VOLD's masked_frac: rollouts whose distillation term is off
+                      "masked_frac": 1.0 - to_kd.float().mean().item(), "loss": loss.item()})
     return loss, stats
 
 
@@ -226,7 +236,8 @@ def va_token_groups(va: Tensor, mask: Tensor, top_frac: float = 0.2) -> Tensor:
 
 def va_opd_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: Tensor, va: Tensor,
                 group_size: int, pg: bool = False, beta: float = 1.0, top_frac: float = 0.2,
-                mix: float = 0.5, clip_low: float = 0.2, clip_high: float = 0.3) -> tuple[Tensor, dict]:
+                mix: float = 0.5, clip_low: float = 0.2, clip_high: float = 0.3,
+                agg: Literal["token", "seq"] = "token") -> tuple[Tensor, dict]:
     """Visual-Advantage On-Policy Distillation (arXiv 2605.21924):
 
         L_i = mix * mean_{t in top(VA_i)} KL_{i,t} + (1 - mix) * mean_{t not in top} KL_{i,t}
@@ -234,7 +245,8 @@ def va_opd_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: T
 
     Rollouts that lean on the picture more than their siblings get more of the teacher's pull,
     and inside a rollout the few image-bound tokens are not drowned by the many that are not.
-    The paper has no task reward (pg=False); pg=True adds VOLD's GRPO term on the same rollouts.
+    The paper has no task reward (pg=False); pg=True adds VOLD's GRPO term on the same rollouts,
+    averaged as `agg` says (the distillation term is per rollout already).
     A rollout whose tokens are all in the top group uses that group's mean alone.
     """
     top = va_token_groups(va, mask, top_frac).float()  # (B, T)
@@ -245,10 +257,7 @@ def va_opd_loss(logp: Tensor, old_logp: Tensor, adv: Tensor, mask: Tensor, kl: T
     per_roll = torch.where(has_rest, mix * kl_top + (1.0 - mix) * kl_rest, kl_top)  # (B,)
     w = va_rollout_weights(va, mask, group_size)  # (B,)
     kd = (w * per_roll).sum() / (w.numel() // group_size)
-    if pg:
-        loss, stats = grpo_loss(logp, old_logp, adv, mask, clip_low, clip_high, "token")
-    else:
-        loss, stats = logp.sum() * 0.0, {"pg_loss": 0.0, "clip_frac": 0.0, "ratio_mean": 1.0}
+    loss, stats = _pg_term(pg, logp, old_logp, adv, mask, clip_low, clip_high, agg)
     loss = loss + beta * kd
     with torch.no_grad():
         stats.update({"kd_loss": kd.item(), "kd_term": _masked_mean(kl.detach(), mask).item(),

@@ -1,29 +1,43 @@
-"""Stage 3: GRPO + on-policy distillation with reward-guided masking (arXiv 2510.23497).
+"""Stage 3: GRPO + on-policy distillation with reward-guided masking (arXiv 2510.23497), and the
+on-policy family's other objectives on the very same loop (objectives.py: rl.objective).
 
-Each step, read top to bottom:
+Each step (`rl_step`), read top to bottom:
   1. sample G rollouts per text problem from the student;
   2. reward each with the same scorer `vold eval` uses (1 if the \\boxed{} answer is right);
-  3. the text-only teacher scores the student's exact completion tokens after its own prompt;
-  4. one objective on the same rollouts: L = L_GRPO + beta * E[(1 - r) sum_t KL_t].
+  3. the objective's teacher scores the student's exact completion tokens (VOLD's: the
+     text-only teacher, after its own prompt);
+  4. the objective's loss on the same rollouts (VOLD's: L = L_GRPO + beta * E[(1 - r) sum_t KL_t]).
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from vold_train import dist, family, losses, sharding
-from vold_train.common import (Metrics, latest_checkpoint, load_model, load_tokenizer, make_optimizer,
-                               cosine_schedule, model_path, progress, restore_state, save_checkpoint,
-                               save_final, set_seed, student_prompt, teacher_prompt)
-from vold_bench.errors import VoldError
+from vold_train import dist, losses, objectives, sharding, teachers
+from vold_train.common import (
+    Metrics,
+    cosine_schedule,
+    latest_checkpoint,
+    load_model,
+    load_tokenizer,
+    make_optimizer,
+    model_path,
+    progress,
+    restore_state,
+    save_checkpoint,
+    save_final,
+    set_seed,
+    student_prompt,
+)
 from vold_train.config import RLConfig
+from vold_train.curation import prompt_source
 from vold_train.data import load_problems
-from vold_train.engines.trainer_engines import TrainerEngines, check_vocab_rows, teacher_vocab_rows
-from vold_train.logprobs import check_completion, check_tokenizers, shared_vocab_size
+from vold_train.engines.trainer_engines import TrainerEngines
 from vold_train.replay import make_replay
-from vold_train.rollout import joined
+from vold_train.rollout import Rollouts, joined
 
 
 def freeze_vision(model) -> None:
@@ -36,13 +50,6 @@ def default_reward(response: str, item) -> float:
     from vold_bench.scoring import reward
 
     return reward(response, item)
-
-
-def _policy_terms(policy, ids, attn, completion, mask, teacher=None):
-    """Student log-probs (grad) and entropy of the completion, plus the exact KL if asked."""
-    t_hidden, t_head = teacher if teacher is not None else (None, None)
-    logp, ent, kl_full = policy(ids, attn, completion, t_hidden, t_head)  # (n, Tc) each
-    return logp, ent, (kl_full * mask if kl_full is not None else None)
 
 
 @torch.no_grad()
@@ -64,44 +71,55 @@ def teacher_divergences(logp, t_logp, kl_full, mask) -> dict:
     return out
 
 
-def policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp, t_hidden, t_head,
-                  cfg: RLConfig, extra: dict | None = None) -> tuple[dict, float]:
-    """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches; `policy` is
-    the student as sharding.prepare returned it (shared vocabulary and chunk inside).
+@dataclass
+class Batch:
+    """One step's rollouts as the update reads them; N rollouts, prompt + completion columns."""
+    ids: torch.Tensor        # (N, Lp + Tc) [left-padded student prompt | completion]
+    attn: torch.Tensor       # (N, Lp + Tc)
+    ro: Rollouts
+    adv: torch.Tensor        # (N,)
+    rewards: torch.Tensor    # (N,)
+    signal: teachers.Signal  # what the objective's teacher said about the rollouts
+
+
+def _kd_term(cfg: RLConfig, logp, t_logp, kl_full, mask):
+    """The per-token distillation term the loss uses (B, T): the exact KL (kd=full, HF teacher),
+    else k2 on the sampled token, else zero (no teacher signal)."""
+    if kl_full is not None and cfg.kd == "full" and cfg.beta > 0:
+        return kl_full
+    if t_logp is not None:
+        return losses.kd_k2(logp, t_logp, mask)[0]
+    return torch.zeros_like(logp)
+
+
+def policy_update(policy, opt, sched, b: Batch, cfg: RLConfig) -> tuple[dict, float]:
+    """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches, with the loss
+    of cfg.objective; `policy` is the student as sharding.prepare returned it (shared vocabulary
+    and chunk inside).
 
     Each micro-batch loss is weighted by its share of the rollouts; with agg="token" that is
     the exact batch mean only when micro-batches hold equally many tokens (the default
     micro_batch covers the whole toy batch)."""
-    N, mb = ids.shape[0], max(1, cfg.micro_batch)
+    loss_fn = objectives.get(cfg.objective).loss
+    N, mb = b.ids.shape[0], max(1, cfg.engine.micro_batch)
+    parts = [slice(s, s + mb) for s in range(0, N, mb)]
     old_logp = None
     if cfg.update_epochs > 1:  # the sampling policy, frozen before the first update
         with torch.no_grad():
-            old_logp = torch.cat([_policy_terms(policy, ids[s:s + mb], attn[s:s + mb],
-                                                ro.completion[s:s + mb], ro.mask[s:s + mb])[0]
-                                  for s in range(0, N, mb)])
+            old_logp = torch.cat([policy(b.ids[sl], b.attn[sl], b.ro.completion[sl])[0] for sl in parts])
     agg: dict[str, float] = {}
     for _ in range(cfg.update_epochs):
-        for s in range(0, N, mb):
-            sl, mask = slice(s, s + mb), ro.mask[s:s + mb]
-            full_t = (t_hidden[sl], t_head) if t_hidden is not None else None
-            logp, ent, kl_full = _policy_terms(policy, ids[sl], attn[sl], ro.completion[sl], mask, full_t)
+        for sl in parts:
+            mask, sig = b.ro.mask[sl], b.signal.rows(sl)
+            logp, ent, kl_full = policy(b.ids[sl], b.attn[sl], b.ro.completion[sl], sig.hidden, sig.head)  # (n, Tc)
+            kl_full = kl_full * mask if kl_full is not None else None
             old = old_logp[sl] if old_logp is not None else logp.detach()  # on-policy: ratio = 1
-            st_kl = teacher_divergences(logp, t_logp[sl] if t_logp is not None else None, kl_full, mask)
-            if kl_full is not None and cfg.kd == "full" and cfg.beta > 0:
-                kl = kl_full
-            elif t_logp is not None:
-                kl, _ = losses.kd_k2(logp, t_logp[sl], mask)
-            else:
-                kl = torch.zeros_like(logp)
-            if cfg.objective == "vold":
-                loss, st = losses.vold_loss(logp, old, adv[sl], mask, kl, rewards[sl], cfg.beta, cfg.kd_mask,
-                                            cfg.clip_low, cfg.clip_high, cfg.agg, cfg.pg)
-            else:  # SRPO / VA-OPD on the same rollouts (family.py)
-                loss, st = family.objective_loss(cfg, logp, old, adv[sl], mask, kl, rewards[sl],
-                                                 {k: v[sl] for k, v in (extra or {}).items()})
-            sharding.backward(policy, loss * mask.shape[0] / N, last=s + mb >= N)
+            terms = objectives.Terms(logp, old, b.adv[sl], mask, _kd_term(cfg, logp, sig.logp, kl_full, mask),
+                                     b.rewards[sl], sig.entropy, sig.va)
+            loss, st = loss_fn(cfg, terms)
+            sharding.backward(policy, loss * mask.shape[0] / N, last=sl.stop >= N)
             st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
-            st.update(st_kl)
+            st.update(teacher_divergences(logp, sig.logp, kl_full, mask))
             for k, v in st.items():
                 agg[k] = agg.get(k, 0.0) + v * mask.shape[0] / N / cfg.update_epochs
         gnorm = sharding.step(policy, opt, sched, cfg.max_grad_norm)  # averages over ranks first
@@ -127,113 +145,97 @@ def step_record(rewards, G: int, ro, agg: dict, gnorm: float, lr: float, times: 
             **{k: agg[k] for k in ("kd_frac", "va_mean", "va_top_mean", "va_w_max") if k in agg}}
 
 
+@dataclass
+class Setup:
+    """What every step uses, built once by `set_up`."""
+    tok: object
+    student: torch.nn.Module  # the Hugging Face model inside `policy`
+    policy: torch.nn.Module   # every student forward, and generate, goes through it (logprobs.LogprobModel)
+    opt: torch.optim.Optimizer
+    sched: object
+    teacher: object           # the objective's teacher (teachers.py)
+    engines: TrainerEngines   # who samples the rollouts (HF or vLLM)
+    prompts: object           # which prompts each step trains on (curation.prompt_source)
+    replay: object            # the toy deviation's replay batches, or None
+    start: int                # the first step to run (> 0 on resume)
+
+
+def set_up(cfg: RLConfig, stage_dir: Path, model_name: str) -> Setup:
+    """The student (from the last checkpoint when there is one), the objective's teacher, the
+    engines, the sharded policy with its optimizer state, the prompt source and replay."""
+    ck = latest_checkpoint(stage_dir)
+    tok = load_tokenizer(model_name)
+    student = load_model(str(ck) if ck else model_name, "student")  # on dist.device(); every tensor follows
+    freeze_vision(student)
+    student.train()
+    teacher = teachers.load(objectives.get(cfg.objective).teacher(cfg), cfg, student, tok, ck)
+    engines = TrainerEngines(cfg, model_path(str(ck) if ck else model_name), stage_dir)
+    problems = load_problems(cfg.data, cfg.split, cfg.steps * cfg.prompts_per_step, cfg.seed, cfg.pool)
+    policy, opt = sharding.prepare(student, teacher.V, cfg.engine.logprob_chunk,
+                                   lambda m: make_optimizer(m, cfg.lr, cfg.weight_decay), bf16=cfg.engine.bf16,
+                                   gradient_checkpointing=cfg.engine.gradient_checkpointing,
+                                   max_grad_norm=cfg.max_grad_norm)
+    sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
+    start = restore_state(ck, policy, opt, sched) if ck else 0
+    return Setup(tok=tok, student=student, policy=policy, opt=opt, sched=sched, teacher=teacher, engines=engines,
+                 prompts=prompt_source(cfg, problems, stage_dir, start),
+                 replay=make_replay(model_name, cfg.replay, cfg.replay_batch, cfg.seed), start=start)
+
+
+def rl_step(cfg: RLConfig, s: Setup, step: int, reward_fn) -> dict:
+    """One step on this rank's share of the prompts; its metrics line (before the rank mean)."""
+    P, G, dev = cfg.prompts_per_step, cfg.group_size, dist.device()
+    t0 = time.perf_counter()
+    batch, prompt_stats = s.prompts.next_batch(P, step)
+    batch = dist.shard(batch)  # whole prompts: groups stay on one rank
+    s_prompts = [student_prompt(s.tok, it.question) for it in batch]
+
+    # 1. rollouts
+    ro = s.engines.rollouts(s.policy, s.tok, s_prompts, G, s.teacher.V).to(dev)  # vLLM hands back CPU tensors
+    t1 = time.perf_counter()
+    # 2. reward: the scorer sees only the completion text (model output is untrusted data)
+    rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))], device=dev)
+    adv, adv_stats = losses.grpo_advantages(rewards, G, cfg.adv_eps)  # (N,)
+
+    # 3. the objective's teacher scores the student's exact completion ids
+    signal = s.teacher.score(batch, ro, rewards, step)
+    t2 = time.perf_counter()
+
+    # 4. update: the objective's loss on the same rollouts
+    ids, attn = joined([s_prompts[i // G] for i in range(len(ro.texts))], ro.completion, ro.mask, s.tok.pad_token_id)
+    s.engines.before_update()
+    replay_rec = {}
+    if s.replay is not None:  # its gradient joins the first optimizer step on this batch
+        rloss = s.replay.loss(s.student, step)
+        rloss.backward()
+        replay_rec = {"replay_loss": rloss.item() / cfg.replay}
+    agg, gnorm = policy_update(s.policy, s.opt, s.sched, Batch(ids, attn, ro, adv, rewards, signal), cfg)
+    s.engines.after_update(s.student)  # rollout engine samples from the new weights next step
+    s.teacher.after_update(s.student)  # the self-teacher's EMA follows the student
+    prompt_stats.update(s.prompts.after_step(batch, rewards, G, step))
+    t3 = time.perf_counter()
+    lr = s.sched.get_last_lr()[0]
+    return {**step_record(rewards, G, ro, agg, gnorm, lr, (t0, t1, t2, t3)), **adv_stats, **prompt_stats, **replay_rec}
+
+
 def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     stage_dir = run_dir / "rl"
     final = stage_dir / "final"
     if (final / "config.json").exists():
         return str(final)
     stage_dir.mkdir(parents=True, exist_ok=True)
-    reward_fn = reward_fn or default_reward
     set_seed(cfg.seed + dist.rank())  # each rank samples its own rollouts
-
-    ck = latest_checkpoint(stage_dir)
-    tok = load_tokenizer(model_name)
-    dev = dist.device()  # the student and teacher load there; every tensor below follows
-    student = load_model(str(ck) if ck else model_name, "student")
-    freeze_vision(student)
-    student.train()
-    use_teacher = (cfg.beta > 0 or cfg.teacher_metrics) and family.uses_text_teacher(cfg)
-    teacher = ttok = None
-    if use_teacher:
-        ttok = load_tokenizer(cfg.teacher)
-        if cfg.teacher_engine == "hf":
-            # Replicated on every rank, never sharded (sharding.py says why); bf16 halves it.
-            teacher = load_model(cfg.teacher, "teacher", torch.bfloat16 if cfg.bf16 else torch.float32)
-            teacher = teacher.eval().requires_grad_(False)
-    V = cfg.shared_vocab or (shared_vocab_size(student, teacher, tok, ttok, cfg.teacher) if teacher is not None
-                             else min(len(tok), student.get_output_embeddings().weight.shape[0]))
-    if use_teacher and teacher is None:  # vLLM teacher: same coverage check, from its config
-        check_vocab_rows(V, len(ttok), teacher_vocab_rows(cfg.teacher), cfg.teacher)
-    if use_teacher:
-        check_tokenizers(tok, ttok, V, cfg.teacher)
-    # ==== engine dispatch (scale): HF by default, vLLM for rollouts and/or teacher scoring
-    engines = TrainerEngines(cfg, model_path(str(ck) if ck else model_name), stage_dir)
-
-    P, G = cfg.prompts_per_step, cfg.group_size
-    problems = load_problems(cfg.data, cfg.split, cfg.steps * P, cfg.seed, cfg.pool)
-    if dist.world() > 1 and (cfg.objective != "vold" or cfg.curation != "none"):
-        raise VoldError("rl.objective srpo / va-opd and rl.curation r-diverse run in one process only "
-                        "(their per-step state is not sharded across ranks yet)")
-    if P % dist.world():  # equal shares: the same number of (collective) forwards on every rank
-        raise VoldError(f"rl.prompts_per_step {P} must be a multiple of the {dist.world()} processes")
-    if cfg.rollout_engine == "vllm" and sharding.strategy() in sharding.SHARDED:
-        raise VoldError("rl.rollout_engine=vllm syncs whole weights from each rank; it is not wired "
-                        "to FSDP2 / ZeRO-3 shards yet (use rl.rollout_engine=hf or a ddp launch)")
-    # every student forward, and generate, goes through `policy` (logprobs.LogprobModel)
-    policy, opt = sharding.prepare(student, cfg, V, cfg.logprob_chunk,
-                                   lambda m: make_optimizer(m, cfg.lr, cfg.weight_decay))
-    sched = cosine_schedule(opt, cfg.warmup_steps, cfg.steps)
-    start = restore_state(ck, policy, opt, sched) if ck else 0
-    metrics = Metrics(run_dir, "rl", start)
-    fam = family.setup(cfg, student, tok, V, stage_dir, ck, start, len(problems))
-    replay = make_replay(model_name, cfg.replay, cfg.replay_batch, cfg.seed)
-
-    bar, task = progress(cfg.steps, "rl", start)
+    s = set_up(cfg, stage_dir, model_name)
+    metrics = Metrics(run_dir, "rl", s.start)
+    bar, task = progress(cfg.steps, "rl", s.start)
     with bar:
-        for step in range(start, cfg.steps):
-            t0 = time.perf_counter()
-            batch, fam_stats = family.next_batch(fam, problems, step, P)
-            batch = dist.shard(batch)  # whole prompts: groups stay on one rank
-            s_prompts = [student_prompt(tok, it.question) for it in batch]
-
-            # 1. rollouts
-            ro = engines.rollouts(policy, tok, s_prompts, G, V).to(dev)  # vLLM hands back CPU tensors
-            t1 = time.perf_counter()
-            # 2. reward: the scorer sees only the completion text (model output is untrusted data)
-            rewards = torch.tensor([reward_fn(ro.texts[i], batch[i // G]) for i in range(len(ro.texts))],
-                                   device=dev)
-            adv, adv_stats = losses.grpo_advantages(rewards, G, cfg.adv_eps)  # (N,)
-
-            # 3. teacher scoring on its own prompt + the student's exact completion ids
-            t_logp = t_hidden = None
-            if use_teacher:
-                t_prompts = [teacher_prompt(ttok, it.question) for it in batch]
-                t_prompts = [t_prompts[i // G] for i in range(len(ro.texts))]
-                for row, m in zip(ro.completion[:2].cpu(), ro.mask[:2].cpu()):  # cheap per-step guard
-                    check_completion(row[m.bool()].tolist(), tok, ttok, V, cfg.teacher)
-                sc = engines.teacher_scores(teacher, t_prompts, ro, ttok.pad_token_id, V)
-                t_logp, t_hidden = sc["logp"].to(dev), sc["hidden"]
-                extra = {"t_ent": sc.get("entropy")}
-            else:  # SRPO self-teacher / VA-OPD image teacher (family.py)
-                t_logp, extra = family.teacher_signal(fam, cfg, tok, batch, ro, rewards, step, P, V,
-                                                         student_prompt)
-            t2 = time.perf_counter()
-
-            # 4. update: one objective on the same rollouts
-            rows = [s_prompts[i // G] for i in range(len(ro.texts))]
-            ids, attn = joined(rows, ro.completion, ro.mask, tok.pad_token_id)
-            t_head = teacher.get_output_embeddings() if teacher is not None else None
-            engines.before_update()
-            replay_rec = {}
-            if replay is not None:  # its gradient joins the first optimizer step on this batch
-                rloss = replay.loss(student, step)
-                rloss.backward()
-                replay_rec = {"replay_loss": rloss.item() / cfg.replay}
-            agg, gnorm = policy_update(policy, opt, sched, ids, attn, ro, adv, rewards, t_logp,
-                                       t_hidden, t_head, cfg, extra)
-            engines.after_update(student)  # rollout engine samples from the new weights next step
-            fam_stats.update(family.after_update(fam, cfg, student, batch, rewards, step))
-            t3 = time.perf_counter()
-
-            rec = {**step_record(rewards, G, ro, agg, gnorm, sched.get_last_lr()[0], (t0, t1, t2, t3)),
-                   **adv_stats, **fam_stats, **replay_rec}
-            rec = dist.mean_metrics(rec)
+        for step in range(s.start, cfg.steps):
+            rec = dist.mean_metrics(rl_step(cfg, s, step, reward_fn or default_reward))
             metrics.log(step + 1, rec)
             bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} rkl {rec['teacher_rkl'] or 0:.3f}")
             if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
-                ck = save_checkpoint(stage_dir, step + 1, policy, tok, opt, sched)  # every rank: gathers shards
+                ck = save_checkpoint(stage_dir, step + 1, s.policy, s.tok, s.opt, s.sched)  # every rank: gathers shards
                 if dist.is_main():
-                    family.save(fam, ck)
-
-    save_final(policy, tok, final, model_name)
+                    s.teacher.save(ck)
+    save_final(s.policy, s.tok, final, model_name)
     return str(final)

@@ -13,52 +13,44 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import yaml
 
 from vold_bench.errors import VoldError
 from vold_train import dist, sharding
-from vold_train.config import STAGE_CLASSES, Recipe, load_recipe, save_config, variant
+from vold_train.config import Recipe, load_recipe, save_config, saved_keys, variant
 
 
 def _check_same_run(run_dir: Path, r: Recipe) -> None:
     cfg_path = run_dir / "config.yaml"
     if not cfg_path.exists():
         return
-    old = yaml.safe_load(cfg_path.read_text()) or {}
-    for sec, cls in STAGE_CLASSES.items():  # a field added since that run, at its default, changes nothing
-        if isinstance(old.get(sec), dict):
-            for f in fields(cls):
-                old[sec].setdefault(f.name, f.default)
-    new = r.to_dict()
-    diff = [f"{sec}.{k}" if isinstance(new[sec], dict) else sec
-            for sec in new for k in (new[sec] if isinstance(new[sec], dict) else [None])
-            if (old.get(sec, {}).get(k) if k is not None and isinstance(old.get(sec), dict) else old.get(sec))
-            != (new[sec][k] if k is not None else new[sec])]
+    # read in today's keys: a field added since that run, at its default, changes nothing
+    old = saved_keys(yaml.safe_load(cfg_path.read_text()) or {})
+    new = saved_keys(r.to_dict())
+    diff = [k for k in new if old.get(k) != new[k]]
     if diff:
         raise VoldError(f"{run_dir} holds a run with a different config ({', '.join(diff[:5])} "
                         f"differ); pass another --out or delete the folder")
 
 
 def preflight(r: Recipe) -> dict | None:
-    """With a GPU plan (rl.plan_gpus > 0), refuse models that cannot fit before loading them."""
-    if "rl" not in r.stages or r.rl.plan_gpus <= 0:
+    """With a GPU plan (rl.plan.gpus > 0), refuse models that cannot fit before loading them."""
+    if "rl" not in r.stages or r.rl.plan.gpus <= 0:
         return None
     from vold_train.common import model_path
     from vold_train.sizing import Plan, format_report
     from vold_train.sizing import preflight as size_check
 
-    c = r.rl
+    c, e = r.rl, r.rl.engine
     # Under a multi-process launch the strategy in force is the one to check, whatever
-    # rl.plan_strategy says (it is for planning from a single process).
+    # rl.plan.strategy says (it is for planning from a single process).
     launched = {"fsdp2": "fsdp", "zero3": "zero3", "ddp": "ddp"}.get(sharding.strategy())
-    plan = Plan(gpus=c.plan_gpus, gpu_mem_gb=c.plan_gpu_mem_gb, strategy=launched or c.plan_strategy,
-                micro_batch=c.micro_batch, seq_len=c.plan_prompt_tokens + c.max_new_tokens,
-                grad_ckpt=c.gradient_checkpointing, bf16=c.bf16,
-                logprob_chunk=c.logprob_chunk, teacher_engine=c.teacher_engine,
-                rollout_engine=c.rollout_engine, vllm_mem_fraction=c.vllm_gpu_memory_utilization)
+    plan = Plan(gpus=c.plan.gpus, gpu_mem_gb=c.plan.gpu_mem_gb, strategy=launched or c.plan.strategy,
+                micro_batch=e.micro_batch, seq_len=c.plan.prompt_tokens + c.sampling.max_new_tokens,
+                grad_ckpt=e.gradient_checkpointing, bf16=e.bf16, logprob_chunk=e.logprob_chunk,
+                teacher_engine=e.teacher, rollout_engine=e.rollout, vllm_mem_fraction=e.vllm_gpu_memory_utilization)
     student = r.sft.model if c.model == "sft" else c.model
     rep = size_check(model_path(student), model_path(c.teacher), plan)
     if dist.is_main():

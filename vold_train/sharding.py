@@ -1,6 +1,7 @@
 """How the student is spread over the ranks of an `accelerate launch` (or torchrun) job.
 
-    policy, opt = prepare(student, cfg, vocab, chunk, make_opt)  # LogprobModel, wrapped
+    policy, opt = prepare(student, vocab, chunk, make_opt, bf16=..., gradient_checkpointing=...,
+                          max_grad_norm=...)                         # LogprobModel, wrapped
     logp, ent, kl = policy(ids, attn, completion)                 # every student forward
     backward(policy, loss, last); gnorm = step(policy, opt, sched, cfg.max_grad_norm)
 
@@ -23,7 +24,7 @@ Mixed precision and activation checkpointing come from the recipe (`bf16`,
 The teacher is never passed through here: it stays replicated and frozen on every rank.
 Sharding a frozen model saves memory but all-gathers all of its weights on every scoring
 pass, each step, for no gradient; a teacher too large to replicate belongs in the vLLM
-teacher engine (rl.teacher_engine=vllm) instead.
+teacher engine (rl.engine.teacher=vllm) instead.
 """
 from __future__ import annotations
 
@@ -105,14 +106,14 @@ def _fully_shard(policy: LogprobModel, bf16: bool) -> None:
     register_fsdp_forward_method(policy, "generate")  # gather the root's weights for rollouts too
 
 
-def _deepspeed(policy: LogprobModel, opt, cfg):
+def _deepspeed(policy: LogprobModel, opt, bf16: bool, max_grad_norm: float):
     import deepspeed
 
     # The head's weight is read inside policy.forward, not through lm_head's own forward, so
     # ZeRO-3 must be told to gather it whenever the policy runs.
     deepspeed.zero.register_external_parameter(policy, policy.model.get_output_embeddings().weight)
     engine, _, _, _ = deepspeed.initialize(model=policy, optimizer=opt,
-                                           config=deepspeed_config(cfg.bf16, cfg.max_grad_norm))
+                                           config=deepspeed_config(bf16, max_grad_norm))
     return engine
 
 
@@ -125,20 +126,22 @@ def enable_checkpointing(model) -> None:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kw)
 
 
-def prepare(model, cfg, vocab: int, chunk: int, make_opt):
-    """(policy, optimizer) for the strategy in force. `cfg` is an SFTConfig / RLConfig (bf16,
-    gradient_checkpointing, max_grad_norm); `make_opt(module)` builds the AdamW over the
-    module's trainable parameters, after FSDP2 has replaced them by their shards."""
+def prepare(model, vocab: int, chunk: int, make_opt, *, bf16: bool = False,
+            gradient_checkpointing: bool = False, max_grad_norm: float = 1.0):
+    """(policy, optimizer) for the strategy in force, with the stage's precision (bf16),
+    activation recomputation and gradient clipping (DeepSpeed clips inside its step);
+    `make_opt(module)` builds the AdamW over the module's trainable parameters, after FSDP2 has
+    replaced them by their shards."""
     kind = strategy()
-    if cfg.gradient_checkpointing:
+    if gradient_checkpointing:
         enable_checkpointing(model)
-    autocast = torch.bfloat16 if cfg.bf16 and kind in ("single", "ddp") else None
+    autocast = torch.bfloat16 if bf16 and kind in ("single", "ddp") else None
     policy = LogprobModel(model, vocab, chunk, autocast)
     if kind == "fsdp2":
-        _fully_shard(policy, cfg.bf16)
+        _fully_shard(policy, bf16)
     opt = make_opt(policy)
     if kind == "zero3":
-        return _deepspeed(policy, opt, cfg), opt
+        return _deepspeed(policy, opt, bf16, max_grad_norm), opt
     return policy, opt
 
 

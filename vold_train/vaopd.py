@@ -1,10 +1,6 @@
-"""The teachers of the on-policy family, beside VOLD's text-only one (rollout.teacher_scores):
-
-- VA-OPD (arXiv 2605.21924): an image-seeing teacher scores the student's completion tokens
-  twice, after the picture and after a degraded copy of it; the difference is the visual
-  advantage (losses.visual_advantage).
-- SRPO (arXiv 2604.02288) self-teacher: an EMA copy of the student, re-prompted with a
-  successful sibling rollout as a worked example, scores the failed rollouts.
+"""VA-OPD's image-seeing teacher (arXiv 2605.21924) at work: it scores the student's completion
+tokens twice, after the picture and after a degraded copy of it; the difference is the visual
+advantage (losses.visual_advantage). teachers.ImageTeacher calls it each step.
 
 The student's rollouts are the same ones every objective trains on (text-form problems, no
 image), so VA-OPD here teaches a text-trained student which of its tokens the picture decides.
@@ -81,33 +77,3 @@ def va_teacher_scores(model, processor, items, ro, group_size: int, shared_vocab
         degr.append(lp_d)
         ent.append(e)
     return {"logp": torch.cat(full), "logp_degraded": torch.cat(degr), "entropy": torch.cat(ent)}
-
-
-# ---------------------------------------------------------------- SRPO self-teacher
-
-
-def self_teacher_question(question: str, solution: str) -> str:
-    # The paper re-prompts the policy with a successful sibling; it then scores the failed
-    # rollout's tokens as if it had seen how the problem is solved.
-    return (f"{question}\n\nHere is a correct solution to this problem:\n{solution}\n\n"
-            f"Solve the problem again.")
-
-
-def self_teacher_prompts(tok, batch, texts: list[str], rewards: torch.Tensor, group_size: int,
-                         student_prompt) -> list[list[int]]:
-    """One prompt per rollout: the question plus the first correct sibling, when there is one
-    (the rollouts SRPO distils); otherwise the plain question (never distilled)."""
-    out, r = [], rewards.tolist()  # host floats: no device sync per comparison
-    for i in range(len(texts)):
-        g = i // group_size
-        ok = [j for j in range(g * group_size, (g + 1) * group_size) if r[j] > 0.5]
-        q = batch[g].question if not ok else self_teacher_question(batch[g].question, texts[ok[0]])
-        out.append(student_prompt(tok, q))
-    return out
-
-
-@torch.no_grad()
-def ema_update(ema, model, rate: float) -> None:
-    """ema <- (1 - rate) * ema + rate * model (paper: rate 0.05)."""
-    for pe, pm in zip(ema.parameters(), model.parameters()):
-        pe.lerp_(pm.detach(), rate)

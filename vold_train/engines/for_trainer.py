@@ -5,11 +5,12 @@
 
 Same inputs and the same `Rollouts` layout as `generate_rollouts` / `teacher_scores` (rollouts
 of prompt i are rows i*G..i*G+G-1, completions right-padded with pad_id, mask 1 up to and
-including the end-of-turn token), so TrainerEngines (trainer_engines.py) switches engines with
-one `if`. `logp` is vLLM's sampling-time log-prob of each token (0 on padding): usable as
-old_logp. Rollouts come back on the CPU (rl.py moves them to the trainer's device); teacher
-log-probs follow the rollouts. The exact full-vocabulary KL (kd="full") needs teacher hidden
-states, which vLLM does not return: use the HF teacher for it.
+including the end-of-turn token), so the trainer switches engines with one `if`
+(trainer_engines.py for rollouts, teachers.TextTeacher for scoring). `logp` is vLLM's
+sampling-time log-prob of each token (0 on padding): usable as old_logp. Rollouts come back on
+the CPU (rl.rl_step moves them to the trainer's device); teacher log-probs follow the rollouts.
+The exact full-vocabulary KL (kd="full") needs teacher hidden states, which vLLM does not
+return: use the HF teacher for it.
 """
 from __future__ import annotations
 

