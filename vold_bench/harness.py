@@ -293,8 +293,9 @@ def _hub_commit(hub_id: str, revision: str) -> str | None:
 
 def _dataset_info(task: TaskSpec, split: str, data: str | None) -> dict:
     from vold_bench.data import local_file, resolve_source
-    if task.loader == "toy":   # generated in-process: the task file's revision, tested equal to the world's
-        return {"source": task.hub_id, "revision": task.revision, "split": split}
+    if task.loader == "toy":   # generated in-process: the world reports its own version
+        from vold_bench.toy.world import WORLD_VERSION
+        return {"source": task.hub_id, "revision": WORLD_VERSION, "split": split}
     kind, src = resolve_source(task, data)
     spec = task.splits[split]
     if kind == "hub":
