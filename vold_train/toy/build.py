@@ -22,9 +22,9 @@ from pathlib import Path
 import torch
 
 from vold_bench.prompts import content_parts
+from vold_bench.toy import world
 from vold_train.toy import TOY_NAMES, models_dir
 from vold_train.toy import models as tm
-from vold_bench.toy import world
 
 
 @dataclass

@@ -61,8 +61,7 @@ def _acc(flags: list[bool], levels: list[int]) -> dict:
 
 
 def evaluate_pair(student_dir, teacher_dir, n: int = 300, max_new_tokens: int = 96) -> dict:
-    from transformers import (AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor,
-                              AutoTokenizer)
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
 
     ps = world.problems("test", n=n)
     levels = [p.level for p in ps]

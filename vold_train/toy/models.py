@@ -35,9 +35,10 @@ CHAT_TEMPLATE = (
     "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
 )
 
-# Qwen2's pre-tokenizer regex, except numbers are kept in groups of up to three digits
-# (as Llama-3 / GPT-4 do) with an optional leading space, so every toy quantity 0..999 is one token: a 2-layer model then
-# learns arithmetic as a lookup instead of digit-carry algorithms, which minutes of CPU allow.
+# Qwen2's pre-tokenizer regex, except numbers are kept in groups of up to three digits (as
+# Llama-3 / GPT-4 do) with an optional leading space, so every toy quantity 0..999 is one token:
+# a small model then learns arithmetic as a lookup instead of digit-carry algorithms, which
+# minutes of CPU allow.
 PRETOKENIZE_REGEX = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+| ?\p{N}{1,3}"
     r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
@@ -59,7 +60,7 @@ _BASE_WORDS = (
 def _corpus_lines(extra: list[str] | None) -> list[str]:
     lines = [" ".join(_BASE_WORDS)] * 4
     lines += [" ".join(f"{w} {n}" for n in range(200)) for w in ("is", "=", "+", "-", "*")]
-    lines += ["\\boxed{%d} {%d} = ( ) , . ? : ; !" % (n, n) for n in range(200)] * 2
+    lines += [f"\\boxed{{{n}}} {{{n}}} = ( ) , . ? : ; !" for n in range(200)] * 2
     lines += [" ".join(f"{c} {c}: {c}= {c}," for c in "ABCDEFGH")] * 2
     if extra is None:
         try:  # the world's own sentences, so its phrases become single tokens

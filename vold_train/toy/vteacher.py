@@ -17,8 +17,8 @@ from pathlib import Path
 
 import torch
 
-from vold_train.toy import models as tm
 from vold_bench.toy import world
+from vold_train.toy import models as tm
 from vold_train.toy.build import _student_batch, _train
 
 
