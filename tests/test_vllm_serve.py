@@ -46,7 +46,7 @@ def test_vllm_serve_answers_image_prompts_like_hf(tmp_path):
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "OMP_NUM_THREADS": "2"}
     cmd = [str(VLLM_BIN), "serve", resolve_model("toy-student"), "--served-model-name", "toy-student",
            "--dtype", "float32", "--max-model-len", "1024", "--enforce-eager", "--port", str(port),
-           "--limit-mm-per-prompt", '{"image": 2, "video": 0}']
+           "--limit-mm-per-prompt", '{"image": 4, "video": 0}']
     with open(log, "w") as f:
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
@@ -66,3 +66,27 @@ def test_vllm_serve_answers_image_prompts_like_hf(tmp_path):
     assert [s["response"] for s in a] == [s["response"] for s in b]
     assert served["accuracy"] == hf["accuracy"]
     print(f"\nvllm serve up in {up:.0f}s; 6 image items: responses identical to hf, accuracy {hf['accuracy']:.1f}%")
+
+
+def test_vllm_backend_places_inline_images_like_hf(tmp_path):
+    # the offline engine (`--backend vllm`, run by .venv-vllm's interpreter) on toy image items
+    # with 2-4 pictures each in place of their numbers: the same greedy answers as hf
+    script = tmp_path / "job.py"
+    script.write_text(
+        "if __name__ == '__main__':\n"
+        "    import sys\n"
+        "    from vold_bench.harness import EvalOptions, run_eval\n"
+        "    run_eval(EvalOptions(bench='toy', model='toy-student', backend='vllm', limit=12,\n"
+        "                         max_new_tokens=64, out=sys.argv[1]))\n")
+    env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "OMP_NUM_THREADS": "2", "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([str(VLLM_BIN.parent / "python"), str(script), str(tmp_path / "vllm")], env=env,
+                       capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr[-3000:]
+    run_eval(EvalOptions(bench="toy", model="toy-student", backend="hf", limit=12, max_new_tokens=64,
+                         out=tmp_path / "hf"))
+
+    def read(d):
+        return [__import__("json").loads(x) for x in (d / "samples.jsonl").read_text().splitlines()]
+    a, b = read(tmp_path / "vllm"), read(tmp_path / "hf")
+    assert {s["prompt"].count("<image>") for s in a} >= {2, 3, 4}
+    assert [s["response"] for s in a] == [s["response"] for s in b]
