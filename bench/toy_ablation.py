@@ -186,7 +186,9 @@ def main() -> None:
         f"{a.eval_limit or 'all'} (greedy, 96 new tokens). Paired columns: this variant minus "
         f"grpo-only, items paired within a seed and pooled over seeds (bootstrap CI, exact McNemar).\n\n{tab}\n")
     runs = {v: [root / f"{v}-s{s}" for s in a.seeds] for v in a.variants}
-    curves({v: d for v, d in runs.items() if any((x / 'rl').exists() for x in d)}, docs / f"toy_curves{a.tag}.png")
+    with_rl = {v: d for v, d in runs.items() if any((x / "rl").exists() for x in d)}
+    if with_rl:  # e.g. --variants sft-only has no RL curves to draw
+        curves(with_rl, docs / f"toy_curves{a.tag}.png")
 
 
 def _applies(variant: str, override: str, load_recipe) -> bool:

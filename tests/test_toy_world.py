@@ -169,3 +169,23 @@ def test_toy_tasks_declare_the_world_version():
     from vold_bench.tasks import get_task
 
     assert get_task("toy").revision == get_task("toy-text").revision == world.WORLD_VERSION
+
+
+def test_mixed_forms_show_each_quantity_once_as_picture_or_text():
+    # build.student_mixed (a diagnostic): a mixed problem is still the text form once each
+    # picture is put back as its number, and the alignment targets name the pictured ones only
+    from vold_bench.prompts import IMAGE_MARK
+    from vold_train.toy.build import _student_examples
+
+    exs = _student_examples(11, 40, mixed=1.0)
+    mixed = [e for e in exs if len(e) > 3 and not e[0].endswith(world.TRANSCRIBE_TAIL)
+             and e[0].count(IMAGE_MARK) < len(world.parse_transcription(e[1]))]
+    assert mixed, "share 1.0 should mix some problems"
+    for q, resp, pics, shown in mixed:
+        assert len(pics) == q.count(IMAGE_MARK) == len(shown.values)
+        filled = q
+        for v in shown.values.values():
+            filled = filled.replace(IMAGE_MARK, f" {v}", 1)
+        stated = world.parse_transcription(resp)
+        assert all(re.search(rf"\b{k} = {v}\b", filled) for k, v in stated.items()), (filled, resp)
+    assert _student_examples(11, 40) == _student_examples(11, 40, mixed=0.0)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from vold_bench.prompts import content_parts
+from vold_bench.prompts import IMAGE_MARK, content_parts
 from vold_bench.toy import world
 from vold_train.toy import TOY_NAMES, models_dir
 from vold_train.toy import models as tm
@@ -57,6 +57,9 @@ class BuildConfig:
     # to that number's text embedding, so reading a picture and copying a number from the text
     # become one skill, which text-only training then exercises instead of overwriting
     student_align: float = 1.0
+    # share of the image problems in which each quantity is shown as its picture or as text, at
+    # random (_mix_forms). A diagnostic: 0 in the shipped build (docs/toy-world.md)
+    student_mixed: float = 0.0
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
@@ -115,7 +118,7 @@ def transcriptions(seed: int, n: int) -> list[tuple]:
             for p in (_uniform_values(q, rng) for q in world.problems("train", n=n, seed=seed))]
 
 
-def _student_examples(seed: int, n: int) -> list[tuple]:
+def _student_examples(seed: int, n: int, mixed: float = 0.0) -> list[tuple]:
     """(question, response, pictures[, problem shown]): half transcriptions of pictures of any level
     (uniform quantities), the rest problems of every level in the student's own style
     (`world.trace(p, "student")`: state the quantities, one step, answer), 3 in 4 in image
@@ -129,6 +132,26 @@ def _student_examples(seed: int, n: int) -> list[tuple]:
             out.append((q.image_question(), world.trace(q, "student"), q.pictures(), q))
         else:
             out.append((q.text_question(), world.trace(q, "student"), []))
+    return _mix_forms(out, seed, mixed) if mixed > 0 else out
+
+
+def _mix_forms(examples: list[tuple], seed: int, share: float) -> list[tuple]:
+    """In `share` of the image problems (not the transcriptions), each quantity is shown as its
+    picture or written as text in its place, half and half: "A = 8, B =<image>."."""
+    rng, out = random.Random(f"mixed:{seed}"), []
+    for ex in examples:
+        if len(ex) > 3 and ex[2] and not ex[0].endswith(world.TRANSCRIBE_TAIL) and rng.random() < share:
+            p, parts = ex[3], ex[0].split(IMAGE_MARK)
+            text, pics, shown = parts[0], [], {}
+            for (k, v), pic, rest in zip(p.values.items(), ex[2], parts[1:]):
+                if rng.random() < 0.5:
+                    text += f" {v}{rest}"
+                else:
+                    text += IMAGE_MARK + rest
+                    pics.append(pic)
+                    shown[k] = v
+            ex = (text, ex[1], pics, replace(p, values=shown))  # alignment: the pictured ones
+        out.append(ex)
     return out
 
 
@@ -258,7 +281,7 @@ def train_student(processor, cfg: BuildConfig, log: list):
         heads=cfg.student_hidden // 64))
 
     def batches(step):
-        return _student_batch(processor, _student_examples(2_000_000 + step, cfg.student_batch),
+        return _student_batch(processor, _student_examples(2_000_000 + step, cfg.student_batch, cfg.student_mixed),
                               align=cfg.student_align > 0)
 
     _train(model, batches, cfg.student_steps, cfg.student_lr, cfg.warmup, "student", log,
@@ -282,7 +305,7 @@ def refine_student(model, processor, cfg: BuildConfig, log: list, cycles=None):
     for c in range(cfg.student_refine_cycles) if cycles is None else cycles:
         def batches(step, c=c):  # fresh examples: seeds continue after the previous cycle's
             seed = 2_000_000 + cfg.student_steps + c * cfg.student_refine_steps + step
-            return _student_batch(processor, _student_examples(seed, cfg.student_batch),
+            return _student_batch(processor, _student_examples(seed, cfg.student_batch, cfg.student_mixed),
                                   align=cfg.student_align > 0)
 
         _train(model, batches, cfg.student_refine_steps, cfg.student_refine_lr, cfg.warmup,
