@@ -103,3 +103,14 @@ def test_preflight_passes_the_paper_setting_on_8_h100(capsys):
     assert rep["fits"] and 3e9 < rep["student_params"]["total"] < 4e9 and 7e9 < rep["teacher_params"]["total"] < 9e9
     assert "student 3." in capsys.readouterr().out
     assert preflight(load_recipe("vold")) is None  # no GPU plan: no check
+
+
+def test_vllm_rollout_refuses_a_separate_engine_process(monkeypatch):
+    # weight sync needs the engine core in process: vLLM's own process serialises the synced
+    # tensors into lists (seen as "'list' object has no attribute 'dtype'" in gpu_check --dry-run)
+    from vold_bench.errors import VoldError
+    from vold_train.engines.vllm_rollout import VLLMRollout
+
+    monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "1")
+    with pytest.raises(VoldError, match="VLLM_ENABLE_V1_MULTIPROCESSING"):
+        VLLMRollout("toy-student")

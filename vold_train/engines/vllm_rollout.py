@@ -11,14 +11,17 @@ logits, i.e. temperature 1, over the model's full logit rows) - the same quantit
 forward pass the trainer computes `logp` with, so they can serve as `old_logp` without a second
 forward. Pass logprobs_mode="processed_logprobs" for log-probs after temperature/top-p.
 
-Weight sync hands CPU tensors to the engine's worker(s) through `collective_rpc` (pickled when
-the engine runs in another process): fine for
-toy and single-node runs; for multi-node, run `vllm serve` and sync through its weight-update
-endpoint instead.
+Weight sync hands CPU tensors to the engine's worker through `collective_rpc`. That needs the
+engine core in this process (VLLM_ENABLE_V1_MULTIPROCESSING=0, which the engine sets unless you
+set it): in vLLM's default separate process the RPC's serialisation turns the tensors into
+lists and the reload fails (`'list' object has no attribute 'dtype'`, seen in bench/gpu_check.py
+--dry-run). Fine for toy and single-node runs; for multi-node, run `vllm serve` and sync
+through its weight-update endpoint instead.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from vold_bench.backends.vllm import import_vllm, load_image
+from vold_bench.errors import VoldError
 from vold_train.toy import resolve_model
 
 
@@ -44,6 +48,9 @@ class VLLMRollout:
                  max_model_len: int | None = None, gpu_memory_utilization: float = 0.5,
                  enable_sleep_mode: bool = False, enforce_eager: bool = False,
                  logprobs_mode: str = "raw_logprobs", **llm_opts):
+        if os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0") != "0":
+            raise VoldError("the vLLM rollout engine syncs the trainer's weights in process: unset "
+                            "VLLM_ENABLE_V1_MULTIPROCESSING or set it to 0")
         vllm = import_vllm()
         self.path = resolve_model(model)
         self.llm = vllm.LLM(model=self.path, seed=seed, dtype=dtype,
