@@ -137,6 +137,13 @@ def content_parts(text: str, n_images: int, inline: bool = False, where: str = "
     return out
 
 
+def chat_prompt(tokenizer, text: str, n_images: int = 0, inline: bool = False) -> str:
+    """One user turn (`content_parts`) through the tokenizer's chat template, ready for the
+    assistant's answer: the prompt the toy build, its checks and the VA-OPD teacher encode."""
+    msgs = [{"role": "user", "content": content_parts(text, n_images, inline=inline)}]
+    return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
+
+
 def prompt_text(req: GenRequest) -> str:
     """The prompt as recorded in samples.jsonl: the text parts, one <image> per image part
     (on its own line when the images come first; in place when they are inline)."""

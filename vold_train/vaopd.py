@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from PIL import Image
 
-from vold_bench.prompts import content_parts
+from vold_bench.prompts import chat_prompt
 from vold_train.common import device_of
 from vold_train.logprobs import token_logprobs
 
@@ -24,11 +24,6 @@ def degrade(image: Image.Image, factor: float = 0.1) -> Image.Image:
     return small.resize((w, h), Image.NEAREST)
 
 
-def _image_prompt(tok, question: str, n_images: int, inline: bool) -> str:
-    msgs = [{"role": "user", "content": content_parts(question, n_images, inline=inline)}]
-    return tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-
-
 @torch.no_grad()
 def score_with_image(model, processor, question: str, images: list, completion: torch.Tensor,
                      mask: torch.Tensor, shared_vocab: int, chunk: int,
@@ -38,7 +33,7 @@ def score_with_image(model, processor, question: str, images: list, completion: 
 
     All rows share the prompt, so they need no padding before the completion and the
     Qwen-VL 3-D positions are the same for every row."""
-    enc = processor(text=[_image_prompt(processor.tokenizer, question, len(images), inline)],
+    enc = processor(text=[chat_prompt(processor.tokenizer, question, len(images), inline)],
                     images=images, return_tensors="pt").to(device_of(model))  # ids, pixels, grid, mm types
     G, Tc = completion.shape
     # A sampled <|image_pad|> in the completion would be taken for an image slot (and the

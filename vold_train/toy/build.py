@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from vold_bench.prompts import IMAGE_MARK, content_parts
+from vold_bench.prompts import IMAGE_MARK, chat_prompt
 from vold_bench.toy import world
 from vold_train.toy import TOY_NAMES, models_dir
 from vold_train.toy import models as tm
@@ -65,11 +65,6 @@ class BuildConfig:
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
 
 
-def _messages(question: str, n_images: int = 0) -> list[dict]:
-    # the toy world's image form has its pictures in place of the numbers (world.py)
-    return [{"role": "user", "content": content_parts(question, n_images, inline=True)}]
-
-
 def _lr_lambda(warmup: int, total: int):
     def f(step: int) -> float:
         if step < warmup:
@@ -96,8 +91,7 @@ def _collate(tokenizer, prompts: list[str], responses: list[str]):
 
 def _teacher_batch(tokenizer, rng, n: int, seed: int):
     ps = world.problems("train", n=n, seed=seed)
-    prompts = [tokenizer.apply_chat_template(_messages(p.text_question()), tokenize=False,
-                                             add_generation_prompt=True) for p in ps]
+    prompts = [chat_prompt(tokenizer, p.text_question()) for p in ps]
     return _collate(tokenizer, prompts, [world.trace(p, "teacher") for p in ps])
 
 
@@ -175,8 +169,7 @@ def _student_batch(processor, examples, align: bool = False):
     """Right-padded training batch; examples are (question, response, pictures[, problem]).
     With align, also the alignment targets of `_align_targets` (popped by `_train`)."""
     tok = processor.tokenizer
-    prompts = [tok.apply_chat_template(_messages(ex[0], len(ex[2])), tokenize=False,
-                                       add_generation_prompt=True) for ex in examples]
+    prompts = [chat_prompt(tok, ex[0], len(ex[2]), inline=True) for ex in examples]  # pictures in place
     images = [im for ex in examples for im in ex[2]]
     # the processor expands each <|image_pad|> to the image's visual tokens; then we add labels
     enc = processor(text=prompts, images=images or None, return_tensors="pt", padding=True,

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import torch
 
-from vold_bench.prompts import content_parts
+from vold_bench.prompts import chat_prompt
 from vold_bench.toy import world
 
 _BOXED = re.compile(r"\\boxed\{\s*(-?\d+)\s*\}")
@@ -19,13 +19,6 @@ _BOXED = re.compile(r"\\boxed\{\s*(-?\d+)\s*\}")
 def boxed_int(text: str) -> int | None:
     found = _BOXED.findall(text)
     return int(found[-1]) if found else None
-
-
-def _chat(tokenizer, question: str, n_images: int) -> str:
-    # the toy world's image form has its pictures in place of the numbers (world.py)
-    content = content_parts(question, n_images, inline=True)
-    return tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
-                                         add_generation_prompt=True)
 
 
 @torch.no_grad()
@@ -38,7 +31,7 @@ def generate(model, processor_or_tok, questions: list[str], images=None, batch: 
     for i in range(0, len(questions), batch):
         qs = questions[i:i + batch]
         ims = images[i:i + batch] if images else [[] for _ in qs]
-        texts = [_chat(tok, q, len(im)) for q, im in zip(qs, ims)]
+        texts = [chat_prompt(tok, q, len(im), inline=True) for q, im in zip(qs, ims)]
         flat = [im for row in ims for im in row]
         if flat:
             enc = processor_or_tok(text=texts, images=flat, return_tensors="pt", padding=True,
