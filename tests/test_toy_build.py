@@ -63,3 +63,37 @@ def test_toy_build_vteacher_finds_a_built_one(tmp_path):
     assert r.exit_code == 0, r.output
     assert str(tmp_path / "vteacher") in r.output
     assert [p.name for p in (tmp_path / "vteacher").iterdir()] == ["config.json"]  # not rebuilt
+
+
+def test_consistency_pairs_match_each_picture_to_its_number_and_the_rest_one_for_one():
+    # build.student_consistency: the image form's tokens from its first picture on are paired
+    # with the text form's; the vision marks are the only tokens left out
+    import torch
+
+    from vold_train.toy.build import _consistency_loss, _student_batch, _student_examples
+
+    proc = AutoProcessor.from_pretrained(resolve_model("toy-student"))
+    tok = proc.tokenizer
+    exs = _student_examples(5, 12, paired=True)
+    batch = _student_batch(proc, exs, align=True, pairs=True)
+    ri, pi, rt, pt = batch["pairs"]
+    ids = batch["input_ids"]
+    img_tok = tok.convert_tokens_to_ids("<|image_pad|>")
+    assert set(ri.tolist()) == {6, 8, 10} and (rt == ri + 1).all()
+    pictured = ids[ri, pi] == img_tok
+    # every picture is paired, with the text token of its own number
+    assert int(pictured.sum()) == sum(len(e[2]) for e in exs[6:])
+    numbers = [f" {v}" for e in exs[6::2] for v in e[3].values.values()]
+    assert tok.batch_decode(ids[rt, pt][pictured].unsqueeze(1)) == numbers
+    assert (ids[ri, pi][~pictured] == ids[rt, pt][~pictured]).all()
+    # unpaired batches carry no pairs; forms that differ beyond the pictures are an error
+    assert "pairs" not in _student_batch(proc, _student_examples(5, 12), pairs=True)
+    q, resp, pics, p = exs[6]
+    with pytest.raises(ValueError, match="differ beyond the pictures"):
+        _student_batch(proc, [exs[6], (exs[7][0].replace("What", "Say"), resp, [], p)], pairs=True)
+    # the loss is zero for equal hidden states and grows with their distance
+    h = torch.randn(2, ids.shape[0], ids.shape[1], 8)
+    same = h.clone()
+    same[:, ri, pi] = same[:, rt, pt]
+    assert float(_consistency_loss(tuple(same), (ri, pi, rt, pt))) == 0.0
+    assert float(_consistency_loss(tuple(h), (ri, pi, rt, pt))) > 0.5

@@ -60,6 +60,12 @@ class BuildConfig:
     # share of the image problems in which each quantity is shown as its picture or as text, at
     # random (_mix_forms). A diagnostic: 0 in the shipped build (docs/toy-world.md)
     student_mixed: float = 0.0
+    # weight of the form-consistency loss (_consistency_loss). With it, every problem of the
+    # student's pretraining is shown in both forms side by side, and the image form's hidden
+    # states are pulled, layer by layer, onto the text form's at the tokens the two share (the
+    # picture's token onto its number's): one computation for both forms, as a VLM's language
+    # model reads an image through the representation its text training built
+    student_consistency: float = 0.0
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
@@ -112,15 +118,23 @@ def transcriptions(seed: int, n: int) -> list[tuple]:
             for p in (_uniform_values(q, rng) for q in world.problems("train", n=n, seed=seed))]
 
 
-def _student_examples(seed: int, n: int, mixed: float = 0.0) -> list[tuple]:
+def _student_examples(seed: int, n: int, mixed: float = 0.0, paired: bool = False) -> list[tuple]:
     """(question, response, pictures[, problem shown]): half transcriptions of pictures of any level
     (uniform quantities), the rest problems of every level in the student's own style
     (`world.trace(p, "student")`: state the quantities, one step, answer), 3 in 4 in image
     form. Problems of every level and both forms make reading part of answering any question,
     not a skill tied to one prompt (toy-v2 showed only L1 image problems: its student read 93%
-    of pictures when asked to transcribe but 0-4% inside L2/L3 problems)."""
+    of pictures when asked to transcribe but 0-4% inside L2/L3 problems).
+
+    paired: each problem in both forms instead, the image form directly followed by the text
+    form (which carries the problem too, with no pictures), for `_consistency_pairs`."""
     half = n // 2
     out = transcriptions(seed, half)
+    if paired:
+        for q in world.problems("train", n=(n - half) // 2, seed=seed + 7_000_000):
+            out.append((q.image_question(), world.trace(q, "student"), q.pictures(), q))
+            out.append((q.text_question(), world.trace(q, "student"), [], q))
+        return out
     for i, q in enumerate(world.problems("train", n=n - half, seed=seed + 7_000_000)):
         if i % 4:
             out.append((q.image_question(), world.trace(q, "student"), q.pictures(), q))
@@ -155,7 +169,7 @@ def _align_targets(tok, examples, grid_thw) -> tuple[torch.Tensor, torch.Tensor]
     of its number as the text form writes it (" 8" in "A = 8")."""
     rows, ids, offset, k = [], [], 0, 0
     for ex in examples:
-        shown = list(ex[3].values.values()) if len(ex) > 3 and ex[3] is not None else [None] * len(ex[2])
+        shown = list(ex[3].values.values()) if len(ex) > 3 and ex[3] is not None and ex[2] else [None] * len(ex[2])
         for v in shown:
             if v is not None:
                 rows.append(offset)
@@ -165,9 +179,48 @@ def _align_targets(tok, examples, grid_thw) -> tuple[torch.Tensor, torch.Tensor]
     return torch.tensor(rows, dtype=torch.long), torch.tensor(ids, dtype=torch.long)
 
 
-def _student_batch(processor, examples, align: bool = False):
+def _consistency_pairs(tok, ids: list[list[int]], examples) -> tuple[torch.Tensor, ...] | None:
+    """(image row, image position, text row, text position) of every token the two forms of a
+    paired problem share, from the image form's first picture on: the picture's token and the
+    number's text token, then every later token one for one (prompt tail and answer); the
+    vision start and end marks have no counterpart. None when the batch holds no pair."""
+    start, pad, end = (tok.convert_tokens_to_ids(t) for t in
+                       ("<|vision_start|>", "<|image_pad|>", "<|vision_end|>"))
+    out: list[tuple[int, int, int, int]] = []
+    for r, (a, b) in enumerate(zip(examples, examples[1:])):
+        if not (a[2] and not b[2] and len(a) > 3 and len(b) > 3 and a[3] is b[3]):
+            continue
+        img, txt, i, j, seen = ids[r], ids[r + 1], 0, 0, False
+        while i < len(img) and j < len(txt):
+            if img[i] == start:
+                if img[i + 1:i + 3] != [pad, end]:
+                    raise ValueError(f"example {r}: a picture is not one visual token")
+                out.append((r, i + 1, r + 1, j))
+                i, j, seen = i + 3, j + 1, True
+            elif img[i] == txt[j]:
+                if seen:
+                    out.append((r, i, r + 1, j))
+                i, j = i + 1, j + 1
+            else:
+                raise ValueError(f"example {r}: the image and text forms differ beyond the pictures")
+    return tuple(torch.tensor(c, dtype=torch.long) for c in zip(*out)) if out else None
+
+
+def _consistency_loss(hidden: tuple[torch.Tensor, ...], pairs) -> torch.Tensor:
+    """Mean over the decoder layers of the squared distance, relative to the text form's size,
+    between the image form's hidden states and the text form's (detached) at the same tokens."""
+    ri, pi, rt, pt = pairs
+    losses = []
+    for h in hidden[1:]:
+        target = h[rt, pt].detach()
+        losses.append(((h[ri, pi] - target) ** 2).mean() / (target ** 2).mean().clamp(min=1e-8))
+    return torch.stack(losses).mean()
+
+
+def _student_batch(processor, examples, align: bool = False, pairs: bool = False):
     """Right-padded training batch; examples are (question, response, pictures[, problem]).
-    With align, also the alignment targets of `_align_targets` (popped by `_train`)."""
+    With align, also the alignment targets of `_align_targets`; with pairs, the token pairs of
+    `_consistency_pairs` (both popped by `_train`)."""
     tok = processor.tokenizer
     prompts = [chat_prompt(tok, ex[0], len(ex[2]), inline=True) for ex in examples]  # pictures in place
     images = [im for ex in examples for im in ex[2]]
@@ -184,6 +237,7 @@ def _student_batch(processor, examples, align: bool = False):
         labels.append([-100] * plen + ri)
         mm.append(types[:plen] + [0] * len(ri))
     width = max(map(len, ids))
+    pair_index = _consistency_pairs(tok, ids, examples) if pairs else None
     batch = {
         "input_ids": torch.tensor([x + [tok.pad_token_id] * (width - len(x)) for x in ids]),
         "attention_mask": torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x in ids]),
@@ -196,6 +250,8 @@ def _student_batch(processor, examples, align: bool = False):
         batch["pixel_values"], batch["image_grid_thw"] = enc["pixel_values"], enc["image_grid_thw"]
         if align:
             batch["align"] = _align_targets(tok, examples, enc["image_grid_thw"])
+    if pair_index is not None:
+        batch["pairs"] = pair_index
     return batch
 
 
@@ -208,7 +264,8 @@ def _align_loss(merged: torch.Tensor, embed: torch.nn.Embedding, align) -> torch
 
 
 def _train(model, batches, steps: int, lr: float, warmup: int, label: str, log: list,
-           groups: list[dict] | None = None, align_weight: float = 0.0) -> None:
+           groups: list[dict] | None = None, align_weight: float = 0.0,
+           consistency_weight: float = 0.0) -> None:
     opt = torch.optim.AdamW(groups or model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(warmup, steps))
     model.train()
@@ -218,8 +275,12 @@ def _train(model, batches, steps: int, lr: float, warmup: int, label: str, log: 
     t0 = time.time()
     for step in range(steps):
         batch = batches(step)
-        align = batch.pop("align", None)
-        loss = model(**batch).loss
+        align, pairs = batch.pop("align", None), batch.pop("pairs", None)
+        use_pairs = consistency_weight > 0 and pairs is not None
+        out = model(**batch, output_hidden_states=use_pairs)
+        loss = out.loss
+        if use_pairs:
+            loss = loss + consistency_weight * _consistency_loss(out.hidden_states, pairs)
         if align_weight > 0 and align is not None and len(align[0]):
             loss = loss + align_weight * _align_loss(merged["out"], model.get_input_embeddings(), align)
         loss.backward()
@@ -274,12 +335,17 @@ def train_student(processor, cfg: BuildConfig, log: list):
         heads=cfg.student_hidden // 64))
 
     def batches(step):
-        return _student_batch(processor, _student_examples(2_000_000 + step, cfg.student_batch, cfg.student_mixed),
-                              align=cfg.student_align > 0)
+        return _student_pretrain_batch(processor, cfg, 2_000_000 + step)
 
     _train(model, batches, cfg.student_steps, cfg.student_lr, cfg.warmup, "student", log,
-           _student_groups(model, cfg, cfg.student_lr), cfg.student_align)
+           _student_groups(model, cfg, cfg.student_lr), cfg.student_align, cfg.student_consistency)
     return refine_student(model, processor, cfg, log)
+
+
+def _student_pretrain_batch(processor, cfg: BuildConfig, seed: int) -> dict:
+    paired = cfg.student_consistency > 0
+    return _student_batch(processor, _student_examples(seed, cfg.student_batch, cfg.student_mixed, paired),
+                          align=cfg.student_align > 0, pairs=paired)
 
 
 def _student_groups(model, cfg: BuildConfig, lr: float) -> list[dict]:
@@ -298,12 +364,11 @@ def refine_student(model, processor, cfg: BuildConfig, log: list, cycles=None):
     for c in range(cfg.student_refine_cycles) if cycles is None else cycles:
         def batches(step, c=c):  # fresh examples: seeds continue after the previous cycle's
             seed = 2_000_000 + cfg.student_steps + c * cfg.student_refine_steps + step
-            return _student_batch(processor, _student_examples(seed, cfg.student_batch, cfg.student_mixed),
-                                  align=cfg.student_align > 0)
+            return _student_pretrain_batch(processor, cfg, seed)
 
         _train(model, batches, cfg.student_refine_steps, cfg.student_refine_lr, cfg.warmup,
                f"student-refine{c + 1}", log, _student_groups(model, cfg, cfg.student_refine_lr),
-               cfg.student_align)
+               cfg.student_align, cfg.student_consistency)
     return model
 
 

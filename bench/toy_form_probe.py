@@ -1,0 +1,85 @@
+"""What tells a toy model the image form from the text form? Reading and accuracy of each
+model on three forms of the same test problems, greedy:
+
+  text     A = 8, B = 5. What is A + B?
+  marked   the text form with each number between the vision marks the image form has
+           around its picture: A =<|vision_start|> 8<|vision_end|>, ...
+  image    A =<image>, B =<image>. What is A + B?
+
+The marked form has no picture at all. Where a model reads it as badly as the image form, it is
+the marks, not the pictures, that its training did not reach.
+
+    python bench/toy_form_probe.py MODEL [MODEL ...] [--n 300]
+
+MODEL: a toy name (toy-student) or a saved student, e.g. results/runs/sft-only-s0/sft/final.
+"""
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+
+from vold_bench.prompts import IMAGE_MARK
+from vold_bench.toy import world
+from vold_train.toy import resolve_model
+from vold_train.toy.check import boxed_int, generate
+from vold_train.toy.preconditions import restated_ok
+
+MARKS = ("<|vision_start|>", "<|vision_end|>")
+
+
+def marked_question(p: world.Problem) -> str:
+    """The image form's question with each picture's place holding its number, as text, between
+    the vision marks ("A =<|vision_start|> 8<|vision_end|>")."""
+    q = p.image_question()
+    for v in p.values.values():
+        q = q.replace(IMAGE_MARK, f"{MARKS[0]} {v}{MARKS[1]}", 1)
+    return q
+
+
+FORMS = {
+    "text": lambda p: (p.text_question(), []),
+    "marked": lambda p: (marked_question(p), []),
+    "image": lambda p: (p.image_question(), p.pictures()),
+}
+
+
+def probe(model_name: str, problems: list[world.Problem]) -> dict[str, dict[str, dict[int, float]]]:
+    """{form: {"reading" | "accuracy": {level: %}}}."""
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    path = resolve_model(model_name)
+    model = AutoModelForImageTextToText.from_pretrained(path).eval()
+    # a saved run keeps the student's processor beside its weights; fall back to the base's
+    try:
+        proc = AutoProcessor.from_pretrained(path)
+    except (OSError, ValueError):
+        proc = AutoProcessor.from_pretrained(resolve_model("toy-student"))
+    out = {}
+    for form, make in FORMS.items():
+        qs, ims = zip(*(make(p) for p in problems))
+        answers = generate(model, proc, list(qs), list(ims) if form == "image" else None)
+        hits = defaultdict(lambda: defaultdict(list))
+        for p, a in zip(problems, answers):
+            hits["reading"][p.level].append(restated_ok(a, p))
+            hits["accuracy"][p.level].append(boxed_int(a) == p.answer)
+        out[form] = {m: {lv: 100.0 * sum(v) / len(v) for lv, v in sorted(by.items())}
+                     for m, by in hits.items()}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--n", type=int, default=300, help="test problems (all 300 by default)")
+    args = ap.parse_args()
+    problems = world.problems("test")[:args.n]
+    print("| model | form | reading L1/L2/L3 | accuracy L1/L2/L3 |")
+    print("|---|---|---|---|")
+    for name in args.models:
+        for form, res in probe(name, problems).items():
+            cells = ["/".join(f"{res[m][lv]:.0f}" for lv in sorted(res[m])) for m in ("reading", "accuracy")]
+            print(f"| {name} | {form} | {cells[0]} | {cells[1]} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
