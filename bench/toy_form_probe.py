@@ -4,10 +4,12 @@ model on three forms of the same test problems, greedy:
   text     A = 8, B = 5. What is A + B?
   marked   the text form with each number between the vision marks the image form has
            around its picture: A =<|vision_start|> 8<|vision_end|>, ...
+  worded   the same with two ordinary words in place of the marks: A = is 8 then, ...
   image    A =<image>, B =<image>. What is A + B?
 
 The marked form has no picture at all. Where a model reads it as badly as the image form, it is
-the marks, not the pictures, that its training did not reach.
+the marks, not the pictures, that its training did not reach; where it reads the worded form as
+badly too, it is any change of the text around the numbers, not the marks as such.
 
     python bench/toy_form_probe.py MODEL [MODEL ...] [--n 300]
 
@@ -25,20 +27,22 @@ from vold_train.toy.check import boxed_int, generate
 from vold_train.toy.preconditions import restated_ok
 
 MARKS = ("<|vision_start|>", "<|vision_end|>")
+WORDS = (" is", " then")
 
 
-def marked_question(p: world.Problem) -> str:
+def marked_question(p: world.Problem, around: tuple[str, str] = MARKS) -> str:
     """The image form's question with each picture's place holding its number, as text, between
-    the vision marks ("A =<|vision_start|> 8<|vision_end|>")."""
+    `around` ("A =<|vision_start|> 8<|vision_end|>"; with WORDS "A = is 8 then")."""
     q = p.image_question()
     for v in p.values.values():
-        q = q.replace(IMAGE_MARK, f"{MARKS[0]} {v}{MARKS[1]}", 1)
+        q = q.replace(IMAGE_MARK, f"{around[0]} {v}{around[1]}", 1)
     return q
 
 
 FORMS = {
     "text": lambda p: (p.text_question(), []),
     "marked": lambda p: (marked_question(p), []),
+    "worded": lambda p: (marked_question(p, WORDS), []),
     "image": lambda p: (p.image_question(), p.pictures()),
 }
 

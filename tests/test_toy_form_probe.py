@@ -1,5 +1,5 @@
-"""bench/toy_form_probe.py: the marked form is the text form with vision marks around each number,
-and the probe's three forms of the shipped student are read as that model reads them."""
+"""bench/toy_form_probe.py: the marked and worded forms are the text form with vision marks or two
+words around each number, and the probe reads every form of the shipped student."""
 import sys
 from pathlib import Path
 
@@ -18,13 +18,17 @@ def test_the_marked_form_is_the_text_form_with_marks_around_each_number():
         assert q.count(probe.MARKS[0]) == q.count(probe.MARKS[1]) == len(p.values)
         # without the marks (and the space the image form leaves out) it is the text form
         assert q.replace(probe.MARKS[0], "").replace(probe.MARKS[1], "") == p.text_question()
+        expected = p.text_question()
+        for k, v in p.values.items():
+            expected = expected.replace(f"{k} = {v}", f"{k} = is {v} then", 1)
+        assert probe.marked_question(p, probe.WORDS) == expected
 
 
 @pytest.mark.slow
 def test_probe_reads_all_three_forms_of_the_shipped_student():
     problems = [p for p in world.problems("test", n=12) if p.level == 1][:4]
     res = probe.probe("toy-student", problems)
-    assert set(res) == {"text", "marked", "image"}
+    assert set(res) == {"text", "marked", "worded", "image"}
     # the untrained student reads one-step problems in every form and solves them
     for form in res.values():
         assert form["reading"] == {1: 100.0} and form["accuracy"] == {1: 100.0}
