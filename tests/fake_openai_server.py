@@ -58,18 +58,21 @@ class FakeServer:
                     if out == "hang":
                         time.sleep(2.0)
                         return
-                    status, payload, *rest = out
-                    data = json.dumps(payload).encode()
-                    self.send_response(status)
-                    for k, v in (rest[0] if rest else {}).items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
                 finally:
+                    # a request stops counting before its answer is sent: once the client has
+                    # the answer it may send its next request, and on a busy machine that one
+                    # could otherwise arrive before this thread is scheduled again
                     with server.lock:
                         server.in_flight -= 1
+                status, payload, *rest = out
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                for k, v in (rest[0] if rest else {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
