@@ -1,5 +1,5 @@
 """What tells a toy model the image form from the text form? Reading and accuracy of each
-model on three forms of the same test problems, greedy:
+model on four forms of the same test problems, greedy:
 
   text     A = 8, B = 5. What is A + B?
   marked   the text form with each number between the vision marks the image form has
@@ -51,13 +51,9 @@ def probe(model_name: str, problems: list[world.Problem]) -> dict[str, dict[str,
     """{form: {"reading" | "accuracy": {level: %}}}."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    path = resolve_model(model_name)
+    path = resolve_model(model_name)  # every saved stage keeps the processor beside its weights
     model = AutoModelForImageTextToText.from_pretrained(path).eval()
-    # a saved run keeps the student's processor beside its weights; fall back to the base's
-    try:
-        proc = AutoProcessor.from_pretrained(path)
-    except (OSError, ValueError):
-        proc = AutoProcessor.from_pretrained(resolve_model("toy-student"))
+    proc = AutoProcessor.from_pretrained(path)
     out = {}
     for form, make in FORMS.items():
         qs, ims = zip(*(make(p) for p in problems))

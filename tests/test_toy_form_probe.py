@@ -16,7 +16,7 @@ def test_the_marked_form_is_the_text_form_with_marks_around_each_number():
         q = probe.marked_question(p)
         assert "<image>" not in q
         assert q.count(probe.MARKS[0]) == q.count(probe.MARKS[1]) == len(p.values)
-        # without the marks (and the space the image form leaves out) it is the text form
+        # without the marks it is the text form; with the words, each number stands between them
         assert q.replace(probe.MARKS[0], "").replace(probe.MARKS[1], "") == p.text_question()
         expected = p.text_question()
         for k, v in p.values.items():
@@ -25,7 +25,7 @@ def test_the_marked_form_is_the_text_form_with_marks_around_each_number():
 
 
 @pytest.mark.slow
-def test_probe_reads_all_three_forms_of_the_shipped_student():
+def test_probe_reads_all_four_forms_of_the_shipped_student():
     problems = [p for p in world.problems("test", n=12) if p.level == 1][:4]
     res = probe.probe("toy-student", problems)
     assert set(res) == {"text", "marked", "worded", "image"}
