@@ -114,3 +114,50 @@ def test_vllm_rollout_refuses_a_separate_engine_process(monkeypatch):
     monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "1")
     with pytest.raises(VoldError, match="VLLM_ENABLE_V1_MULTIPROCESSING"):
         VLLMRollout("toy-student")
+
+
+class _Core:
+    def __init__(self):
+        self.shutdowns = 0
+
+    def shutdown(self):
+        self.shutdowns += 1
+
+
+def _fake_llm():
+    from types import SimpleNamespace
+
+    return SimpleNamespace(llm_engine=SimpleNamespace(engine_core=_Core()))
+
+
+def test_teacher_engine_close_stops_only_an_engine_it_started():
+    from vold_train.engines.vllm_teacher import VLLMTeacher
+
+    shared = _fake_llm()
+    VLLMTeacher(shared).close()  # the eval backend's engine, lent to the teacher
+    assert shared.llm_engine.engine_core.shutdowns == 0
+    own = VLLMTeacher(shared)
+    own.owns_engine, own.llm = True, _fake_llm()
+    own.close()
+    assert own.llm.llm_engine.engine_core.shutdowns == 1
+
+
+def test_rl_closes_engines_and_teacher_when_a_step_fails(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from vold_train import rl
+
+    closed = []
+    setup = SimpleNamespace(start=0, engines=SimpleNamespace(close=lambda: closed.append("engines")),
+                            teacher=SimpleNamespace(close=lambda: closed.append("teacher")))
+    monkeypatch.setattr(rl, "set_up", lambda cfg, stage_dir, model: setup)
+
+    def failing_step(*a):
+        raise RuntimeError("step failed")
+
+    monkeypatch.setattr(rl, "rl_step", failing_step)
+    cfg = load_recipe("vold", ["rl.steps=2"]).rl
+    with pytest.raises(RuntimeError, match="step failed"):
+        rl.train(cfg, tmp_path, "toy-student")
+    assert closed == ["engines", "teacher"]
+    assert not (tmp_path / "rl" / "final").exists()

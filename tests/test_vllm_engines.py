@@ -166,3 +166,11 @@ def test_trainer_adapters_match_the_trainers_hf_functions(vllm_run):
     print(f"adapters: teacher max diff {t_diff:.2e}, student old_logp max diff {s_diff:.2e}")
     assert t_diff < TOL and s_diff < TOL
     assert (completion[mask.bool()] < len(tok)).all()  # sampling stayed inside the shared vocabulary
+
+
+@pytest.mark.vllm
+@needs_vllm
+def test_close_stops_own_engines_and_leaves_shared_ones(vllm_run):
+    out = vllm_run["out"]
+    assert out["shared_engine_after_teacher_close"] > 0  # the backend's engine still generates
+    assert out["rollout_core_alive_after_close"] is False

@@ -59,6 +59,14 @@ def main(job_path, out_path):
                       "finished": ro.finished.tolist(), "logp": logp.tolist(),
                       "teacher_logp": ts["logp"].tolist(), "teacher_rows": rows}
     out["timings"]["total_s"] = time.time() - t0
+
+    # closing: a teacher that shares the backend's engine leaves it running; the rollout
+    # engine's own core stops (its finaliser is spent, so nothing is left for interpreter exit)
+    teacher.close()
+    again = be.generate(reqs[:1], GenConfig(max_new_tokens=2, temperature=0.0))
+    out["shared_engine_after_teacher_close"] = again[0].gen_tokens
+    eng.close()
+    out["rollout_core_alive_after_close"] = eng.llm.llm_engine.engine_core._finalizer.alive
     json.dump(out, open(out_path, "w"))
 
 

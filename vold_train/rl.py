@@ -228,14 +228,18 @@ def train(cfg: RLConfig, run_dir: Path, model_name: str, reward_fn=None) -> str:
     s = set_up(cfg, stage_dir, model_name)
     metrics = Metrics(run_dir, "rl", s.start)
     bar, task = progress(cfg.steps, "rl", s.start)
-    with bar:
-        for step in range(s.start, cfg.steps):
-            rec = dist.mean_metrics(rl_step(cfg, s, step, reward_fn or default_reward))
-            metrics.log(step + 1, rec)
-            bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} rkl {rec['teacher_rkl'] or 0:.3f}")
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
-                ck = save_checkpoint(stage_dir, step + 1, s.policy, s.tok, s.opt, s.sched)  # every rank: gathers shards
-                if dist.is_main():
-                    s.teacher.save(ck)
+    try:
+        with bar:
+            for step in range(s.start, cfg.steps):
+                rec = dist.mean_metrics(rl_step(cfg, s, step, reward_fn or default_reward))
+                metrics.log(step + 1, rec)
+                bar.update(task, advance=1, info=f"reward {rec['reward']:.2f} rkl {rec['teacher_rkl'] or 0:.3f}")
+                if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+                    ck = save_checkpoint(stage_dir, step + 1, s.policy, s.tok, s.opt, s.sched)  # every rank
+                    if dist.is_main():
+                        s.teacher.save(ck)
+    finally:  # vLLM engines stop here, not at interpreter exit (backends.vllm.shutdown_llm says why)
+        s.engines.close()
+        s.teacher.close()
     save_final(s.policy, s.tok, final, model_name)
     return str(final)

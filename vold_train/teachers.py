@@ -50,7 +50,21 @@ def _student_vocab(student, tok) -> int:
     return min(len(tok), student.get_output_embeddings().weight.shape[0])
 
 
-class TextTeacher:
+class Teacher:
+    """What every objective's teacher has besides `score`: hooks after each update, at each
+    checkpoint and at the end of the stage; by default they do nothing."""
+
+    def after_update(self, student) -> None:
+        pass
+
+    def save(self, ck) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class TextTeacher(Teacher):
     def __init__(self, cfg, student, tok, ck=None):
         self.cfg, self.tok = cfg, tok
         self.model = self.engine = self.ttok = None
@@ -90,11 +104,10 @@ class TextTeacher:
         return Signal(logp=sc["logp"].to(ro.mask.device), hidden=sc["hidden"],
                       head=self.model.get_output_embeddings(), entropy=sc["entropy"])
 
-    def after_update(self, student) -> None:
-        pass
-
-    def save(self, ck) -> None:
-        pass
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
 
 
 def self_teacher_question(question: str, solution: str) -> str:
@@ -123,7 +136,7 @@ def ema_update(ema, model, rate: float) -> None:
         pe.lerp_(pm.detach(), rate)
 
 
-class SelfTeacher:
+class SelfTeacher(Teacher):
     def __init__(self, cfg, student, tok, ck=None):
         self.cfg, self.tok = cfg, tok
         self.V = cfg.engine.shared_vocab or _student_vocab(student, tok)
@@ -144,7 +157,7 @@ class SelfTeacher:
         torch.save({k: v.cpu() for k, v in self.ema.state_dict().items()}, ck / "ema.pt")
 
 
-class ImageTeacher:
+class ImageTeacher(Teacher):
     def __init__(self, cfg, student, tok, ck=None):
         from transformers import AutoProcessor
 
@@ -166,12 +179,6 @@ class ImageTeacher:
         sc = va_teacher_scores(self.model, self.processor, self.items[step * P:(step + 1) * P], ro, c.group_size,
                                self.V, c.engine.logprob_chunk, c.family.va_degrade)
         return Signal(logp=sc["logp"], va=losses.visual_advantage(sc["logp"], sc["logp_degraded"], ro.mask))
-
-    def after_update(self, student) -> None:
-        pass
-
-    def save(self, ck) -> None:
-        pass
 
 
 KINDS = {"text": TextTeacher, "self": SelfTeacher, "image": ImageTeacher}

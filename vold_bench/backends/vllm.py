@@ -28,6 +28,16 @@ def import_vllm():
     return vllm
 
 
+def shutdown_llm(llm) -> None:
+    """Stop an offline engine's core now, not at interpreter exit. With the core in this process
+    (VLLM_ENABLE_V1_MULTIPROCESSING=0, as the RL rollout engine needs), an engine left to
+    exit-time cleanup can abort the interpreter ("terminate called without an active
+    exception") after a run has finished its work."""
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    if core is not None:
+        core.shutdown()
+
+
 def is_multimodal(model_path: str) -> bool:
     cfg = Path(model_path) / "config.json"
     if cfg.exists():

@@ -97,3 +97,9 @@ class TrainerEngines:
         if self.cfg.engine.vllm_sleep:
             self.rollout.wake_up()
         self.rollout.sync_weights(student.named_parameters())
+
+    def close(self) -> None:
+        """Stop the rollout engine (rl.train calls it when the stage ends, finished or not)."""
+        if self.rollout is not None:
+            self.rollout.close()
+            self.rollout = None

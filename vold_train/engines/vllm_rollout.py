@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vold_bench.backends.vllm import import_vllm, load_image
+from vold_bench.backends.vllm import import_vllm, load_image, shutdown_llm
 from vold_bench.errors import VoldError
 from vold_train.toy import resolve_model
 
@@ -113,6 +113,9 @@ class VLLMRollout:
 
     def wake_up(self) -> None:
         self.llm.wake_up()
+
+    def close(self) -> None:
+        shutdown_llm(self.llm)
 
 
 def text_view_name(name: str) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vold_bench.backends.vllm import import_vllm
+from vold_bench.backends.vllm import import_vllm, shutdown_llm
 from vold_bench.errors import VoldError
 from vold_train.toy import resolve_model
 
@@ -46,6 +46,7 @@ class VLLMTeacher:
                  gpu_memory_utilization: float = 0.4, enforce_eager: bool = False, **llm_opts):
         """model: a hub id / path, or an existing vllm.LLM to share (e.g. the eval backend's)."""
         self.token_budget = token_budget
+        self.owns_engine = isinstance(model, str)  # a shared engine is its owner's to stop
         if isinstance(model, str):
             vllm = import_vllm()
             llm_opts.setdefault("enable_prefix_caching", False)
@@ -70,3 +71,7 @@ class VLLMTeacher:
                 # prompt_logprobs[t] is log p(seq[t] | seq[:t]); entry 0 is None (no context).
                 out[i] = [r.prompt_logprobs[t][seqs[i][t]].logprob for t in range(start, len(seqs[i]))]
         return out  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self.owns_engine:
+            shutdown_llm(self.llm)
