@@ -67,7 +67,7 @@ def test_toy_build_vteacher_finds_a_built_one(tmp_path):
 
 def test_consistency_pairs_match_each_picture_to_its_number_and_the_rest_one_for_one():
     # build.student_consistency: the image form's tokens from its first picture on are paired
-    # with the text form's; the vision marks are the only tokens left out
+    # with the text form's, position for position (the toy template puts no marks around a picture)
     import torch
 
     from vold_train.toy.build import _consistency_loss, _student_batch, _student_examples
@@ -79,7 +79,7 @@ def test_consistency_pairs_match_each_picture_to_its_number_and_the_rest_one_for
     ri, pi, rt, pt = batch["pairs"]
     ids = batch["input_ids"]
     img_tok = tok.convert_tokens_to_ids("<|image_pad|>")
-    assert set(ri.tolist()) == {6, 8, 10} and (rt == ri + 1).all()
+    assert set(ri.tolist()) == {6, 8, 10} and (rt == ri + 1).all() and (pi == pt).all()
     pictured = ids[ri, pi] == img_tok
     # every picture is paired, with the text token of its own number
     assert int(pictured.sum()) == sum(len(e[2]) for e in exs[6:])

@@ -38,7 +38,7 @@ from functools import lru_cache
 from vold_bench.prompts import IMAGE_MARK
 from vold_bench.schema import Item
 
-WORLD_VERSION = "toy-v4"
+WORLD_VERSION = "toy-v5"
 # Problem streams keep toy-v2's seeds: v3 and v4 changed how pictures show the quantities and
 # how models answer, not the problems, so the test split is the same 300 problems and the
 # teacher trained on v2's streams is still the teacher.

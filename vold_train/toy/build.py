@@ -182,27 +182,25 @@ def _align_targets(tok, examples, grid_thw) -> tuple[torch.Tensor, torch.Tensor]
 def _consistency_pairs(tok, ids: list[list[int]], examples) -> tuple[torch.Tensor, ...] | None:
     """(image row, image position, text row, text position) of every token the two forms of a
     paired problem share, from the image form's first picture on: the picture's token and the
-    number's text token, then every later token one for one (prompt tail and answer); the
-    vision start and end marks have no counterpart. None when the batch holds no pair."""
-    start, pad, end = (tok.convert_tokens_to_ids(t) for t in
-                       ("<|vision_start|>", "<|image_pad|>", "<|vision_end|>"))
+    number's text token, then every later token one for one (prompt tail and answer). The
+    toy template puts no marks around a picture, so the two forms align position for position.
+    None when the batch holds no pair."""
+    pad = tok.convert_tokens_to_ids("<|image_pad|>")
     out: list[tuple[int, int, int, int]] = []
     for r, (a, b) in enumerate(zip(examples, examples[1:])):
         if not (a[2] and not b[2] and len(a) > 3 and len(b) > 3 and a[3] is b[3]):
             continue
-        img, txt, i, j, seen = ids[r], ids[r + 1], 0, 0, False
-        while i < len(img) and j < len(txt):
-            if img[i] == start:
-                if img[i + 1:i + 3] != [pad, end]:
-                    raise ValueError(f"example {r}: a picture is not one visual token")
-                out.append((r, i + 1, r + 1, j))
-                i, j, seen = i + 3, j + 1, True
-            elif img[i] == txt[j]:
-                if seen:
-                    out.append((r, i, r + 1, j))
-                i, j = i + 1, j + 1
-            else:
+        img, txt, seen = ids[r], ids[r + 1], False
+        if len(img) != len(txt):
+            raise ValueError(f"example {r}: the image and text forms differ in length "
+                             f"({len(img)} vs {len(txt)} tokens): a picture is not one visual token")
+        for i, (x, y) in enumerate(zip(img, txt)):
+            if x == pad:
+                seen = True
+            elif x != y:
                 raise ValueError(f"example {r}: the image and text forms differ beyond the pictures")
+            if seen:
+                out.append((r, i, r + 1, i))
     return tuple(torch.tensor(c, dtype=torch.long) for c in zip(*out)) if out else None
 
 

@@ -19,14 +19,19 @@ SPECIAL_TOKENS = [
 ]
 
 # Qwen2-VL's template minus the default system prompt (it would cost ~10 tokens per toy
-# sequence). Image parts become <|vision_start|><|image_pad|><|vision_end|>; the processor
-# then expands the single <|image_pad|> to one pad per merged visual token.
+# sequence), and with no vision marks around an image: an image part becomes its
+# <|image_pad|> alone, which the processor expands to one pad per merged visual token. A toy
+# picture is one visual token, so the image form is the text form with the number's token
+# swapped for the picture's, position for position (toy-v5). With Qwen2-VL's marks
+# (<|vision_start|>...<|vision_end|>, toy-v4) the text-only cold start tied the student's
+# reading to the text form's layout: it then read marked text as badly as pictures
+# (docs/toy-world.md). Video parts keep the marks.
 CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
     "<|im_start|>{{ message['role'] + '\\n' }}"
     "{%- if message['content'] is string -%}{{ message['content'] }}"
     "{%- else -%}{%- for part in message['content'] -%}"
-    "{%- if part['type'] == 'image' or 'image' in part -%}<|vision_start|><|image_pad|><|vision_end|>"
+    "{%- if part['type'] == 'image' or 'image' in part -%}<|image_pad|>"
     "{%- elif part['type'] == 'video' or 'video' in part -%}<|vision_start|><|video_pad|><|vision_end|>"
     "{%- elif part['type'] == 'text' -%}{{ part['text'] }}"
     "{%- endif -%}{%- endfor -%}{%- endif -%}"
