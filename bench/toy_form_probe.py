@@ -2,14 +2,14 @@
 model on four forms of the same test problems, greedy:
 
   text     A = 8, B = 5. What is A + B?
-  marked   the text form with each number between the vision marks the image form has
-           around its picture: A =<|vision_start|> 8<|vision_end|>, ...
+  marked   the text form with each number between the vision marks Qwen2-VL's template puts
+           around a picture (toy-v4's image form had them): A =<|vision_start|> 8<|vision_end|>, ...
   worded   the same with two ordinary words in place of the marks: A = is 8 then, ...
-  image    A =<image>, B =<image>. What is A + B?
+  image    A =<image>, B =<image>. What is A + B?  (toy-v5: each picture alone, in its number's place)
 
-The marked form has no picture at all. Where a model reads it as badly as the image form, it is
-the marks, not the pictures, that its training did not reach; where it reads the worded form as
-badly too, it is any change of the text around the numbers, not the marks as such.
+The marked form has no picture at all. Where a model reads it as badly as toy-v4's image form,
+it is the marks, not the pictures, that its training did not reach; where it reads the worded
+form as badly too, it is any change of the text around the numbers, not the marks as such.
 
     python bench/toy_form_probe.py MODEL [MODEL ...] [--n 300]
 
