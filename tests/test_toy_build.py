@@ -70,7 +70,7 @@ def test_consistency_pairs_match_each_picture_to_its_number_and_the_rest_one_for
     # with the text form's, position for position (the toy template puts no marks around a picture)
     import torch
 
-    from vold_train.toy.build import _consistency_loss, _student_batch, _student_examples
+    from vold_train.toy.build import _consistency_loss, _consistency_pairs, _student_batch, _student_examples
 
     proc = AutoProcessor.from_pretrained(resolve_model("toy-student"))
     tok = proc.tokenizer
@@ -91,6 +91,9 @@ def test_consistency_pairs_match_each_picture_to_its_number_and_the_rest_one_for
     q, resp, pics, p = exs[6]
     with pytest.raises(ValueError, match="differ beyond the pictures"):
         _student_batch(proc, [exs[6], (exs[7][0].replace("What", "Say"), resp, [], p)], pairs=True)
+    pad = tok.convert_tokens_to_ids("<|image_pad|>")
+    with pytest.raises(ValueError, match="differ beyond the pictures"):  # same length, one token differs
+        _consistency_pairs(tok, [[5, pad, 7], [5, 9, 8]], [exs[6], exs[7]])
     # the loss is zero for equal hidden states and grows with their distance
     h = torch.randn(2, ids.shape[0], ids.shape[1], 8)
     same = h.clone()

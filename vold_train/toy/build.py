@@ -192,8 +192,8 @@ def _consistency_pairs(tok, ids: list[list[int]], examples) -> tuple[torch.Tenso
             continue
         img, txt, seen = ids[r], ids[r + 1], False
         if len(img) != len(txt):
-            raise ValueError(f"example {r}: the image and text forms differ in length "
-                             f"({len(img)} vs {len(txt)} tokens): a picture is not one visual token")
+            raise ValueError(f"example {r}: the image and text forms differ beyond the pictures "
+                             f"({len(img)} vs {len(txt)} tokens)")
         for i, (x, y) in enumerate(zip(img, txt)):
             if x == pad:
                 seen = True
