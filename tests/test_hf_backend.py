@@ -51,8 +51,11 @@ def test_text_only_teacher_generates_and_refuses_images(tiny_pair):
 def test_unknown_backend_and_model_are_clear_errors(tmp_path):
     with pytest.raises(VoldError, match="unknown backend 'tgi'"):
         make_backend("tgi", "x")
-    with pytest.raises(VoldError, match="cannot load its config"):
+    with pytest.raises(VoldError, match="nope'.*no such folder"):
         make_backend("hf", str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VoldError, match="cannot load its config"):
+        make_backend("hf", str(tmp_path / "empty"))
 
 
 @pytest.mark.gpu

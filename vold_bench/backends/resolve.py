@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from vold_bench.errors import VoldError
 
@@ -27,6 +28,9 @@ def resolve_model(name: str) -> str:
         out = fn(name)
         if out != name:
             return out
+    if name.startswith(("/", "./", "../", "~")) and not Path(name).expanduser().exists():
+        # a path, not a hub id ("namespace/repo"): say so instead of the hub's repo-id complaint
+        raise VoldError(f"model {name!r}: no such folder")
     if not resolvers and name.startswith("toy-"):
         raise VoldError(f"model {name!r}: no `{GROUP}` resolver is installed (the toy models come with "
                         f"vold_train; install the package with `pip install -e .` or `make setup`)")
