@@ -25,9 +25,14 @@ def test_chat_template_places_image_parts(tmp_path):
     tok = build_tokenizer(tmp_path)
     msgs = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Hi?"}]}]
     text = tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-    # toy-v5: no vision marks, so a picture takes exactly the place of the token it shows
-    assert text == ("<|im_start|>user\n<|image_pad|>Hi?<|im_end|>\n"
+    # images first keep Qwen2-VL's marks (they keep adjacent images apart) ...
+    assert text == ("<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Hi?<|im_end|>\n"
                     "<|im_start|>assistant\n")
+    # ... a picture placed after text stands bare in its place (toy-v5), so the toy image form
+    # is the text form with one token swapped; a second picture right after it is marked again
+    inline = [{"type": "text", "text": "A ="}, {"type": "image"}, {"type": "image"}, {"type": "text", "text": "."}]
+    text = tok.apply_chat_template([{"role": "user", "content": inline}], tokenize=False)
+    assert text == "<|im_start|>user\nA =<|image_pad|><|vision_start|><|image_pad|><|vision_end|>.<|im_end|>\n"
     plain = tok.apply_chat_template([{"role": "user", "content": "Hi?"}], tokenize=False)
     assert plain == "<|im_start|>user\nHi?<|im_end|>\n"
 

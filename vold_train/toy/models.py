@@ -19,19 +19,23 @@ SPECIAL_TOKENS = [
 ]
 
 # Qwen2-VL's template minus the default system prompt (it would cost ~10 tokens per toy
-# sequence), and with no vision marks around an image: an image part becomes its
-# <|image_pad|> alone, which the processor expands to one pad per merged visual token. A toy
-# picture is one visual token, so the image form is the text form with the number's token
-# swapped for the picture's, position for position (toy-v5). With Qwen2-VL's marks
-# (<|vision_start|>...<|vision_end|>, toy-v4) the text-only cold start tied the student's
-# reading to the text form's layout: it then read marked text as badly as pictures
-# (docs/toy-world.md). Video parts keep the marks.
+# sequence), and with no vision marks around an image placed in the text: an image part that
+# follows a text part becomes its <|image_pad|> alone, which the processor expands to one pad
+# per merged visual token. A toy picture is one visual token, so the toy world's image form
+# (each picture in its number's place) is the text form with the number's token swapped for
+# the picture's, position for position (toy-v5). With Qwen2-VL's marks (toy-v4) the text-only
+# cold start tied the student's reading to the text form's layout: it then read marked text
+# as badly as pictures (docs/toy-world.md). Images that open a turn or follow another image
+# (images-first prompts, every real benchmark) keep <|vision_start|><|image_pad|><|vision_end|>:
+# the marks keep adjacent images apart, which Qwen2.5-VL's position ids need. Videos keep them.
 CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
     "<|im_start|>{{ message['role'] + '\\n' }}"
     "{%- if message['content'] is string -%}{{ message['content'] }}"
     "{%- else -%}{%- for part in message['content'] -%}"
-    "{%- if part['type'] == 'image' or 'image' in part -%}<|image_pad|>"
+    "{%- if part['type'] == 'image' or 'image' in part -%}"
+    "{%- if loop.previtem is defined and loop.previtem.type == 'text' -%}<|image_pad|>"
+    "{%- else -%}<|vision_start|><|image_pad|><|vision_end|>{%- endif -%}"
     "{%- elif part['type'] == 'video' or 'video' in part -%}<|vision_start|><|video_pad|><|vision_end|>"
     "{%- elif part['type'] == 'text' -%}{{ part['text'] }}"
     "{%- endif -%}{%- endfor -%}{%- endif -%}"
