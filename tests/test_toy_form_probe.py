@@ -30,8 +30,9 @@ def test_probe_reads_all_four_forms_of_the_shipped_student():
     res = probe.probe("toy-student", problems)
     assert set(res) == {"text", "marked", "worded", "image"}
     # the untrained student reads and solves one-step problems in the text form and in the
-    # image form (the layout it was trained on); the other two are measured, whatever they are
+    # image form (the layout it was trained on), and reads the layouts it never saw worse
+    # (toy-v5: 0% of these four each; docs/toy-world.md)
     for name in ("text", "image"):
         assert res[name]["reading"] == {1: 100.0} and res[name]["accuracy"] == {1: 100.0}
     for name in ("marked", "worded"):
-        assert set(res[name]["reading"]) == {1} and 0 <= res[name]["reading"][1] <= 100
+        assert set(res[name]["reading"]) == {1} and res[name]["reading"][1] < res["image"]["reading"][1]

@@ -40,8 +40,9 @@ from vold_bench.schema import Item
 
 WORLD_VERSION = "toy-v5"
 # Problem streams keep toy-v2's seeds: v3 and v4 changed how pictures show the quantities and
-# how models answer, not the problems, so the test split is the same 300 problems and the
-# teacher trained on v2's streams is still the teacher.
+# how models answer, v5 the toy template around an inline picture, not the problems, so the
+# test split is the same 300 problems and the teacher trained on v2's streams is still the
+# teacher.
 STREAM_TAG = "toy-v2"
 SKILLS = ("cards", "rect")
 LEVELS = (1, 2, 3)
