@@ -142,10 +142,13 @@ class RLConfig:
     # objective: which record of objectives.OBJECTIVES trains the student: "vold" (arXiv
     # 2510.23497), "srpo" (arXiv 2604.02288) or "va-opd" (arXiv 2605.21924)
     objective: Literal["vold", "srpo", "va-opd"] = "vold"
-    lr: float = 2e-4                  # paper: 6e-6 at 3B; toy models are ~1000x smaller
+    # lr and steps: the toy protocol since stop 16 (docs/toy-world.md, "RL budget"). At 2e-4 x 40
+    # steps GRPO lowered the cold-started toy student's accuracy; 5e-5 x 120 steps was the one
+    # budget tried that raised it on both diagnostic seeds.
+    lr: float = 5e-5                  # paper: 6e-6 at 3B; toy models are ~1000x smaller
     weight_decay: float = 0.0
     warmup_steps: int = 2             # paper: 5 of 60
-    steps: int = 40                   # paper: 60
+    steps: int = 120                  # paper: 60, of ~51 prompts each (3x the toy's 16)
     prompts_per_step: int = 16        # paper: 256 / 5 rollouts ~ 51 prompts
     group_size: int = 5               # rollouts per prompt, G (paper: 5)
     clip_low: float = 0.2             # paper Table 4
