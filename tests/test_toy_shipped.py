@@ -47,3 +47,37 @@ def test_shipped_student_states_what_it_reads_and_reasons_one_step():
     assert not any(r.startswith("<think>") for r in out), out
     deep = [(r, p) for r, p in zip(out, ps) if p.level > 1]
     assert sum(boxed_int(r) == p.answer for r, p in deep) <= 2, out
+
+
+def test_trainer_log_probs_are_the_sampling_distributions():
+    # GRPO here is on-policy (update_epochs = 1: ratio 1 by construction), so nothing else
+    # would notice if the update scored other log-probs than those the rollouts were drawn
+    # from (left padding, Qwen2.5-VL's 3-D positions). The shipped student samples a batch of
+    # prompts of different lengths, G per prompt as rl_step does; the trainer's forward
+    # (pad_left | completion, LogprobModel) must give generate()'s own log-probs back.
+    import torch
+    from transformers import AutoModelForImageTextToText
+
+    from vold_train.common import load_tokenizer, pad_left, student_prompt
+    from vold_train.logprobs import LogprobModel
+    from vold_train.rollout import completion_mask, joined
+
+    d = models_dir() / "student"
+    tok, model = load_tokenizer(str(d)), AutoModelForImageTextToText.from_pretrained(d).eval()
+    prompts = [student_prompt(tok, p.text_question()) for p in world.problems("train", n=6)]
+    assert len({len(p) for p in prompts}) > 1  # left padding is exercised
+    ids, attn = pad_left(prompts, tok.pad_token_id, "cpu")
+    torch.manual_seed(0)
+    out = model.generate(input_ids=ids, attention_mask=attn, do_sample=True, temperature=1.0, top_k=0,
+                         top_p=1.0, max_new_tokens=40, num_return_sequences=2, output_scores=True,
+                         return_dict_in_generate=True, pad_token_id=tok.pad_token_id,
+                         eos_token_id=tok.eos_token_id)
+    comp = out.sequences[:, ids.shape[1]:]
+    sampled = torch.stack(out.scores, 1).log_softmax(-1).gather(-1, comp.unsqueeze(-1)).squeeze(-1)
+    mask, _ = completion_mask(comp, tok.eos_token_id)
+    comp = torch.where(mask.bool(), comp, torch.full_like(comp, tok.pad_token_id))
+    rows, row_attn = joined([p for p in prompts for _ in range(2)], comp, mask, tok.pad_token_id)
+    with torch.no_grad():
+        logp = LogprobModel(model, len(tok))(rows, row_attn, comp)[0]
+    assert mask.sum() > 6 * 2 * 10
+    assert ((logp - sampled).abs() * mask).max() < 1e-4
