@@ -19,7 +19,7 @@ import yaml
 
 from vold_bench.errors import VoldError
 from vold_train import dist, sharding
-from vold_train.config import Recipe, load_recipe, save_config, saved_keys, variant
+from vold_train.config import STAGE_CLASSES, Recipe, load_recipe, save_config, saved_keys, variant
 
 
 def _check_same_run(run_dir: Path, r: Recipe) -> None:
@@ -29,7 +29,10 @@ def _check_same_run(run_dir: Path, r: Recipe) -> None:
     # read in today's keys: a field added since that run, at its default, changes nothing
     old = saved_keys(yaml.safe_load(cfg_path.read_text()) or {})
     new = saved_keys(r.to_dict())
-    diff = [k for k in new if old.get(k) != new[k]]
+    # a section of a stage the run does not have changes nothing it made (an sft-only run
+    # folder stays reusable when the RL defaults move)
+    unused = {sec for sec in STAGE_CLASSES if sec not in r.stages and sec not in (old.get("stages") or [])}
+    diff = [k for k in new if old.get(k) != new[k] and k.split(".")[0] not in unused]
     if diff:
         raise VoldError(f"{run_dir} holds a run with a different config ({', '.join(diff[:5])} "
                         f"differ); pass another --out or delete the folder")
