@@ -26,6 +26,7 @@ the step is what DDP's buckets would do, without no_sync() bookkeeping around th
 """
 from __future__ import annotations
 
+import atexit
 import os
 
 import torch
@@ -51,7 +52,16 @@ def init():
             # unconnected single processes racing on the same files.
             cuda = device().type == "cuda"  # sets this rank's current GPU first
             torch.distributed.init_process_group("nccl" if cuda else "gloo")
+            atexit.register(_leave)
     return _state
+
+
+def _leave() -> None:
+    """Leave the process group before interpreter teardown: a group left to the finalisers
+    can take its rank down at exit with "terminate called without an active exception"
+    (seen once on CPU/gloo, after both stages of a 2-process run had finished)."""
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def device(env=None) -> torch.device:
