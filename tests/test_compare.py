@@ -221,6 +221,22 @@ def test_curves_use_rl_stage_lines(tmp_path):
     assert [r["reward"] for r in read_metrics(run)] == [0.1, 0.3]
 
 
+def test_masked_fraction_curve_only_for_runs_that_distil(tmp_path):
+    # grpo-only logs masked_frac (its reward-1 share) though it has no distillation term to mask
+    from vold_bench.plots import curve_records
+
+    lines = "".join(json.dumps({"stage": "rl", "step": k, "reward": 0.5, "masked_frac": 0.5}) + "\n"
+                    for k in range(2))
+    for name, kd in (("grpo-only", False), ("vold", True), ("no-run-json", None)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.jsonl").write_text(lines)
+        if kd is not None:
+            (tmp_path / name / "run.json").write_text(json.dumps({"recipe": name, "variant": {"kd": kd}}))
+    got = {n: [("masked_frac" in r, r["reward"]) for r in curve_records(tmp_path / n)]
+           for n in ("grpo-only", "vold", "no-run-json")}
+    assert got == {"grpo-only": [(False, 0.5)] * 2, "vold": [(True, 0.5)] * 2, "no-run-json": [(True, 0.5)] * 2}
+
+
 def test_missing_samples_or_disjoint_ids_are_noted(tmp_path):
     make_result(tmp_path / "a", "toy", "test", "a", [True, False, True])
     make_result(tmp_path / "b", "toy", "test", "b", [True, True, True])

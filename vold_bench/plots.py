@@ -139,6 +139,20 @@ def run_info(run_dir: Path) -> tuple[str, int | None]:
         return run_dir.name, None
 
 
+def curve_records(run_dir: Path) -> list[dict]:
+    """A run's metrics lines as the curves read them. A run without a distillation term
+    (run.json variant kd false: grpo-only, sft-only) masks nothing, so its `masked_frac`
+    (which the trainer still logs, as the share of reward-1 rollouts) is left out."""
+    recs = read_metrics(run_dir)
+    try:
+        kd = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["variant"]["kd"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        kd = True  # unknown: draw what was logged
+    if kd is False:
+        recs = [{k: v for k, v in r.items() if k != "masked_frac"} for r in recs]
+    return recs
+
+
 def _series(recs: list[dict], key: str) -> dict[int, float]:
     return {int(r["step"]): float(r[key]) for r in recs
             if isinstance(r.get(key), (int, float)) and isinstance(r.get("step"), (int, float))}
@@ -149,7 +163,7 @@ def curves_png(run_dirs: list[Path], path: Path) -> Path | None:
     as their mean with a min-max band (curves are aligned on the steps all seeds logged)."""
     groups: dict[str, list[list[dict]]] = {}
     for d in run_dirs:
-        recs = read_metrics(d)
+        recs = curve_records(d)
         if recs:
             groups.setdefault(run_info(d)[0], []).append(recs)
     if not groups:
