@@ -131,24 +131,24 @@ def _ema(ys: list[float], alpha: float) -> list[float]:
     return out
 
 
-def run_info(run_dir: Path) -> tuple[str, int | None]:
+def _run_json(run_dir: Path) -> dict:
+    """The trainer's run.json, or {} where there is none (a folder of results only)."""
     try:
         info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-        return str(info.get("recipe") or run_dir.name), info.get("seed")
     except (OSError, json.JSONDecodeError):
-        return run_dir.name, None
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
-def curve_records(run_dir: Path) -> list[dict]:
+def curve_records(run_dir: Path, info: dict | None = None) -> list[dict]:
     """A run's metrics lines as the curves read them. A run without a distillation term
     (run.json variant kd false: grpo-only, sft-only) masks nothing, so its `masked_frac`
-    (which the trainer still logs, as the share of reward-1 rollouts) is left out."""
+    (which the trainer still logs, as the share of reward-1 rollouts) is left out; without a
+    run.json, what was logged is drawn. `info`: that run.json when the caller has read it."""
+    info = _run_json(run_dir) if info is None else info
     recs = read_metrics(run_dir)
-    try:
-        kd = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["variant"]["kd"]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError):
-        kd = True  # unknown: draw what was logged
-    if kd is False:
+    variant = info.get("variant")
+    if isinstance(variant, dict) and variant.get("kd") is False:
         recs = [{k: v for k, v in r.items() if k != "masked_frac"} for r in recs]
     return recs
 
@@ -163,9 +163,10 @@ def curves_png(run_dirs: list[Path], path: Path) -> Path | None:
     as their mean with a min-max band (curves are aligned on the steps all seeds logged)."""
     groups: dict[str, list[list[dict]]] = {}
     for d in run_dirs:
-        recs = curve_records(d)
+        info = _run_json(d)
+        recs = curve_records(d, info)
         if recs:
-            groups.setdefault(run_info(d)[0], []).append(recs)
+            groups.setdefault(str(info.get("recipe") or d.name), []).append(recs)
     if not groups:
         return None
     fig, axes = plt.subplots(1, len(CURVES), figsize=(4.2 * len(CURVES), 3.4))
