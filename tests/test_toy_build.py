@@ -100,3 +100,18 @@ def test_consistency_pairs_match_each_picture_to_its_number_and_the_rest_one_for
     same[:, ri, pi] = same[:, rt, pt]
     assert float(_consistency_loss(tuple(same), (ri, pi, rt, pt))) == 0.0
     assert float(_consistency_loss(tuple(h), (ri, pi, rt, pt))) > 0.5
+
+
+def test_drills_are_true_unchained_facts_and_off_by_default():
+    from vold_train.toy import chains
+    from vold_train.toy.build import DRILL_QUESTION, _student_examples
+
+    shipped = _student_examples(5, 24)
+    with_drills = _student_examples(5, 24, drills=0.25)
+    drills = [ex for ex in with_drills if ex[0] == DRILL_QUESTION]
+    assert len(drills) == 3 and not any(ex[0] == DRILL_QUESTION for ex in shipped)
+    for _, response, pictures in drills:
+        st = chains.steps(response)
+        assert len(st) == 4 and all(s.sum_ok for s in st) and pictures == []
+    # the drills take the place of own-style problems; transcriptions and the rest are the same
+    assert [ex[:2] for ex in with_drills if ex[0] != DRILL_QUESTION] == [ex[:2] for ex in shipped[:21]]

@@ -66,6 +66,11 @@ class BuildConfig:
     # picture's token onto its number's): one computation for both forms, as a VLM's language
     # model reads an image through the representation its text training built
     student_consistency: float = 0.0
+    # share of the own-style problems replaced by arithmetic drills (_drills): lines of the
+    # steps every level's solutions need ("14 - 1 = 13."), each on its own, never chained. A
+    # candidate, 0 in the shipped build: the shipped student only ever computes a problem's
+    # first step (docs/toy-world.md, "What the teacher's signal is made of")
+    student_drills: float = 0.0
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
@@ -118,7 +123,25 @@ def transcriptions(seed: int, n: int) -> list[tuple]:
             for p in (_uniform_values(q, rng) for q in world.problems("train", n=n, seed=seed))]
 
 
-def _student_examples(seed: int, n: int, mixed: float = 0.0, paired: bool = False) -> list[tuple]:
+DRILL_QUESTION = "Work out each line."
+
+
+def _drills(seed: int, n: int, lines: int = 4) -> list[tuple]:
+    """Arithmetic drills: `lines` steps of random problems of every level, one per line, each
+    computed from its own operands (no line starts from the one before): the facts a solution
+    of any level uses, known the way a pretrained model knows arithmetic, without the habit of
+    chaining them."""
+    rng = random.Random(f"drills:{seed}")
+    probs = world.problems("train", n=n * lines, seed=seed + 9_000_000)
+    out = []
+    for i in range(n):
+        facts = [rng.choice(p.steps) for p in probs[i * lines:(i + 1) * lines]]
+        out.append((DRILL_QUESTION, "\n".join(f"{a} {op} {b} = {c}." for a, op, b, c in facts), []))
+    return out
+
+
+def _student_examples(seed: int, n: int, mixed: float = 0.0, paired: bool = False,
+                      drills: float = 0.0) -> list[tuple]:
     """(question, response, pictures[, problem shown]): half transcriptions of pictures of any level
     (uniform quantities), the rest problems of every level in the student's own style
     (`world.trace(p, "student")`: state the quantities, one step, answer), 3 in 4 in image
@@ -135,7 +158,9 @@ def _student_examples(seed: int, n: int, mixed: float = 0.0, paired: bool = Fals
             out.append((q.image_question(), world.trace(q, "student"), q.pictures(), q))
             out.append((q.text_question(), world.trace(q, "student"), [], q))
         return out
-    for i, q in enumerate(world.problems("train", n=n - half, seed=seed + 7_000_000)):
+    n_drill = round((n - half) * drills)
+    out += _drills(seed, n_drill)
+    for i, q in enumerate(world.problems("train", n=n - half - n_drill, seed=seed + 7_000_000)):
         if i % 4:
             out.append((q.image_question(), world.trace(q, "student"), q.pictures(), q))
         else:
@@ -342,7 +367,8 @@ def train_student(processor, cfg: BuildConfig, log: list):
 
 def _student_pretrain_batch(processor, cfg: BuildConfig, seed: int) -> dict:
     paired = cfg.student_consistency > 0
-    return _student_batch(processor, _student_examples(seed, cfg.student_batch, cfg.student_mixed, paired),
+    return _student_batch(processor, _student_examples(seed, cfg.student_batch, cfg.student_mixed, paired,
+                                                     cfg.student_drills),
                           align=cfg.student_align > 0, pairs=paired)
 
 

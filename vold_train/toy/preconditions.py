@@ -103,11 +103,13 @@ def fmt_levels(d: dict[int, float]) -> str:
 
 
 @torch.no_grad()
-def exact_teacher_kl(student_dir: str, teacher_dir: str, samples: dict[str, dict],
-                     batch: int = 50) -> float:
-    """Exact reverse KL(student || teacher) per completion token over the shared vocabulary,
-    on the student's own saved answers to text problems: the student sees its chat prompt,
-    the teacher its own text-only prompt, both score the same completion ids."""
+def per_token_teacher_kl(student_dir: str, teacher_dir: str, samples: dict[str, dict],
+                         batch: int = 50) -> list[tuple[str, list[tuple[int, int]], list[float]]]:
+    """Exact reverse KL(student || teacher) at each completion token, over the shared
+    vocabulary, on the student's own saved answers to text problems: the student sees its chat
+    prompt, the teacher its own text-only prompt, both score the same completion ids. One
+    (response, character offsets of its tokens, KL per token) per answer; the closing
+    end-of-text token comes last, with the empty offset (len, len)."""
     from transformers import AutoModelForCausalLM, AutoModelForImageTextToText, AutoTokenizer
 
     from vold_train.common import student_prompt, teacher_prompt
@@ -120,10 +122,11 @@ def exact_teacher_kl(student_dir: str, teacher_dir: str, samples: dict[str, dict
     teacher = AutoModelForCausalLM.from_pretrained(teacher_dir).eval()
     V = min(len(tok), len(ttok))
     items = [(test_problem(i).text_question(), s["response"]) for i, s in samples.items()]
-    total, n_tok = 0.0, 0.0
+    out = []
     for b in range(0, len(items), batch):
         chunk = items[b:b + batch]
-        comps = [tok(r, add_special_tokens=False)["input_ids"] + [tok.eos_token_id] for _, r in chunk]
+        encs = [tok(r, add_special_tokens=False, return_offsets_mapping=True) for _, r in chunk]
+        comps = [e["input_ids"] + [tok.eos_token_id] for e in encs]
         width = max(map(len, comps))
         completion = torch.tensor([c + [tok.pad_token_id] * (width - len(c)) for c in comps])
         mask = torch.tensor([[1.0] * len(c) + [0.0] * (width - len(c)) for c in comps])
@@ -131,10 +134,19 @@ def exact_teacher_kl(student_dir: str, teacher_dir: str, samples: dict[str, dict
         t_ids, t_attn = joined([teacher_prompt(ttok, q) for q, _ in chunk], completion, mask, ttok.pad_token_id)
         h = completion_hidden(student, s_ids, s_attn, width)
         th = completion_hidden(teacher, t_ids, t_attn, width)
-        kl = full_reverse_kl(h, student.get_output_embeddings(), th, teacher.get_output_embeddings(), V)
-        total += float((kl * mask).sum())
-        n_tok += float(mask.sum())
-    return total / max(n_tok, 1.0)
+        kl = full_reverse_kl(h, student.get_output_embeddings(), th, teacher.get_output_embeddings(), V)  # (B, T)
+        for k, ((_, r), e) in enumerate(zip(chunk, encs)):
+            offsets = [tuple(o) for o in e["offset_mapping"]] + [(len(r), len(r))]
+            out.append((r, offsets, kl[k, :len(offsets)].tolist()))
+    return out
+
+
+def exact_teacher_kl(student_dir: str, teacher_dir: str, samples: dict[str, dict],
+                     batch: int = 50) -> float:
+    """`per_token_teacher_kl` averaged over every completion token (end-of-text included)."""
+    per = per_token_teacher_kl(student_dir, teacher_dir, samples, batch)
+    n_tok = sum(len(kl) for _, _, kl in per)
+    return sum(sum(kl) for _, _, kl in per) / max(n_tok, 1)
 
 
 def paired(a_runs: list[dict[str, dict]], b_runs: list[dict[str, dict]]):

@@ -1,0 +1,70 @@
+"""vold_train/toy/chains.py: the roles of an answer's numbers, carries, and the per-token
+teacher KL the chain probe (bench/toy_chain_probe.py) splits by role."""
+import pytest
+from transformers import AutoTokenizer
+
+from vold_train.toy import chains, resolve_model
+from vold_train.toy import preconditions as pc
+
+# a cold-started student's answer to test-0002 (A = 8, B = 2, C = 2; A + B - C = 8): the
+# second line should start from 10, and starts from 7
+WRONG = "<think>\nA = 8, B = 2, C = 2.\n8 + 2 = 10.\n7 - 2 = 3.\n</think>\nThe answer is \\boxed{3}."
+
+
+def _spans(response):
+    return [(response[a:b], role) for a, b, role in chains.role_spans(response)]
+
+
+def test_role_spans_name_every_number_of_a_chain():
+    assert _spans(WRONG) == [("8", "restated"), ("2", "restated"), ("2", "restated"),
+                             ("8", "operand"), ("2", "operand"), ("10", "result"),
+                             ("7", "carry"), ("2", "operand"), ("3", "result"), ("3", "boxed")]
+
+
+def test_a_one_step_answer_has_no_carry_and_its_own_style_is_read_too():
+    own = "A = 8, B = 5.\n8 + 5 = 13.\nAnswer: \\boxed{13}"
+    assert [r for _, r in _spans(own)] == ["restated", "restated", "operand", "operand", "result", "boxed"]
+    assert chains.chain_counts([(own, [8, 5])])["carries"] == 0
+
+
+def test_token_roles_follow_the_tokenizer_offsets():
+    tok = AutoTokenizer.from_pretrained(resolve_model("toy-student"))
+    enc = tok(WRONG, add_special_tokens=False, return_offsets_mapping=True)
+    roles = chains.token_roles(WRONG, enc["offset_mapping"])
+    by_text = {}
+    for i, role in zip(enc["input_ids"], roles):
+        by_text.setdefault(tok.decode([i]), set()).add(role)
+    assert by_text["7"] == {"carry"}
+    assert by_text[" 10"] == {"result"}
+    assert by_text["<think>"] == {"other"}
+    assert len(roles) == len(enc["input_ids"])
+
+
+@pytest.mark.parametrize("written, kind", [(10, "exact"), (8, "near"), (12, "near"), (5, "quantity"), (30, "other")])
+def test_carry_kind(written, kind):
+    assert chains.carry_kind(written, 10, [5, 2]) == kind
+
+
+def test_chain_counts_sums_carries_and_boxed():
+    right = "A = 8, B = 2, C = 2.\n8 + 2 = 10.\n10 - 2 = 8.\nThe answer is \\boxed{8}."
+    c = chains.chain_counts([(WRONG, [8, 2, 2]), (right, [8, 2, 2])])
+    assert (c["answers"], c["steps"], c["sum_ok"]) == (2, 4, 3)   # 7 - 2 = 3 is false
+    assert (c["carries"], c["carry_exact"], c["carry_other"]) == (2, 1, 1)
+    assert (c["boxed_seen"], c["boxed_is_last"]) == (2, 2)
+
+
+def test_per_token_teacher_kl_covers_every_completion_token():
+    samples = {"toy-test-0002": {"response": WRONG},
+               "toy-test-0000": {"response": "A = 8, B = 5.\n8 + 5 = 13.\nAnswer: \\boxed{13}"}}
+    student, teacher = resolve_model("toy-student"), resolve_model("toy-teacher")
+    per = pc.per_token_teacher_kl(student, teacher, samples, batch=1)
+    tok = AutoTokenizer.from_pretrained(student)
+    for (response, offsets, kl), s in zip(per, samples.values()):
+        assert response == s["response"]
+        assert len(offsets) == len(kl) == len(tok(response, add_special_tokens=False)["input_ids"]) + 1
+        assert offsets[-1] == (len(response), len(response))
+        assert min(kl) > -1e-4
+    mean = sum(sum(k) for _, _, k in per) / sum(len(k) for _, _, k in per)
+    assert pc.exact_teacher_kl(student, teacher, samples) == pytest.approx(mean, rel=1e-5)
+    # the student's own style is foreign to the teacher: its answer is far from the teacher's
+    assert mean > 0.5

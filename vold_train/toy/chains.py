@@ -1,0 +1,110 @@
+"""What a toy answer's reasoning chain does, line by line: the teacher's style writes one step
+per line (`8 + 2 = 10.`), and each later step starts from the previous step's result
+(`10 - 2 = 8.`). Reading the chain tells where a student goes wrong: restating the quantities,
+carrying a result to the next line (the "carry"), or the arithmetic of a step.
+
+Every role here is a character span of the answer, so a per-token measure (the teacher's exact
+KL at each completion token, `preconditions.per_token_teacher_kl`) can be split by role.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+_STEP = re.compile(r"^(\d+) ([-+*]) (\d+) = (-?\d+)\.$")   # one teacher-style step line
+_ASSIGN = re.compile(r"= (\d+)")                             # a restated quantity's value
+_BOXED = re.compile(r"\\boxed\{(-?\d+)\}")
+_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+
+# Roles of the number spans of an answer; every other token is "other".
+ROLES = ("restated", "operand", "carry", "result", "boxed", "other")
+
+
+@dataclass(frozen=True)
+class Step:
+    a: int
+    op: str
+    b: int
+    c: int
+    spans: dict[str, tuple[int, int]]   # role -> (start, end) in the answer, for a, b and c
+
+    @property
+    def sum_ok(self) -> bool:
+        return _OPS[self.op](self.a, self.b) == self.c
+
+
+def steps(response: str) -> list[Step]:
+    """The step lines of an answer, in order, with the character spans of their numbers. The
+    first step's left operand is an "operand"; a later step's is its "carry" (where the
+    previous result should be written again)."""
+    out: list[Step] = []
+    pos = 0
+    for line in response.split("\n"):
+        m = _STEP.match(line.strip())
+        if m:
+            off = pos + (len(line) - len(line.lstrip()))
+            spans = {"carry" if out else "operand": (off + m.start(1), off + m.end(1)),
+                     "operand2": (off + m.start(3), off + m.end(3)), "result": (off + m.start(4), off + m.end(4))}
+            out.append(Step(int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4)), spans))
+        pos += len(line) + 1
+    return out
+
+
+def role_spans(response: str) -> list[tuple[int, int, str]]:
+    """(start, end, role) of every number with a role: restated quantities (`= 8` on a line
+    that is not a step), step operands, carries, results and the boxed answer."""
+    out: list[tuple[int, int, str]] = []
+    step_lines: set[int] = set()
+    for st in steps(response):
+        for role, (a, b) in st.spans.items():
+            out.append((a, b, "operand" if role == "operand2" else role))
+        step_lines.add(response.count("\n", 0, st.spans["result"][0]))
+    pos = 0
+    for n, line in enumerate(response.split("\n")):
+        if n not in step_lines and "boxed" not in line:
+            out += [(pos + m.start(1), pos + m.end(1), "restated") for m in _ASSIGN.finditer(line)]
+        pos += len(line) + 1
+    out += [(m.start(1), m.end(1), "boxed") for m in _BOXED.finditer(response)]
+    return sorted(out)
+
+
+def token_roles(response: str, offsets: list[tuple[int, int]]) -> list[str]:
+    """The role of each token, given the tokenizer's character offsets into `response`: the
+    role of the first span the token overlaps, else "other"."""
+    spans = role_spans(response)
+    roles = []
+    for a, z in offsets:
+        hit = next((r for s, e, r in spans if a < e and z > s), "other")
+        roles.append(hit)
+    return roles
+
+
+def carry_kind(written: int, previous: int, quantities: list[int]) -> str:
+    """How a carry relates to the result it should repeat: "exact", "near" (within 2 of it: a
+    value recomputed, not copied), "quantity" (one of the problem's own quantities) or "other"."""
+    if written == previous:
+        return "exact"
+    if abs(written - previous) <= 2:
+        return "near"
+    return "quantity" if written in quantities else "other"
+
+
+def chain_counts(responses_and_quantities) -> Counter:
+    """Counts over many answers: steps, steps whose sum is right, carries by `carry_kind`,
+    multi-step answers, and answers whose boxed value is their last step's result."""
+    c: Counter = Counter()
+    for response, quantities in responses_and_quantities:
+        sts = steps(response)
+        c["answers"] += 1
+        c["steps"] += len(sts)
+        c["sum_ok"] += sum(s.sum_ok for s in sts)
+        c["multi_step"] += len(sts) > 1
+        for prev, cur in zip(sts, sts[1:]):
+            c["carries"] += 1
+            c["carry_" + carry_kind(cur.a, prev.c, quantities)] += 1
+        boxed = _BOXED.findall(response)
+        if sts and boxed:
+            c["boxed_seen"] += 1
+            c["boxed_is_last"] += int(boxed[-1]) == sts[-1].c
+    return c
