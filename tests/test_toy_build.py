@@ -115,3 +115,15 @@ def test_drills_are_true_unchained_facts_and_off_by_default():
         assert len(st) == 4 and all(s.sum_ok for s in st) and pictures == []
     # the drills take the place of own-style problems; transcriptions and the rest are the same
     assert [ex[:2] for ex in with_drills if ex[0] != DRILL_QUESTION] == [ex[:2] for ex in shipped[:21]]
+
+
+def test_chain_drills_carry_each_result_to_the_next_line():
+    from vold_train.toy import chains
+    from vold_train.toy.build import _drills
+
+    for _, response, _ in _drills(2, 20, style="chains"):
+        st = chains.steps(response)
+        assert len(st) in (2, 3) and all(s.sum_ok for s in st)
+        assert all(cur.a == prev.c for prev, cur in zip(st, st[1:]))
+    with pytest.raises(ValueError, match="facts' or 'chains"):
+        _drills(2, 1, style="chained")

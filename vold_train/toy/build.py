@@ -71,6 +71,9 @@ class BuildConfig:
     # candidate, 0 in the shipped build: the shipped student only ever computes a problem's
     # first step (docs/toy-world.md, "What the teacher's signal is made of")
     student_drills: float = 0.0
+    # "facts": each drill line on its own; "chains": a drill is the step lines of one L2/L3
+    # solution, each line starting from the one before (carrying a result, without the question)
+    student_drill_style: str = "facts"
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
@@ -126,22 +129,27 @@ def transcriptions(seed: int, n: int) -> list[tuple]:
 DRILL_QUESTION = "Work out each line."
 
 
-def _drills(seed: int, n: int, lines: int = 4) -> list[tuple]:
-    """Arithmetic drills: `lines` steps of random problems of every level, one per line, each
-    computed from its own operands (no line starts from the one before): the facts a solution
-    of any level uses, known the way a pretrained model knows arithmetic, without the habit of
-    chaining them."""
+def _drills(seed: int, n: int, lines: int = 4, style: str = "facts") -> list[tuple]:
+    """Arithmetic drills. "facts": `lines` steps of random problems of every level, one per
+    line, each computed from its own operands (no line starts from the one before): the facts
+    a solution of any level uses, known the way a pretrained model knows arithmetic, without
+    the habit of chaining them. "chains": the step lines of one L2 or L3 solution, each line
+    starting from the previous result, with no question to plan them from."""
     rng = random.Random(f"drills:{seed}")
-    probs = world.problems("train", n=n * lines, seed=seed + 9_000_000)
-    out = []
-    for i in range(n):
-        facts = [rng.choice(p.steps) for p in probs[i * lines:(i + 1) * lines]]
-        out.append((DRILL_QUESTION, "\n".join(f"{a} {op} {b} = {c}." for a, op, b, c in facts), []))
-    return out
+    if style == "chains":
+        probs = world.problems("train", n=n, seed=seed + 9_000_000, levels=(2, 3))
+        chains_ = [p.steps for p in probs]
+    elif style == "facts":
+        probs = world.problems("train", n=n * lines, seed=seed + 9_000_000)
+        chains_ = [[rng.choice(p.steps) for p in probs[i * lines:(i + 1) * lines]] for i in range(n)]
+    else:
+        raise ValueError(f"student_drill_style must be 'facts' or 'chains', got {style!r}")
+    return [(DRILL_QUESTION, "\n".join(f"{a} {op} {b} = {c}." for a, op, b, c in facts), [])
+            for facts in chains_]
 
 
 def _student_examples(seed: int, n: int, mixed: float = 0.0, paired: bool = False,
-                      drills: float = 0.0) -> list[tuple]:
+                      drills: float = 0.0, drill_style: str = "facts") -> list[tuple]:
     """(question, response, pictures[, problem shown]): half transcriptions of pictures of any level
     (uniform quantities), the rest problems of every level in the student's own style
     (`world.trace(p, "student")`: state the quantities, one step, answer), 3 in 4 in image
@@ -159,7 +167,7 @@ def _student_examples(seed: int, n: int, mixed: float = 0.0, paired: bool = Fals
             out.append((q.text_question(), world.trace(q, "student"), [], q))
         return out
     n_drill = round((n - half) * drills)
-    out += _drills(seed, n_drill)
+    out += _drills(seed, n_drill, style=drill_style)
     for i, q in enumerate(world.problems("train", n=n - half - n_drill, seed=seed + 7_000_000)):
         if i % 4:
             out.append((q.image_question(), world.trace(q, "student"), q.pictures(), q))
@@ -368,7 +376,7 @@ def train_student(processor, cfg: BuildConfig, log: list):
 def _student_pretrain_batch(processor, cfg: BuildConfig, seed: int) -> dict:
     paired = cfg.student_consistency > 0
     return _student_batch(processor, _student_examples(seed, cfg.student_batch, cfg.student_mixed, paired,
-                                                     cfg.student_drills),
+                                                     cfg.student_drills, cfg.student_drill_style),
                           align=cfg.student_align > 0, pairs=paired)
 
 
