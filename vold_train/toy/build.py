@@ -18,6 +18,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import torch
 
@@ -67,13 +68,13 @@ class BuildConfig:
     # model reads an image through the representation its text training built
     student_consistency: float = 0.0
     # share of the own-style problems replaced by arithmetic drills (_drills): lines of the
-    # steps every level's solutions need ("14 - 1 = 13."), each on its own, never chained. A
-    # candidate, 0 in the shipped build: the shipped student only ever computes a problem's
-    # first step (docs/toy-world.md, "What the teacher's signal is made of")
+    # steps every level's solutions need ("14 - 1 = 13."). A candidate, 0 in the shipped
+    # build: the shipped student only ever computes a problem's first step (docs/toy-world.md,
+    # "What the teacher's signal is made of")
     student_drills: float = 0.0
     # "facts": each drill line on its own; "chains": a drill is the step lines of one L2/L3
     # solution, each line starting from the one before (carrying a result, without the question)
-    student_drill_style: str = "facts"
+    student_drill_style: Literal["facts", "chains"] = "facts"
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
@@ -135,11 +136,10 @@ def _drills(seed: int, n: int, lines: int = 4, style: str = "facts") -> list[tup
     a solution of any level uses, known the way a pretrained model knows arithmetic, without
     the habit of chaining them. "chains": the step lines of one L2 or L3 solution, each line
     starting from the previous result, with no question to plan them from."""
-    rng = random.Random(f"drills:{seed}")
     if style == "chains":
-        probs = world.problems("train", n=n, seed=seed + 9_000_000, levels=(2, 3))
-        chains_ = [p.steps for p in probs]
+        chains_ = [p.steps for p in world.problems("train", n=n, seed=seed + 9_000_000, levels=(2, 3))]
     elif style == "facts":
+        rng = random.Random(f"drills:{seed}")
         probs = world.problems("train", n=n * lines, seed=seed + 9_000_000)
         chains_ = [[rng.choice(p.steps) for p in probs[i * lines:(i + 1) * lines]] for i in range(n)]
     else:

@@ -12,13 +12,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from vold_bench.toy.world import OPS
+from vold_train.toy.check import boxed_int
+
 _STEP = re.compile(r"^(\d+) ([-+*]) (\d+) = (-?\d+)\.$")   # one teacher-style step line
 _ASSIGN = re.compile(r"= (\d+)")                             # a restated quantity's value
-_BOXED = re.compile(r"\\boxed\{(-?\d+)\}")
-_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
-
-# Roles of the number spans of an answer; every other token is "other".
-ROLES = ("restated", "operand", "carry", "result", "boxed", "other")
+_BOXED = re.compile(r"\\boxed\{\s*(-?\d+)\s*\}")          # as toy/check.py; for spans (values: boxed_int)
 
 
 @dataclass(frozen=True)
@@ -27,39 +26,38 @@ class Step:
     op: str
     b: int
     c: int
-    spans: dict[str, tuple[int, int]]   # role -> (start, end) in the answer, for a, b and c
+    line: int                           # the answer's line it stands on
+    spans: dict[str, tuple[int, int]]   # "a", "b", "c" -> (start, end) in the answer
 
     @property
     def sum_ok(self) -> bool:
-        return _OPS[self.op](self.a, self.b) == self.c
+        return OPS[self.op](self.a, self.b) == self.c
 
 
 def steps(response: str) -> list[Step]:
-    """The step lines of an answer, in order, with the character spans of their numbers. The
-    first step's left operand is an "operand"; a later step's is its "carry" (where the
-    previous result should be written again)."""
+    """The step lines of an answer, in order, with the character spans of their numbers."""
     out: list[Step] = []
     pos = 0
-    for line in response.split("\n"):
+    for n, line in enumerate(response.split("\n")):
         m = _STEP.match(line.strip())
         if m:
             off = pos + (len(line) - len(line.lstrip()))
-            spans = {"carry" if out else "operand": (off + m.start(1), off + m.end(1)),
-                     "operand2": (off + m.start(3), off + m.end(3)), "result": (off + m.start(4), off + m.end(4))}
-            out.append(Step(int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4)), spans))
+            spans = {k: (off + m.start(g), off + m.end(g)) for k, g in (("a", 1), ("b", 3), ("c", 4))}
+            out.append(Step(int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4)), n, spans))
         pos += len(line) + 1
     return out
 
 
 def role_spans(response: str) -> list[tuple[int, int, str]]:
     """(start, end, role) of every number with a role: restated quantities (`= 8` on a line
-    that is not a step), step operands, carries, results and the boxed answer."""
+    that is not a step), step operands, carries (a later step's left operand, where the
+    previous result should be written again), step results and the boxed answer."""
     out: list[tuple[int, int, str]] = []
-    step_lines: set[int] = set()
-    for st in steps(response):
-        for role, (a, b) in st.spans.items():
-            out.append((a, b, "operand" if role == "operand2" else role))
-        step_lines.add(response.count("\n", 0, st.spans["result"][0]))
+    sts = steps(response)
+    for i, st in enumerate(sts):
+        out += [(*st.spans["a"], "carry" if i else "operand"), (*st.spans["b"], "operand"),
+                (*st.spans["c"], "result")]
+    step_lines = {st.line for st in sts}
     pos = 0
     for n, line in enumerate(response.split("\n")):
         if n not in step_lines and "boxed" not in line:
@@ -73,11 +71,7 @@ def token_roles(response: str, offsets: list[tuple[int, int]]) -> list[str]:
     """The role of each token, given the tokenizer's character offsets into `response`: the
     role of the first span the token overlaps, else "other"."""
     spans = role_spans(response)
-    roles = []
-    for a, z in offsets:
-        hit = next((r for s, e, r in spans if a < e and z > s), "other")
-        roles.append(hit)
-    return roles
+    return [next((r for s, e, r in spans if a < e and z > s), "other") for a, z in offsets]
 
 
 def carry_kind(written: int, previous: int, quantities: list[int]) -> str:
@@ -91,20 +85,19 @@ def carry_kind(written: int, previous: int, quantities: list[int]) -> str:
 
 
 def chain_counts(responses_and_quantities) -> Counter:
-    """Counts over many answers: steps, steps whose sum is right, carries by `carry_kind`,
-    multi-step answers, and answers whose boxed value is their last step's result."""
+    """Counts over many answers: steps, steps whose sum is right, carries by `carry_kind`, and
+    answers whose boxed value is their last step's result."""
     c: Counter = Counter()
     for response, quantities in responses_and_quantities:
         sts = steps(response)
         c["answers"] += 1
         c["steps"] += len(sts)
         c["sum_ok"] += sum(s.sum_ok for s in sts)
-        c["multi_step"] += len(sts) > 1
         for prev, cur in zip(sts, sts[1:]):
             c["carries"] += 1
             c["carry_" + carry_kind(cur.a, prev.c, quantities)] += 1
-        boxed = _BOXED.findall(response)
-        if sts and boxed:
+        boxed = boxed_int(response)
+        if sts and boxed is not None:
             c["boxed_seen"] += 1
-            c["boxed_is_last"] += int(boxed[-1]) == sts[-1].c
+            c["boxed_is_last"] += boxed == sts[-1].c
     return c
