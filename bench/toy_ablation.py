@@ -17,7 +17,12 @@ import json
 import statistics
 from pathlib import Path
 
-VARIANTS = ["vold", "grpo-only", "no-mask", "no-cold-start", "mismatched-cold-start", "sft-only", "opd-only"]
+VARIANTS = ["vold", "grpo-only", "no-mask", "no-cold-start", "mismatched-cold-start", "sft-only", "opd-only",
+            "grpo-only-low-lr"]
+# the paired columns compare each variant with REF; a second table with LOW_REF (GRPO at the lr
+# it tolerates, when it is among the variants), so a lead over a GRPO the protocol's lr damages
+# is not read as VOLD's own
+REF, LOW_REF = "grpo-only", "grpo-only-low-lr"
 
 
 def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy") -> float:
@@ -123,8 +128,8 @@ def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
              "| teacher rKL/token (exact) | k2/token (not a KL) |",
              "|---|---|---|---|---|---|---|---|---|---|",
              f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | {base['reading']} | | | | | |"]
-    ref = {b: [samples("grpo-only", s, b) for s in seeds] for b in ("toy", "toy-text")} \
-        if "grpo-only" in variants else None
+    ref = {b: [samples(REF, s, b) for s in seeds] for b in ("toy", "toy-text")} \
+        if REF in variants else None
     for v in variants:
         img = [samples(v, s, "toy") for s in seeds]
         txt = [samples(v, s, "toy-text") for s in seeds]
@@ -134,7 +139,7 @@ def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
         rd = "/".join(f"{statistics.mean(d[lv] for d in rd):.0f}" for lv in (1, 2, 3))
         cmp = []
         for b, runs in (("toy", img), ("toy-text", txt)):
-            t = pc.paired(ref[b], runs) if ref is not None and v != "grpo-only" else None
+            t = pc.paired(ref[b], runs) if ref is not None and v != REF else None
             cmp.append(f"{t.diff:+.1f} [{t.ci_low:+.1f}, {t.ci_high:+.1f}], p {t.p_value:.2g}" if t else "")
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
         dirs = [root / f"{v}-s{s}" for s in seeds]
@@ -142,6 +147,14 @@ def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
                      f"| {statistics.mean(texts):.1f} ± {statistics.stdev(texts) if len(texts) > 1 else 0:.1f} "
                      f"| {rd} | {cmp[0]} | {cmp[1]} | {early_late(dirs, 'reward', '.3f')} "
                      f"| {early_late(dirs, 'teacher_rkl', '.3f')} | {early_late(dirs, 'teacher_k2', '.2f')} |")
+    if LOW_REF in variants:
+        lines += ["", f"Against {LOW_REF} (GRPO alone at lr 5e-5), the same pairing:", "",
+                  "| variant | image: diff [95% CI], McNemar p | text: diff [95% CI], McNemar p |", "|---|---|---|"]
+        low = {b: [samples(LOW_REF, s, b) for s in seeds] for b in ("toy", "toy-text")}
+        for v in (x for x in variants if x != LOW_REF):
+            ts = [pc.paired(low[b], [samples(v, s, b) for s in seeds]) for b in ("toy", "toy-text")]
+            lines.append(f"| {v} | " + " | ".join(f"{t.diff:+.1f} [{t.ci_low:+.1f}, {t.ci_high:+.1f}], "
+                                                  f"p {t.p_value:.2g}" for t in ts) + " |")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ EXPECTED = {
     "mismatched-cold-start": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "mismatched"},
     "sft-only": {"sft": True, "rl": False, "kd": False, "kd_mask": False, "trace_source": "teacher"},
     "opd-only": {"sft": True, "rl": False, "kd": True, "kd_mask": False, "trace_source": "teacher"},
+    "grpo-only-low-lr": {"sft": True, "rl": True, "kd": False, "kd_mask": False, "trace_source": "teacher"},
     # the on-policy family (SRPO distils only reward-0 rollouts, so kd_mask holds for it)
     "srpo": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"},
     "srpo-self": {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"},
@@ -25,6 +26,15 @@ EXPECTED = {
 def test_every_recipe_loads_with_its_variant(name):
     r = load_recipe(name)
     assert variant(r) == EXPECTED[name]
+
+
+def test_toy_protocol_lr_and_the_distilling_recipes_use_the_exact_kl():
+    # docs/toy-world.md, "The RL protocol": one lr for every variant but the low-lr reference
+    for name in EXPECTED:
+        r = load_recipe(name)
+        assert r.rl.lr == (5e-5 if name == "grpo-only-low-lr" else 5e-4), name
+    for name in ("vold", "no-mask", "no-cold-start", "mismatched-cold-start", "opd-only", "vold-rdiverse"):
+        assert load_recipe(name).rl.kd == "full", name
 
 
 def test_every_recipe_file_is_covered():

@@ -102,7 +102,7 @@ def test_consistency_pairs_match_each_picture_to_its_number_and_the_rest_one_for
     assert float(_consistency_loss(tuple(h), (ri, pi, rt, pt))) > 0.5
 
 
-def test_drills_are_true_unchained_facts_and_off_by_default():
+def test_drills_are_true_unchained_facts_in_place_of_own_style_problems():
     from vold_train.toy import chains
     from vold_train.toy.build import DRILL_QUESTION, _student_examples
 
@@ -115,6 +115,18 @@ def test_drills_are_true_unchained_facts_and_off_by_default():
         assert len(st) == 4 and all(s.sum_ok for s in st) and pictures == []
     # the drills take the place of own-style problems; transcriptions and the rest are the same
     assert [ex[:2] for ex in with_drills if ex[0] != DRILL_QUESTION] == [ex[:2] for ex in shipped[:21]]
+
+
+def test_shipped_models_were_built_with_the_default_config():
+    # the weights in vold_train/toy/models/ are what `vold toy build` makes today (drills included)
+    from dataclasses import asdict
+
+    from vold_train.toy import models_dir
+
+    report = models_dir() / "build.json"
+    if not report.exists():
+        pytest.skip("toy models not built")
+    assert json.loads(report.read_text())["config"] == asdict(BuildConfig())
 
 
 def test_chain_drills_carry_each_result_to_the_next_line():

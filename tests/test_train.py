@@ -59,7 +59,7 @@ def weights(path):
 def test_sft_then_rl_writes_metrics_config_and_run_json(world, tmp_path):
     run = train_recipe("vold", [f"sft.model={world['student']}", f"sft.data={world['traces']}",
                                 "stages=sft,rl", "sft.steps=2", "sft.batch_size=4", "sft.micro_batch=2",
-                                *rl_args(world, "rl.model=sft", "rl.steps=2")],
+                                *rl_args(world, "rl.model=sft", "rl.steps=2", "rl.kd=k2")],
                        out=tmp_path / "run", reward_fn=boxed_reward)
     recs = read_metrics(run)
     assert [(r["stage"], r["step"]) for r in recs] == [("sft", 1), ("sft", 2), ("rl", 1), ("rl", 2)]

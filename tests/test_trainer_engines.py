@@ -62,7 +62,7 @@ def test_two_rl_steps_on_vllm_rollouts_and_vllm_teacher(tmp_path):
     sets = ["stages=rl", f"rl.model={student}", f"rl.teacher={teacher}", f"rl.data={probs}", "rl.steps=2",
             "rl.prompts_per_step=2", "rl.group_size=3", "rl.sampling.max_new_tokens=8", "rl.engine.micro_batch=6",
             "rl.lr=1e-3", "rl.beta=0.05", "rl.engine.rollout=vllm", "rl.engine.teacher=vllm",
-            "rl.engine.teacher_token_budget=64"]
+            "rl.engine.teacher_token_budget=64", "rl.kd=k2"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "VLLM_CPU_KVCACHE_SPACE": "1",
            "VLLM_ENABLE_V1_MULTIPROCESSING": "0", "VLLM_LOGGING_LEVEL": "WARNING"}
     p = subprocess.run([str(VLLM_PY), str(ROOT / "tests" / "vllm_train_job.py"), str(run), *sets],

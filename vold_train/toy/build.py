@@ -68,10 +68,10 @@ class BuildConfig:
     # model reads an image through the representation its text training built
     student_consistency: float = 0.0
     # share of the own-style problems replaced by arithmetic drills (_drills): lines of the
-    # steps every level's solutions need ("14 - 1 = 13."). A candidate, 0 in the shipped
-    # build: the shipped student only ever computes a problem's first step (docs/toy-world.md,
-    # "What the teacher's signal is made of")
-    student_drills: float = 0.0
+    # steps every level's solutions need ("14 - 1 = 13."). 0.25 since stop 18: without drills
+    # the student only ever computes a problem's first step, and its teacher's chains are made
+    # of arithmetic it never learnt (docs/toy-world.md, "What the teacher's signal is made of")
+    student_drills: float = 0.25
     # "facts": each drill line on its own; "chains": a drill is the step lines of one L2/L3
     # solution, each line starting from the one before (carrying a result, without the question)
     student_drill_style: Literal["facts", "chains"] = "facts"
