@@ -12,6 +12,7 @@ VARIANTS = {
     "grpo-only": {"sft": False, "rl": True, "kd": False, "kd_mask": False, "trace_source": None},
     "no-mask": {"sft": True, "rl": True, "kd": True, "kd_mask": False, "trace_source": "teacher"},
     "no-cold-start": {"sft": False, "rl": True, "kd": True, "kd_mask": True, "trace_source": None},
+    "grpo-only-low-lr": {"sft": True, "rl": True, "kd": False, "kd_mask": False, "trace_source": "teacher"},
 }
 
 
