@@ -25,6 +25,13 @@ VARIANTS = ["vold", "grpo-only", "no-mask", "no-cold-start", "mismatched-cold-st
 REF, LOW_REF = "grpo-only", "grpo-only-low-lr"
 
 
+def lr_label(recipe: str) -> str:
+    """A recipe's RL lr as the docs write it: 5e-5, not 5e-05."""
+    from vold_train.config import load_recipe
+
+    return f"{load_recipe(recipe).rl.lr:.0e}".replace("e-0", "e-")
+
+
 def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy") -> float:
     from vold_bench.harness import EvalOptions, run_eval
 
@@ -120,27 +127,26 @@ def run_seed(seed: int, variants: list[str], overrides: list[str], root: str, li
 def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
     from vold_train.toy import preconditions as pc
 
-    def samples(v, s, bench):
-        return pc.answers(root / f"{v}-s{s}" / f"eval-{bench}")
+    # every variant's answers, read once: {variant: {bench: [per seed]}}
+    per = {v: {b: [pc.answers(root / f"{v}-s{s}" / f"eval-{b}") for s in seeds] for b in ("toy", "toy-text")}
+           for v in variants}
+
+    def vs(ref: str, v: str) -> list[str]:  # paired diff against `ref`, image then text
+        ts = [pc.paired(per[ref][b], per[v][b]) for b in ("toy", "toy-text")]
+        return [f"{t.diff:+.1f} [{t.ci_low:+.1f}, {t.ci_high:+.1f}], p {t.p_value:.2g}" for t in ts]
 
     lines = ["| variant | image % (mean ± sd) | per seed | text % | reading % (L1/L2/L3) "
              "| image vs grpo-only: diff [95% CI], McNemar p | text vs grpo-only | RL reward, first -> last 5 steps "
              "| teacher rKL/token (exact) | k2/token (not a KL) |",
              "|---|---|---|---|---|---|---|---|---|---|",
              f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | {base['reading']} | | | | | |"]
-    ref = {b: [samples(REF, s, b) for s in seeds] for b in ("toy", "toy-text")} \
-        if REF in variants else None
     for v in variants:
-        img = [samples(v, s, "toy") for s in seeds]
-        txt = [samples(v, s, "toy-text") for s in seeds]
+        img, txt = per[v]["toy"], per[v]["toy-text"]
         accs = [100.0 * sum(x["correct"] for x in r.values()) / len(r) for r in img]
         texts = [100.0 * sum(x["correct"] for x in r.values()) / len(r) for r in txt]
         rd = [pc.reading(r) for r in img]
         rd = "/".join(f"{statistics.mean(d[lv] for d in rd):.0f}" for lv in (1, 2, 3))
-        cmp = []
-        for b, runs in (("toy", img), ("toy-text", txt)):
-            t = pc.paired(ref[b], runs) if ref is not None and v != REF else None
-            cmp.append(f"{t.diff:+.1f} [{t.ci_low:+.1f}, {t.ci_high:+.1f}], p {t.p_value:.2g}" if t else "")
+        cmp = vs(REF, v) if REF in variants and v != REF else ["", ""]
         sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
         dirs = [root / f"{v}-s{s}" for s in seeds]
         lines.append(f"| {v} | {statistics.mean(accs):.1f} ± {sd:.1f} | {', '.join(f'{x:.1f}' for x in accs)} "
@@ -148,13 +154,10 @@ def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
                      f"| {rd} | {cmp[0]} | {cmp[1]} | {early_late(dirs, 'reward', '.3f')} "
                      f"| {early_late(dirs, 'teacher_rkl', '.3f')} | {early_late(dirs, 'teacher_k2', '.2f')} |")
     if LOW_REF in variants:
-        lines += ["", f"Against {LOW_REF} (GRPO alone at lr 5e-5), the same pairing:", "",
-                  "| variant | image: diff [95% CI], McNemar p | text: diff [95% CI], McNemar p |", "|---|---|---|"]
-        low = {b: [samples(LOW_REF, s, b) for s in seeds] for b in ("toy", "toy-text")}
-        for v in (x for x in variants if x != LOW_REF):
-            ts = [pc.paired(low[b], [samples(v, s, b) for s in seeds]) for b in ("toy", "toy-text")]
-            lines.append(f"| {v} | " + " | ".join(f"{t.diff:+.1f} [{t.ci_low:+.1f}, {t.ci_high:+.1f}], "
-                                                  f"p {t.p_value:.2g}" for t in ts) + " |")
+        lines += ["", f"Against {LOW_REF} (GRPO alone at lr {lr_label(LOW_REF)}), the same pairing:",
+                  "", "| variant | image: diff [95% CI], McNemar p | text: diff [95% CI], McNemar p |",
+                  "|---|---|---|"]
+        lines += [f"| {v} | " + " | ".join(vs(LOW_REF, v)) + " |" for v in variants if v != LOW_REF]
     return "\n".join(lines)
 
 

@@ -15,7 +15,7 @@ import math
 import statistics
 from pathlib import Path
 
-from toy_ablation import LOW_REF, VARIANTS, evaluate
+from toy_ablation import LOW_REF, VARIANTS, evaluate, lr_label
 
 from vold_train.toy import preconditions as pc
 from vold_train.toy import resolve_model
@@ -96,7 +96,7 @@ def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
 
     # P7 again for GRPO at the lr it tolerates, where the protocol's lr damages it (README)
     for name, v in (("P6 distillation is informative", "opd-only"), ("P7 RL has teeth", "grpo-only"),
-                    ("P7 RL has teeth, GRPO at lr 5e-5", LOW_REF)):
+                    (f"P7 RL has teeth, GRPO at lr {lr_label(LOW_REF)}", LOW_REF)):
         t = pc.paired(cold_txt, trained[v][1])  # the same 300 item ids in every run: never None
         out.append(pc.Check(name, t.diff > 0 and t.p_value < 0.05,
                             f"{v} - sft-only on toy-text, {t.n} items over {len(seeds)} seeds: "

@@ -110,8 +110,9 @@ def test_va_weights_sum_to_one_per_group_and_ignore_scale(seed, scale):
     assert torch.all(va >= 0) and torch.all(va[mask == 0] == 0)
     w = va_rollout_weights(va, mask, G)
     assert torch.allclose(w.view(-1, G).sum(-1), torch.ones(w.numel() // G), atol=1e-6)
-    # z-score: the same weights at any scale, up to the std eps and float32 rounding (1e-4 flaked)
-    assert torch.allclose(va_rollout_weights(va * scale, mask, G), w, atol=1e-3)
+    # z-score: the same weights at any scale once the std's eps scales with it (the eps is
+    # absolute, so at a small scale and a small group std it alone moves a weight by ~1e-4)
+    assert torch.allclose(va_rollout_weights(va * scale, mask, G, eps=1e-6 * scale), w, atol=1e-5)
     m = (va * mask).sum(-1) / mask.sum(-1)  # more visual advantage, more weight
     for grp in range(w.numel() // G):  # order-preserving, with near-ties allowed either way
         ms, ws = m[grp * G:grp * G + G], w[grp * G:grp * G + G]
