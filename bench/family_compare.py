@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--recipes", nargs="+", default=RECIPES)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--set", nargs="*", default=[], dest="overrides")
-    ap.add_argument("--sft-steps", type=int, default=150)
+    ap.add_argument("--sft-steps", type=int, default=None, help="default: the protocol's (SFTConfig.steps)")
     ap.add_argument("--eval-limit", type=int, default=None)
     ap.add_argument("--root", default="results/family")
     ap.add_argument("--docs", default="docs")
@@ -40,8 +40,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     root = Path(a.root)
-    cold = train_recipe("sft-only", ["stages=sft", "sft.data=toy:teacher", f"sft.steps={a.sft_steps}"],
-                        out=root / "cold-start")
+    steps = [f"sft.steps={a.sft_steps}"] if a.sft_steps else []
+    cold = train_recipe("sft-only", ["stages=sft", "sft.data=toy:teacher", *steps], out=root / "cold-start")
     sft_model = json.loads((cold / "run.json").read_text())["final_model"]
     print(f"cold start: {sft_model}")
     evaluate(sft_model, cold / "eval-toy", a.eval_limit)

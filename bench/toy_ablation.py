@@ -17,8 +17,7 @@ import json
 import statistics
 from pathlib import Path
 
-VARIANTS = ["vold", "grpo-only", "no-mask", "no-cold-start", "mismatched-cold-start", "sft-only", "opd-only",
-            "grpo-only-low-lr"]
+VARIANTS = ["vold", "grpo-only", "no-mask", "no-cold-start", "mismatched-cold-start", "sft-only", "opd-only"]
 # the paired columns compare each variant with REF; a second table with LOW_REF (GRPO at the lr
 # it tolerates, when it is among the variants), so a lead over a GRPO the protocol's lr damages
 # is not read as VOLD's own

@@ -29,10 +29,12 @@ def test_every_recipe_loads_with_its_variant(name):
 
 
 def test_toy_protocol_lr_and_the_distilling_recipes_use_the_exact_kl():
-    # docs/toy-world.md, "The RL protocol": one lr for every variant but the low-lr reference
+    # docs/toy-world.md, "Stop 19": one lr for every variant but the low-lr reference, and
+    # the 1,200-step cold start
     for name in EXPECTED:
         r = load_recipe(name)
-        assert r.rl.lr == (5e-5 if name == "grpo-only-low-lr" else 5e-4), name
+        assert r.rl.lr == (5e-5 if name == "grpo-only-low-lr" else 1e-4), name
+        assert r.sft.steps == 1200, name
     for name in ("vold", "no-mask", "no-cold-start", "mismatched-cold-start", "opd-only", "vold-rdiverse"):
         assert load_recipe(name).rl.kd == "full", name
 

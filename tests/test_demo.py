@@ -16,8 +16,7 @@ import vold_train.toy as toy
 from _compare_util import make_result, make_run
 from vold_bench.demo import DemoConfig, run_demo
 
-ACC = {"toy-student": 0.2, "vold": 0.7, "grpo-only": 0.45, "no-mask": 0.6, "no-cold-start": 0.47,
-       "grpo-only-low-lr": 0.5}
+ACC = {"toy-student": 0.2, "vold": 0.7, "grpo-only": 0.45, "no-mask": 0.6, "no-cold-start": 0.47}
 
 
 @pytest.fixture()
@@ -61,22 +60,21 @@ def test_demo_trains_evaluates_compares_and_resumes(fakes, tmp_path):
     out = tmp_path / "demo"
     console = Console(record=True, width=160)
     board = run_demo(DemoConfig(out=out), console=console)
-    assert [r for r, _ in fakes["train"]] == ["vold", "grpo-only", "no-mask", "no-cold-start", "grpo-only-low-lr"]
+    assert [r for r, _ in fakes["train"]] == ["vold", "grpo-only", "no-mask", "no-cold-start"]
     assert fakes["resolve"] == ["toy-teacher", "toy-student"]
     # every variant after the first is offered the first one's cold start
-    assert fakes["share"] == [(v, f"{v}-s0", "vold-s0") for v in ("grpo-only", "no-mask", "no-cold-start",
-                                                                    "grpo-only-low-lr")]
-    assert len(fakes["eval"]) == 6
+    assert fakes["share"] == [(v, f"{v}-s0", "vold-s0") for v in ("grpo-only", "no-mask", "no-cold-start")]
+    assert len(fakes["eval"]) == 5
     names = {r.name for r in board.rows if r.kind == "run"}
-    assert names == {"toy-student", "vold", "grpo-only", "no-mask", "no-cold-start", "grpo-only-low-lr"}
-    assert board.baseline == "grpo-only" and len(board.sig) == 5
+    assert names == {"toy-student", "vold", "grpo-only", "no-mask", "no-cold-start"}
+    assert board.baseline == "grpo-only" and len(board.sig) == 4
     for f in ("LEADERBOARD.md", "ablation.tex", "leaderboard.png", "training_curves.png",
               "demo_timing.json"):
         assert (out / f).exists(), f
     text = console.export_text()
-    assert "[13/13] compare --ablation" in text and "Ablation (VOLD Table 3 layout)" in text
+    assert "[11/11] compare --ablation" in text and "Ablation (VOLD Table 3 layout)" in text
     # a second run resumes: nothing is trained or evaluated again
     run_demo(DemoConfig(out=out), console=Console(record=True, width=160))
-    assert len(fakes["train"]) == 5 and len(fakes["eval"]) == 6
+    assert len(fakes["train"]) == 4 and len(fakes["eval"]) == 5
     timing = json.loads((out / "demo_timing.json").read_text())
-    assert sum(s["status"] == "skipped" for s in timing["stages"]) == 11
+    assert sum(s["status"] == "skipped" for s in timing["stages"]) == 9

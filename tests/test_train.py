@@ -70,6 +70,13 @@ def test_sft_then_rl_writes_metrics_config_and_run_json(world, tmp_path):
         assert r["kd_term"] == pytest.approx(r["teacher_k2"], rel=1e-4)
     info = json.loads((run / "run.json").read_text())
     assert info["variant"] == {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"}
+    # a re-run skips every stage and keeps the times the first run recorded
+    again = train_recipe("vold", [f"sft.model={world['student']}", f"sft.data={world['traces']}",
+                                  "stages=sft,rl", "sft.steps=2", "sft.batch_size=4", "sft.micro_batch=2",
+                                  *rl_args(world, "rl.model=sft", "rl.steps=2", "rl.kd=k2")],
+                         out=tmp_path / "run", reward_fn=boxed_reward)
+    assert json.loads((again / "run.json").read_text())["timings"] == info["timings"]
+    assert info["timings"]["rl_s"] > 0.1 and info["timings"]["sft_s"] > 0.01
     assert (run / "config.yaml").exists() and (run / "rl" / "final" / "config.json").exists()
     assert info["final_model"] == str(run / "rl" / "final")
     # the SFT'd weights, not the base student, started RL: the sft output differs from the base

@@ -1,12 +1,11 @@
 """The README's one-command demo on the embedded toy world (`make demo` -> `vold demo`).
 
 Checks that the toy teacher/student are there (they ship; `vold toy build` rebuilds them),
-trains the variants of the paper's ablation (vold, grpo-only, no-mask, no-cold-start) and
-grpo-only-low-lr (GRPO alone at lr 5e-5, which the toy RL protocol's 5e-4 may damage: the
-reference a lead over grpo-only must also beat), evaluates the untouched student and each
-trained one on the toy image benchmark, then prints `vold compare --ablation` and writes its
-files and plots. Every stage is skipped when its output already exists, so an interrupted demo
-resumes. Budget: 30 minutes on 2 CPU cores; the training budgets themselves live in the recipes.
+trains the variants of the paper's ablation (vold, grpo-only, no-mask, no-cold-start),
+evaluates the untouched student and each trained one on the toy image benchmark, then prints
+`vold compare --ablation` and writes its files and plots. Every stage is skipped when its
+output already exists, so an interrupted demo resumes. Budget: 30 minutes on 2 CPU cores; the
+training budgets themselves live in the recipes.
 
 Progress: each stage prints a numbered header with elapsed time against the budget, and the
 trainer and harness show their own progress bars inside it (rich allows one live display at a
@@ -23,7 +22,7 @@ from rich.console import Console
 
 from vold_bench.errors import VoldError
 
-VARIANTS = ("vold", "grpo-only", "no-mask", "no-cold-start", "grpo-only-low-lr")
+VARIANTS = ("vold", "grpo-only", "no-mask", "no-cold-start")
 BASELINE = "grpo-only"        # the paper's Table 3 compares against GRPO without distillation
 
 

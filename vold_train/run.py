@@ -61,6 +61,29 @@ def preflight(r: Recipe) -> dict | None:
     return rep
 
 
+def _done_stages(run_dir: Path, r: Recipe) -> set[str]:
+    """The stages whose output is already in run_dir (a re-run skips them)."""
+    tpath = Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl"
+    done = {"traces"} if tpath.exists() and tpath.stat().st_size else set()
+    return done | {st for st in ("sft", "rl") if (run_dir / st / "final" / "config.json").exists()}
+
+
+def _kept_timings(run_dir: Path, timings: dict, done_before: set[str]) -> dict:
+    """A re-run keeps the time the earlier run recorded for each stage it skipped, so run.json
+    still says what the run took; wall_s sums the stages when nothing ran this time."""
+    try:
+        old = json.loads((run_dir / "run.json").read_text()).get("timings", {})
+    except (OSError, json.JSONDecodeError):
+        return timings
+    out = dict(timings)
+    for st in done_before:
+        if f"{st}_s" in old:
+            out[f"{st}_s"] = old[f"{st}_s"]
+    if done_before >= {k[:-2] for k in timings if k != "wall_s"} and "wall_s" in old:
+        out["wall_s"] = old["wall_s"]
+    return out
+
+
 def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
                  out: Path | str | None = None, reward_fn=None) -> Path:
     from vold_train import rl, sft
@@ -81,6 +104,7 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
 
     t0 = time.perf_counter()
     timings = {}
+    done_before = _done_stages(run_dir, r)
     model = r.sft.model
     if "traces" in r.stages:
         t = time.perf_counter()
@@ -101,6 +125,7 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
         model = rl.train(r.rl, run_dir, model if r.rl.model == "sft" else r.rl.model, reward_fn)
         timings["rl_s"] = time.perf_counter() - t
     timings["wall_s"] = time.perf_counter() - t0
+    timings = _kept_timings(run_dir, timings, done_before)
 
     info = {"recipe": r.name, "variant": variant(r), "seed": r.seed, "final_model": str(model),
             "stages": r.stages, "timings": timings, "sharding": sharding.strategy(), "world_size": dist.world()}
