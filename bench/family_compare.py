@@ -40,7 +40,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     root = Path(a.root)
-    steps = [f"sft.steps={a.sft_steps}"] if a.sft_steps else []
+    steps = [f"sft.steps={a.sft_steps}"] if a.sft_steps is not None else []
     cold = train_recipe("sft-only", ["stages=sft", "sft.data=toy:teacher", *steps], out=root / "cold-start")
     sft_model = json.loads((cold / "run.json").read_text())["final_model"]
     print(f"cold start: {sft_model}")

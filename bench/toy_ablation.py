@@ -18,9 +18,8 @@ import statistics
 from pathlib import Path
 
 VARIANTS = ["vold", "grpo-only", "no-mask", "no-cold-start", "mismatched-cold-start", "sft-only", "opd-only"]
-# the paired columns compare each variant with REF; a second table with LOW_REF (GRPO at the lr
-# it tolerates, when it is among the variants), so a lead over a GRPO the protocol's lr damages
-# is not read as VOLD's own
+# the paired columns compare each variant with REF; a second table with LOW_REF (GRPO at a lower
+# lr, stop 18's second reference) when --variants names it
 REF, LOW_REF = "grpo-only", "grpo-only-low-lr"
 
 

@@ -57,10 +57,9 @@ def weights(path):
 
 
 def test_sft_then_rl_writes_metrics_config_and_run_json(world, tmp_path):
-    run = train_recipe("vold", [f"sft.model={world['student']}", f"sft.data={world['traces']}",
-                                "stages=sft,rl", "sft.steps=2", "sft.batch_size=4", "sft.micro_batch=2",
-                                *rl_args(world, "rl.model=sft", "rl.steps=2", "rl.kd=k2")],
-                       out=tmp_path / "run", reward_fn=boxed_reward)
+    args = [f"sft.model={world['student']}", f"sft.data={world['traces']}", "stages=sft,rl", "sft.steps=2",
+            "sft.batch_size=4", "sft.micro_batch=2", *rl_args(world, "rl.model=sft", "rl.steps=2", "rl.kd=k2")]
+    run = train_recipe("vold", args, out=tmp_path / "run", reward_fn=boxed_reward)
     recs = read_metrics(run)
     assert [(r["stage"], r["step"]) for r in recs] == [("sft", 1), ("sft", 2), ("rl", 1), ("rl", 2)]
     for r in recs[2:]:
@@ -71,10 +70,7 @@ def test_sft_then_rl_writes_metrics_config_and_run_json(world, tmp_path):
     info = json.loads((run / "run.json").read_text())
     assert info["variant"] == {"sft": True, "rl": True, "kd": True, "kd_mask": True, "trace_source": "teacher"}
     # a re-run skips every stage and keeps the times the first run recorded
-    again = train_recipe("vold", [f"sft.model={world['student']}", f"sft.data={world['traces']}",
-                                  "stages=sft,rl", "sft.steps=2", "sft.batch_size=4", "sft.micro_batch=2",
-                                  *rl_args(world, "rl.model=sft", "rl.steps=2", "rl.kd=k2")],
-                         out=tmp_path / "run", reward_fn=boxed_reward)
+    again = train_recipe("vold", args, out=tmp_path / "run", reward_fn=boxed_reward)
     assert json.loads((again / "run.json").read_text())["timings"] == info["timings"]
     assert info["timings"]["rl_s"] > 0.1 and info["timings"]["sft_s"] > 0.01
     assert (run / "config.yaml").exists() and (run / "rl" / "final" / "config.json").exists()

@@ -61,27 +61,29 @@ def preflight(r: Recipe) -> dict | None:
     return rep
 
 
+def _traces_path(run_dir: Path, r: Recipe) -> Path:
+    return Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl"
+
+
 def _done_stages(run_dir: Path, r: Recipe) -> set[str]:
     """The stages whose output is already in run_dir (a re-run skips them)."""
-    tpath = Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl"
+    tpath = _traces_path(run_dir, r)
     done = {"traces"} if tpath.exists() and tpath.stat().st_size else set()
     return done | {st for st in ("sft", "rl") if (run_dir / st / "final" / "config.json").exists()}
 
 
 def _kept_timings(run_dir: Path, timings: dict, done_before: set[str]) -> dict:
     """A re-run keeps the time the earlier run recorded for each stage it skipped, so run.json
-    still says what the run took; wall_s sums the stages when nothing ran this time."""
+    still says what the run took; when it skipped every stage, it keeps the earlier wall_s too."""
     try:
         old = json.loads((run_dir / "run.json").read_text()).get("timings", {})
     except (OSError, json.JSONDecodeError):
         return timings
-    out = dict(timings)
-    for st in done_before:
-        if f"{st}_s" in old:
-            out[f"{st}_s"] = old[f"{st}_s"]
-    if done_before >= {k[:-2] for k in timings if k != "wall_s"} and "wall_s" in old:
-        out["wall_s"] = old["wall_s"]
-    return out
+    stages = {k.removesuffix("_s") for k in timings} - {"wall"}
+    kept = {f"{st}_s": old[f"{st}_s"] for st in stages & done_before if f"{st}_s" in old}
+    if stages <= done_before and "wall_s" in old:
+        kept["wall_s"] = old["wall_s"]
+    return {**timings, **kept}
 
 
 def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
@@ -108,7 +110,7 @@ def train_recipe(recipe: str = "vold", overrides: list[str] | None = None,
     model = r.sft.model
     if "traces" in r.stages:
         t = time.perf_counter()
-        tpath = Path(r.traces.out) if r.traces.out else run_dir / "traces.jsonl"
+        tpath = _traces_path(run_dir, r)
         counts = write_traces(r.traces, tpath) if dist.is_main() else {}  # one writer; others wait
         dist.barrier()
         if not tpath.exists() or not tpath.read_text().strip():
