@@ -1,0 +1,79 @@
+"""Does the RL stage teach the toy student, or only sharpen it? Greedy and sampled toy-text
+accuracy of each RL variant, paired against its own cold start.
+
+    python bench/toy_sharpening.py [--root results/runs] [--seeds 0 1 2 3 4]
+                                   [--variants grpo-only opd-only vold] [--temperature 1.0]
+
+Reads the runs `python bench/toy_ablation.py` left under --root and evaluates each on toy-text
+once more, one sampled answer per item at --temperature (the RL rollouts' temperature), into
+<run>/eval-toy-text-t<T> (reused on a re-run). The cold start is sft-only at the same seed.
+RL that only sharpens the cold start's answer distribution raises the sampled accuracy (which
+is what its training reward measures) and leaves the greedy one where it was; RL that teaches
+raises both. Items are paired within a seed and pooled over seeds (bootstrap CI, exact McNemar);
+"gained" and "lost" count the items the variant answers right and its cold start wrong, and the
+reverse: many of both and a small difference is an update that moves answers without direction.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+from toy_ablation import evaluate
+
+from vold_train.toy import preconditions as pc
+
+REF = "sft-only"
+
+
+def final_model(run: Path) -> str:
+    """The run's last stage's model: rl/final, else sft/final (sft-only)."""
+    for stage in ("rl", "sft"):
+        if (run / stage / "final" / "config.json").exists():
+            return str(run / stage / "final")
+    raise SystemExit(f"{run}: no finished model (rl/final or sft/final); run bench/toy_ablation.py first")
+
+
+def answers(root: Path, variant: str, seeds: list[int], temperature: float) -> list[dict]:
+    """Each seed's toy-text answers: the ablation's greedy ones, or sampled ones (evaluated here)."""
+    runs = [root / f"{variant}-s{s}" for s in seeds]
+    if temperature == 0:
+        return [pc.answers(r / "eval-toy-text") for r in runs]
+    subs = [r / f"eval-toy-text-t{temperature:g}" for r in runs]
+    for r, sub in zip(runs, subs):
+        evaluate(final_model(r), sub, None, "toy-text", temperature)
+    return [pc.answers(sub) for sub in subs]
+
+
+def row(name: str, ref: list[dict], mine: list[dict]) -> str:
+    acc = statistics.mean(100 * sum(a["correct"] for a in run.values()) / len(run) for run in mine)
+    if mine is ref:
+        return f"{name}: {acc:.1f}"
+    t = pc.paired(ref, mine)
+    return (f"{name}: {acc:.1f}, minus {REF} {t.diff:+.1f} [{t.ci_low:+.1f}, {t.ci_high:+.1f}], "
+            f"McNemar p {t.p_value:.2g}; {t.only_b} of {t.n} items gained, {t.only_a} lost")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", default="results/runs")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    ap.add_argument("--variants", nargs="+", default=["grpo-only", "opd-only", "vold"])
+    ap.add_argument("--temperature", type=float, default=1.0)
+    args = ap.parse_args()
+    if args.temperature <= 0:
+        raise SystemExit("--temperature: must be > 0 (the greedy answers are the ablation's own)")
+    import torch
+
+    torch.set_num_threads(1)
+    root = Path(args.root)
+    for label, temp in (("greedy", 0.0), (f"sampled at temperature {args.temperature:g}", args.temperature)):
+        print(f"toy-text accuracy %, {label}, seeds {args.seeds} (seed mean; paired diff pooled over seeds)")
+        ref = answers(root, REF, args.seeds, temp)
+        print("  " + row(REF, ref, ref))
+        for v in args.variants:
+            print("  " + row(v, ref, answers(root, v, args.seeds, temp)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""bench/toy_sharpening.py: sampled answers sit beside the ablation's greedy ones, each variant is
+paired with its own cold start, and the items it gained and lost are both counted."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import toy_sharpening as sh  # noqa: E402
+
+IDS = ["toy-test-0000", "toy-test-0001", "toy-test-0002", "toy-test-0003"]
+
+
+def _run(correct):
+    return {i: {"id": i, "correct": c, "response": ""} for i, c in zip(IDS, correct)}
+
+
+def test_row_pairs_with_the_cold_start_and_counts_gains_and_losses():
+    ref = [_run([True, False, False, True])]
+    mine = [_run([True, True, True, False])]
+    line = sh.row("grpo-only", ref, mine)
+    assert line.startswith("grpo-only: 75.0, minus sft-only +25.0 ")
+    assert line.endswith("2 of 4 items gained, 1 lost")
+    assert sh.row("sft-only", ref, ref) == "sft-only: 50.0"
+
+
+def _write_eval(folder: Path, correct) -> None:
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps({"accuracy": 100 * sum(correct) / len(correct)}))
+    (folder / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in _run(correct).values()))
+
+
+def test_sampled_answers_are_read_from_their_own_folder_and_reused(tmp_path):
+    run = tmp_path / "grpo-only-s3"
+    (run / "rl" / "final").mkdir(parents=True)
+    (run / "rl" / "final" / "config.json").write_text("{}")
+    _write_eval(run / "eval-toy-text", [True, True, True, True])       # greedy, the ablation's
+    _write_eval(run / "eval-toy-text-t1", [False, True, False, False])  # sampled at temperature 1
+    greedy = sh.answers(tmp_path, "grpo-only", [3], 0.0)
+    sampled = sh.answers(tmp_path, "grpo-only", [3], 1.0)  # results.json exists: nothing is evaluated
+    assert [sum(a["correct"] for a in r.values()) for r in (greedy[0], sampled[0])] == [4, 1]
+
+
+def test_a_run_without_a_model_is_named(tmp_path):
+    (tmp_path / "opd-only-s0").mkdir()
+    with pytest.raises(SystemExit, match="opd-only-s0: no finished model"):
+        sh.answers(tmp_path, "opd-only", [0], 1.0)
+    (tmp_path / "opd-only-s0" / "sft" / "final").mkdir(parents=True)
+    (tmp_path / "opd-only-s0" / "sft" / "final" / "config.json").write_text("{}")
+    assert sh.final_model(tmp_path / "opd-only-s0").endswith("sft/final")
