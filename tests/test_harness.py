@@ -2,6 +2,8 @@
 lines, bad records and images, result keys."""
 import json
 import shutil
+import threading
+import time
 
 import pytest
 from PIL import Image
@@ -272,3 +274,29 @@ def test_json_object_names_where_and_refuses_non_objects():
         json_object("nope", "--extra-body")
     with pytest.raises(VoldError, match=r"^f line 3: expected a JSON object, got list$"):
         json_object("[1]", "f line 3")
+
+
+class Slow(Scripted):
+    def generate(self, requests, cfg):
+        time.sleep(0.2)  # long enough that a second run starts while this one writes
+        return super().generate(requests, cfg)
+
+
+def test_two_runs_into_one_folder_take_turns(tmp_path, bench_dir, monkeypatch, capfd):
+    made = []
+    monkeypatch.setattr(H, "_make_backend", lambda o: made.append(Slow()) or made[-1])
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("first", H.run_eval(opts(tmp_path, bench_dir))))
+    first.start()
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "run" / "samples.jsonl").exists():  # then the first run holds the folder
+        assert time.monotonic() < deadline, "the first run never started writing"
+        time.sleep(0.005)
+    results["second"] = H.run_eval(opts(tmp_path, bench_dir))  # waits, then resumes from its answers
+    first.join()
+    assert "waiting: another process is writing" in capfd.readouterr().err
+    assert sorted(i for b in made for i in b.seen) == sorted({i for b in made for i in b.seen})  # none twice
+    assert len([i for b in made for i in b.seen]) == 10
+    lines = (tmp_path / "run" / "samples.jsonl").read_text().splitlines()
+    assert len(lines) == 10 and len({json.loads(ln)["id"] for ln in lines}) == 10
+    assert strip_timing(results["first"]) == strip_timing(results["second"])

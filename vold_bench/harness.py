@@ -22,7 +22,15 @@ from pathlib import Path
 from vold_bench.conventions import apply_conventions, check_limit, limit_count, split_tasks
 from vold_bench.data import is_error, load_items, split_size
 from vold_bench.errors import VoldError, json_object
-from vold_bench.metrics import environment, ordered, recover_samples, summarize, write_json, write_samples
+from vold_bench.metrics import (
+    environment,
+    one_writer,
+    ordered,
+    recover_samples,
+    summarize,
+    write_json,
+    write_samples,
+)
 from vold_bench.prompts import build_request, prompt_text
 from vold_bench.schema import GenConfig, Item, Score
 from vold_bench.scoring import score, scorer_version
@@ -102,8 +110,16 @@ def _check_run_file(out: Path, opts: EvalOptions, split: str) -> None:
 
 
 def _eval_split(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dict:
-    items, size = _load_limited(task, split, opts)
+    """One split into `out`, with one writer at a time: a second run into the same folder (two
+    lanes of an ablation evaluating the same base model, say) waits, then resumes from what the
+    first wrote and asks for nothing it already has."""
     out.mkdir(parents=True, exist_ok=True)
+    with one_writer(out):
+        return _eval_split_alone(task, split, opts, out)
+
+
+def _eval_split_alone(task: TaskSpec, split: str, opts: EvalOptions, out: Path) -> dict:
+    items, size = _load_limited(task, split, opts)
     _check_run_file(out, opts, split)
     samples_path = out / "samples.jsonl"
     done = recover_samples(samples_path)   # drops a torn last line

@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -57,6 +59,27 @@ def write_samples(path: Path, samples: list[dict]) -> None:
         for s in samples:
             f.write(json.dumps(s, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
+
+
+@contextmanager
+def one_writer(folder: Path):
+    """Hold an exclusive lock on `folder` (its `.lock` file) while the block runs; a second
+    process asking for it says so on stderr and waits. No lock where fcntl is missing (not POSIX)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(folder / ".lock", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting: another process is writing {folder}", file=sys.stderr, flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def write_json(path: Path, obj: dict) -> None:
