@@ -160,7 +160,7 @@ def test_hub_loading_uses_the_pinned_revision(monkeypatch):
         load_items("mmmu-pro", "standard10")
 
 
-def test_mmmu_pro_overall_is_the_mean_of_its_settings(tmp_path, monkeypatch):
+def _mmmu_folder(tmp_path):
     """Local MMMU-Pro folders take images/vision/<id>.png and images/standard10/<id>_<k>.png."""
     data = tmp_path / "mmmu"
     for name in ("standard10", "vision"):
@@ -175,6 +175,11 @@ def test_mmmu_pro_overall_is_the_mean_of_its_settings(tmp_path, monkeypatch):
         Image.new("RGB", (56, 56)).save(data / "images" / "standard10" / f"{i}_1.png")
         Image.new("RGB", (56, 56)).save(data / "images" / "vision" / f"{i}.png")
     Image.new("RGB", (56, 56)).save(data / "images" / "standard10" / "1_2.png")   # item 1 has two
+    return data
+
+
+def test_mmmu_pro_overall_is_the_mean_of_its_settings(tmp_path, monkeypatch):
+    data = _mmmu_folder(tmp_path)
 
     class ByPrompt(Scripted):
         def generate(self, requests, cfg):   # right on every standard10 item, on half the vision
@@ -300,3 +305,23 @@ def test_two_runs_into_one_folder_take_turns(tmp_path, bench_dir, monkeypatch, c
     lines = (tmp_path / "run" / "samples.jsonl").read_text().splitlines()
     assert len(lines) == 10 and len({json.loads(ln)["id"] for ln in lines}) == 10
     assert strip_timing(results["first"]) == strip_timing(results["second"])
+
+
+def test_a_composite_writes_its_own_files_only_while_it_holds_its_folder(tmp_path, monkeypatch):
+    from vold_bench.metrics import one_writer
+
+    data, out = _mmmu_folder(tmp_path), tmp_path / "o"
+    monkeypatch.setattr(H, "_make_backend", lambda o: Scripted())
+    out.mkdir()
+    with one_writer(out):  # another writer holds the composite's folder
+        run = threading.Thread(target=H.run_eval, args=(H.EvalOptions(bench="mmmu-pro", data=str(data), model="m",
+                                                                      batch_size=4, out=out),))
+        run.start()
+        deadline = time.monotonic() + 60
+        while not (out / "vision" / "results.json").exists():  # both parts finish in their own folders
+            assert time.monotonic() < deadline, "the parts never finished"
+            time.sleep(0.005)
+        time.sleep(0.3)
+        assert not (out / "results.json").exists() and run.is_alive()
+    run.join(timeout=60)
+    assert json.loads((out / "results.json").read_text())["n"] == 8

@@ -385,7 +385,8 @@ def run_eval(opts: EvalOptions) -> dict:
             dirs[part] = out / part if opts.out else default_out(opts.model, task.name, part)
             parts[part] = _eval_split(task, part, opts, dirs[part])
         out.mkdir(parents=True, exist_ok=True)
-        res = _composite(task, split, parts, dirs, out)
+        with one_writer(out):  # the composite's own files: one writer, as each part's
+            res = _composite(task, split, parts, dirs, out)
     _print_summary(res, out)
     return res
 
