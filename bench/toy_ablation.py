@@ -30,15 +30,17 @@ def lr_label(recipe: str) -> str:
     return f"{load_recipe(recipe).rl.lr:.0e}".replace("e-0", "e-")
 
 
-def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy", temperature: float = 0.0) -> float:
-    """The ablation's evaluation (greedy unless `temperature` > 0), reused when `out` has it."""
+def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy", temperature: float = 0.0,
+             seed: int = 0) -> float:
+    """The ablation's evaluation (greedy unless `temperature` > 0, then sampled with `seed`),
+    reused when `out` has it."""
     from vold_bench.harness import EvalOptions, run_eval
 
     res_path = out / "results.json"
     if res_path.exists():
         return json.loads(res_path.read_text())["accuracy"]
     res = run_eval(EvalOptions(bench=bench, model=model, out=out, limit=limit, max_new_tokens=96,
-                               temperature=temperature, batch_size=32))
+                               temperature=temperature, seed=seed, batch_size=32))
     return res["accuracy"]
 
 

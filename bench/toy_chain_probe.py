@@ -11,6 +11,15 @@ test items (vold_train/toy/chains.py):
              near (within 2: recomputed, not copied), one of the problem's quantities, other
   sums       steps whose own arithmetic is right
   boxed=last answers whose boxed value is their last step's result
+  right, other chain   right answers to multi-step items whose step lines are not the
+             problem's own steps (a wrong line the answer did not depend on, or a lucky one)
+
+With --intervene, an intervention instead of an observation: on each multi-step test item
+the model continues (greedy) an answer that restates the quantities and writes the first step
+with its result one off (`8 + 2 = 11.`, vold_train/toy/chains.corrupted_prefix). A model whose
+answer comes from its written chain carries 11 and answers what 11 leads to ("follows"); one
+that computes the answer beside its chain answers the true one ("gold"). On-policy RL can only
+credit a chain that the answer depends on. `--intervene` also runs the teacher.
 
 With --kl, the teacher's exact reverse KL(student || teacher) at each completion token of the
 same answers (nats per token), split by the role of the token: restated quantity, step operand,
@@ -44,10 +53,14 @@ def chain_line(samples: dict[str, dict]) -> str:
     c = chains.chain_counts(pairs)
     pct = lambda k, of: 100.0 * c[k] / max(c[of], 1)  # noqa: E731
     acc = 100.0 * sum(s["correct"] for s in samples.values()) / len(samples)
+    deep = [(s["response"], pc.test_problem(i)) for i, s in samples.items() if s["correct"]]
+    deep = [(r, p) for r, p in deep if p.level > 1]
+    other = sum([(st.a, st.op, st.b, st.c) for st in chains.steps(r)] != [tuple(x) for x in p.steps] for r, p in deep)
     carries = ", ".join(f"{k} {pct('carry_' + k, 'carries'):.0f}" for k in ("exact", "near", "quantity", "other"))
     return (f"acc {acc:.1f}  carries (n={c['carries']}) %: {carries}  "
             f"sums right {pct('sum_ok', 'steps'):.0f}% of {c['steps']} steps  "
-            f"boxed=last {pct('boxed_is_last', 'boxed_seen'):.0f}%")
+            f"boxed=last {pct('boxed_is_last', 'boxed_seen'):.0f}%  "
+            f"right, other chain {100.0 * other / max(len(deep), 1):.0f}% of {len(deep)}")
 
 
 def kl_lines(model: str, teacher: str, samples: dict[str, dict]) -> list[str]:
@@ -65,16 +78,70 @@ def kl_lines(model: str, teacher: str, samples: dict[str, dict]) -> list[str]:
     return out
 
 
+def intervene(model: str, kind: str, limit: int | None = None) -> tuple[dict[str, int], int, int]:
+    """How often `model` (kind "student" or "teacher") follows a corrupted first step, over
+    the multi-step toy-text test items (of the first `limit`) where following and not
+    following give different answers: counts by `chains.follow_kind`, then how many it gets
+    right from the same prefix with the step written right, of how many."""
+    import torch
+
+    from vold_bench.toy import world
+    from vold_train.common import load_model, load_tokenizer, pad_left, student_prompt, teacher_prompt
+    from vold_train.toy.check import boxed_int
+
+    tok, m = load_tokenizer(model), load_model(model, kind).eval()
+    prompt = student_prompt if kind == "student" else teacher_prompt
+    rows = []  # (prompt ids, followed, gold, clean prompt ids)
+    for p in world.problems("test")[:limit]:
+        cut = chains.corrupted_prefix(p.steps, p.transcription())
+        if cut is None:
+            continue
+        q = prompt(tok, p.text_question())
+        enc = lambda text: tok(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+        rows.append((q + enc(cut[0]), cut[1], cut[2], q + enc(chains.chain_prefix(p.steps, p.transcription()))))
+    kinds: dict[str, int] = dict.fromkeys(("follows", "gold", "other"), 0)
+    clean_right = clean_n = 0
+    with torch.no_grad():
+        for i in range(0, len(rows), 32):
+            batch = rows[i:i + 32]
+            for ids_list, tag in (([r[0] for r in batch], "cut"), ([r[3] for r in batch], "clean")):
+                ids, attn = pad_left(ids_list, tok.pad_token_id)
+                out = m.generate(input_ids=ids, attention_mask=attn, do_sample=False, max_new_tokens=48,
+                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+                texts = tok.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
+                for r, t in zip(batch, texts):
+                    if tag == "cut":
+                        kinds[chains.follow_kind(boxed_int(t), r[1], r[2])] += 1
+                    else:
+                        clean_n += 1
+                        clean_right += boxed_int(t) == r[2]
+    return dict(kinds), clean_right, clean_n
+
+
+def intervene_line(model: str, kind: str) -> str:
+    kinds, clean_right, clean_n = intervene(model, kind)
+    n = sum(kinds.values())
+    shares = ", ".join(f"{k} {100.0 * kinds[k] / n:.0f}%" for k in ("follows", "gold", "other"))
+    return (f"first step written one off, {n} items: {shares}; "
+            f"written right: {100.0 * clean_right / max(clean_n, 1):.0f}% right")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--kl", action="store_true", help="the teacher's exact KL per token, by role")
     ap.add_argument("--teacher", default="toy-teacher")
+    ap.add_argument("--intervene", action="store_true", help="does the answer follow a corrupted first step?")
     args = ap.parse_args()
+    if args.intervene:
+        teacher = resolve_model(args.teacher)
+        print(f"{args.teacher} (teacher): {intervene_line(teacher, 'teacher')}")
     for run in args.runs:
         model, evals = _pair(run)
         samples = pc.answers(evals)
         print(f"{run}: {chain_line(samples)}")
+        if args.intervene:
+            print(f"  {intervene_line(model, 'student')}")
         if args.kl:
             print("\n".join(kl_lines(model, resolve_model(args.teacher), samples)))
 

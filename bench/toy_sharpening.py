@@ -3,6 +3,7 @@ accuracy of each RL variant, paired against its own cold start.
 
     python bench/toy_sharpening.py [--root results/runs] [--seeds 0 1 2 3 4]
                                    [--variants grpo-only opd-only vold] [--temperature 1.0]
+                                   [--per-item K]
 
 Reads the runs `python bench/toy_ablation.py` left under --root and evaluates each on toy-text
 once more, one sampled answer per item at --temperature (the RL rollouts' temperature), into
@@ -12,6 +13,13 @@ is what its training reward measures) and leaves the greedy one where it was; RL
 raises both. Items are paired within a seed and pooled over seeds (bootstrap CI, exact McNemar);
 "gained" and "lost" count the items the variant answers right and its cold start wrong, and the
 reverse: many of both and a small difference is an update that moves answers without direction.
+
+--per-item K: the cold start's room to sharpen, item by item. Each seed's sft-only answers K
+sampled answers per item (sampling seeds 0..K-1; seed 0 is the folder above, the others
+<run>/eval-toy-text-t<T>-s<j>), and per level it prints the mean share of samples that are
+right on the items its greedy answer gets wrong, and on those it gets right. RL that sharpens
+moves items whose right answer is already sampled often; an item sampled right 1 time in 8
+needs the answer's probability to rise several-fold before greedy decoding picks it.
 """
 from __future__ import annotations
 
@@ -45,6 +53,31 @@ def answers(root: Path, variant: str, seeds: list[int], temperature: float) -> l
     return [pc.answers(sub) for sub in subs]
 
 
+def sampled_runs(run: Path, k: int, temperature: float) -> list[dict]:
+    """k sampled answer sets of one run (sampling seeds 0..k-1), evaluated here unless there."""
+    subs = [run / (f"eval-toy-text-t{temperature:g}" + (f"-s{j}" if j else "")) for j in range(k)]
+    for j, sub in enumerate(subs):
+        evaluate(final_model(run), sub, None, "toy-text", temperature, seed=j)
+    return [pc.answers(sub) for sub in subs]
+
+
+def per_item_lines(greedy: dict[str, dict], samples: list[dict[str, dict]]) -> list[str]:
+    """Per level: the mean share of right samples on the items greedy gets wrong / right."""
+    from vold_bench.toy import world
+
+    level_of = {f"toy-{p.uid}": p.level for p in world.problems("test")}
+    out = []
+    for level in sorted({level_of[i] for i in greedy}):
+        parts = []
+        for right in (False, True):
+            ids = [i for i, g in greedy.items() if g["correct"] == right and level_of[i] == level]
+            share = statistics.mean(statistics.mean(s[i]["correct"] for s in samples) for i in ids) if ids else None
+            label = "greedy right" if right else "greedy wrong"
+            parts.append(f"{label} {len(ids)} items, sampled right {100 * share:.0f}%" if ids else f"{label} 0 items")
+        out.append(f"L{level}: " + "; ".join(parts))
+    return out
+
+
 def row(name: str, ref: list[dict], mine: list[dict]) -> str:
     acc = statistics.mean(100 * sum(a["correct"] for a in run.values()) / len(run) for run in mine)
     if mine is ref:
@@ -60,6 +93,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--variants", nargs="+", default=["grpo-only", "opd-only", "vold"])
     ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--per-item", type=int, default=0, metavar="K",
+                    help="also K sampled answers per item of each cold start, by level")
     args = ap.parse_args()
     if args.temperature <= 0:
         raise SystemExit("--temperature: must be > 0 (the greedy answers are the ablation's own)")
@@ -73,6 +108,12 @@ def main() -> None:
         print("  " + row(REF, ref, ref))
         for v in args.variants:
             print("  " + row(v, ref, answers(root, v, args.seeds, temp)))
+    for s in (args.seeds if args.per_item > 0 else []):
+        run = root / f"{REF}-s{s}"
+        print(f"{REF} seed {s}: {args.per_item} samples per item at temperature {args.temperature:g}")
+        greedy = pc.answers(run / "eval-toy-text")
+        for line in per_item_lines(greedy, sampled_runs(run, args.per_item, args.temperature)):
+            print("  " + line)
 
 
 if __name__ == "__main__":

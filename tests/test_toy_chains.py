@@ -68,3 +68,60 @@ def test_per_token_teacher_kl_covers_every_completion_token():
     assert pc.exact_teacher_kl(student, teacher, samples) == pytest.approx(mean, rel=1e-5)
     # the student's own style is foreign to the teacher: its answer is far from the teacher's
     assert mean > 0.5
+
+
+# A + B - C with A = 8, B = 2, C = 2: 8 + 2 = 10, 10 - 2 = 8
+STEPS = [(8, "+", 2, 10), (10, "-", 2, 8)]
+
+
+def test_corrupted_prefix_writes_the_first_result_off_and_says_where_carrying_it_leads():
+    prefix, followed, gold = chains.corrupted_prefix(STEPS, "A = 8, B = 2, C = 2.")
+    assert prefix == "<think>\nA = 8, B = 2, C = 2.\n8 + 2 = 11.\n"
+    assert (followed, gold) == (9, 8)
+    assert chains.chain_prefix(STEPS, "A = 8, B = 2, C = 2.") == "<think>\nA = 8, B = 2, C = 2.\n8 + 2 = 10.\n"
+    # a teacher-style answer that carries 11 is what "follows" means
+    assert chains.follow_kind(9, followed, gold) == "follows"
+    assert chains.follow_kind(8, followed, gold) == "gold"
+    assert chains.follow_kind(None, followed, gold) == "other"
+
+
+def test_corrupted_prefix_refuses_what_the_answer_cannot_tell_apart():
+    times_zero = [(3, "+", 4, 7), (7, "*", 0, 0)]  # a later "* 0" erases the change
+    assert chains.corrupted_prefix(times_zero, "A = 3, B = 4, C = 0.") is None
+    assert chains.corrupted_prefix([(8, "-", 8, 0), (0, "*", 3, 0)], "A = 8, B = 8, C = 3.")[1:] == (3, 0)
+    assert chains.corrupted_prefix(STEPS[:1], "A = 8, B = 2.") is None               # no later step
+    assert chains.corrupted_prefix(STEPS, "A = 8, B = 2, C = 2.", delta=0) is None   # nothing corrupted
+
+
+def test_the_shipped_teacher_carries_what_it_wrote():
+    # The intervention the chain probe runs (--intervene): a first step written one off. The
+    # teacher was trained on chains only, so it carries what is written; a model that
+    # recomputed its carries would answer the true value instead and fail this.
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import toy_chain_probe
+
+    kinds, clean_right, clean_n = toy_chain_probe.intervene(resolve_model("toy-teacher"), "teacher", limit=60)
+    n = sum(kinds.values())
+    assert n >= 30 and clean_n == n
+    assert kinds["follows"] >= 0.8 * n, kinds
+    assert clean_right >= 0.9 * clean_n
+
+
+def test_chain_line_counts_right_answers_whose_chain_is_not_the_problems():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import toy_chain_probe
+
+    right = WRONG.replace("7 - 2 = 3.", "10 - 2 = 8.").replace("{3}", "{8}")
+    unfaithful = ("<think>\nwidth = 7, height = 9.\n7 + 9 = 15.\n16 * 2 = 32.\n</think>\n"
+                  "The answer is \\boxed{32}.")  # test-0003, 2 * (7 + 9): a wrong line, a right answer
+    samples = {"toy-test-0002": {"response": right, "correct": True},
+               "toy-test-0003": {"response": unfaithful, "correct": True},
+               "toy-test-0000": {"response": "A = 8, B = 5.\n8 + 5 = 13.\nAnswer: \\boxed{13}", "correct": True}}
+    line = toy_chain_probe.chain_line(samples)
+    assert line.endswith("right, other chain 50% of 2"), line  # the L1 item does not count

@@ -49,3 +49,28 @@ def test_a_run_without_a_model_is_named(tmp_path):
     (tmp_path / "opd-only-s0" / "sft" / "final").mkdir(parents=True)
     (tmp_path / "opd-only-s0" / "sft" / "final" / "config.json").write_text("{}")
     assert sh.final_model(tmp_path / "opd-only-s0").endswith("sft/final")
+
+
+def test_per_item_splits_sampled_success_by_greedy_right_and_wrong():
+    # test-0000 and -0001 are L1 items, -0002 and -0003 L2 (world.problems("test") order)
+    greedy = _run([True, False, False, True])
+    samples = [_run([True, True, False, True]), _run([False, False, False, True])]
+    assert sh.per_item_lines(greedy, samples) == [
+        "L1: greedy wrong 1 items, sampled right 50%; greedy right 1 items, sampled right 50%",
+        "L2: greedy wrong 1 items, sampled right 0%; greedy right 1 items, sampled right 100%"]
+
+
+def test_k_sampled_runs_use_one_folder_and_seed_each(tmp_path, monkeypatch):
+    run = tmp_path / "sft-only-s5"
+    (run / "sft" / "final").mkdir(parents=True)
+    (run / "sft" / "final" / "config.json").write_text("{}")
+    calls = []
+
+    def fake_evaluate(model, out, limit, bench, temperature, seed=0):
+        calls.append((out.name, temperature, seed))
+        _write_eval(out, [seed == 0, True, False, False])
+
+    monkeypatch.setattr(sh, "evaluate", fake_evaluate)
+    got = sh.sampled_runs(run, 3, 1.0)
+    assert calls == [("eval-toy-text-t1", 1.0, 0), ("eval-toy-text-t1-s1", 1.0, 1), ("eval-toy-text-t1-s2", 1.0, 2)]
+    assert [r["toy-test-0000"]["correct"] for r in got] == [True, False, False]

@@ -101,3 +101,37 @@ def chain_counts(responses_and_quantities) -> Counter:
             c["boxed_seen"] += 1
             c["boxed_is_last"] += boxed == sts[-1].c
     return c
+
+
+def chain_prefix(steps_: list[tuple[int, str, int, int]], transcription: str, upto: int = 0,
+                 delta: int = 0) -> str:
+    """The teacher-style start of an answer: the think tag, the restated quantities and the
+    step lines 0..`upto`, the last of them with its result written `delta` off."""
+    lines = [f"{a} {op} {b} = {c + (delta if i == upto else 0)}." for i, (a, op, b, c) in enumerate(steps_[:upto + 1])]
+    return "<think>\n" + transcription + "\n" + "\n".join(lines) + "\n"
+
+
+def corrupted_prefix(steps_: list[tuple[int, str, int, int]], transcription: str, delta: int = 1,
+                     at: int = 0) -> tuple[str, int, int] | None:
+    """An intervention on a chain: `chain_prefix` with step `at`'s result written `delta` off.
+    Returns (prefix, followed, gold): `followed` is the answer a model reaches if it carries
+    what is written and does the remaining steps right, `gold` the true answer. None when the
+    two are equal (a later "* 0" can erase the change, so the answer would not tell them apart)
+    or there is no later step to carry into."""
+    if delta == 0 or at >= len(steps_) - 1:
+        return None
+    value = steps_[at][3] + delta
+    for _, op, b, _ in steps_[at + 1:]:
+        value = OPS[op](value, b)
+    gold = steps_[-1][3]
+    if value == gold:
+        return None
+    return chain_prefix(steps_, transcription, at, delta), value, gold
+
+
+def follow_kind(boxed: int | None, followed: int, gold: int) -> str:
+    """What a continuation after `corrupted_prefix` answered: "follows" its written chain,
+    "gold" (the right answer, so the written result was not used), or "other"."""
+    if boxed == followed:
+        return "follows"
+    return "gold" if boxed == gold else "other"
