@@ -137,5 +137,16 @@ def test_chain_drills_carry_each_result_to_the_next_line():
         st = chains.steps(response)
         assert len(st) in (2, 3) and all(s.sum_ok for s in st)
         assert all(cur.a == prev.c for prev, cur in zip(st, st[1:]))
-    with pytest.raises(ValueError, match="facts' or 'chains"):
+    with pytest.raises(ValueError, match="'facts', 'chains' or 'mixed'"):
         _drills(2, 1, style="chained")
+
+
+def test_mixed_drills_are_half_chains_half_facts():
+    from vold_train.toy import chains
+    from vold_train.toy.build import _drills
+
+    mixed = _drills(2, 21, style="mixed")
+    assert [r for _, r, _ in mixed[:10]] == [r for _, r, _ in _drills(2, 10, style="chains")]
+    assert [r for _, r, _ in mixed[10:]] == [r for _, r, _ in _drills(3, 11, style="facts")]
+    carried = [all(c.a == p.c for p, c in zip(st, st[1:])) for st in (chains.steps(r) for _, r, _ in mixed)]
+    assert all(carried[:10]) and not all(carried[10:])

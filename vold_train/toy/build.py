@@ -73,8 +73,9 @@ class BuildConfig:
     # of arithmetic it never learnt (docs/toy-world.md, "What the teacher's signal is made of")
     student_drills: float = 0.25
     # "facts": each drill line on its own; "chains": a drill is the step lines of one L2/L3
-    # solution, each line starting from the one before (carrying a result, without the question)
-    student_drill_style: Literal["facts", "chains"] = "facts"
+    # solution, each line starting from the one before (carrying a result, without the question);
+    # "mixed": half of each (a stop-21 candidate, docs/toy-world.md)
+    student_drill_style: Literal["facts", "chains", "mixed"] = "facts"
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
@@ -135,7 +136,10 @@ def _drills(seed: int, n: int, lines: int = 4, style: str = "facts") -> list[tup
     line, each computed from its own operands (no line starts from the one before): the facts
     a solution of any level uses, known the way a pretrained model knows arithmetic, without
     the habit of chaining them. "chains": the step lines of one L2 or L3 solution, each line
-    starting from the previous result, with no question to plan them from."""
+    starting from the previous result, with no question to plan them from. "mixed": the first
+    half "chains", the rest "facts" (drawn with the next seed)."""
+    if style == "mixed":
+        return _drills(seed, n // 2, lines, "chains") + _drills(seed + 1, n - n // 2, lines, "facts")
     if style == "chains":
         chains_ = [p.steps for p in world.problems("train", n=n, seed=seed + 9_000_000, levels=(2, 3))]
     elif style == "facts":
@@ -143,7 +147,7 @@ def _drills(seed: int, n: int, lines: int = 4, style: str = "facts") -> list[tup
         probs = world.problems("train", n=n * lines, seed=seed + 9_000_000)
         chains_ = [[rng.choice(p.steps) for p in probs[i * lines:(i + 1) * lines]] for i in range(n)]
     else:
-        raise ValueError(f"student_drill_style must be 'facts' or 'chains', got {style!r}")
+        raise ValueError(f"student_drill_style must be 'facts', 'chains' or 'mixed', got {style!r}")
     return [(DRILL_QUESTION, "\n".join(f"{a} {op} {b} = {c}." for a, op, b, c in facts), [])
             for facts in chains_]
 
