@@ -53,9 +53,9 @@ def chain_line(samples: dict[str, dict]) -> str:
     c = chains.chain_counts(pairs)
     pct = lambda k, of: 100.0 * c[k] / max(c[of], 1)  # noqa: E731
     acc = 100.0 * sum(s["correct"] for s in samples.values()) / len(samples)
-    deep = [(s["response"], pc.test_problem(i)) for i, s in samples.items() if s["correct"]]
-    deep = [(r, p) for r, p in deep if p.level > 1]
-    other = sum([(st.a, st.op, st.b, st.c) for st in chains.steps(r)] != [tuple(x) for x in p.steps] for r, p in deep)
+    deep = [(s["response"], pc.test_problem(i)) for i, s in samples.items()
+            if s["correct"] and pc.test_problem(i).level > 1]
+    other = sum([(st.a, st.op, st.b, st.c) for st in chains.steps(r)] != p.steps for r, p in deep)
     carries = ", ".join(f"{k} {pct('carry_' + k, 'carries'):.0f}" for k in ("exact", "near", "quantity", "other"))
     return (f"acc {acc:.1f}  carries (n={c['carries']}) %: {carries}  "
             f"sums right {pct('sum_ok', 'steps'):.0f}% of {c['steps']} steps  "
@@ -78,44 +78,43 @@ def kl_lines(model: str, teacher: str, samples: dict[str, dict]) -> list[str]:
     return out
 
 
+def _greedy_boxed(model, tok, rows: list[list[int]], batch: int = 32) -> list[int | None]:
+    """The boxed answer of a greedy continuation of each row of prompt ids (None: no answer)."""
+    import torch
+
+    from vold_train.common import pad_left
+    from vold_train.toy.check import boxed_int
+
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(rows), batch):
+            ids, attn = pad_left(rows[i:i + batch], tok.pad_token_id)
+            gen = model.generate(input_ids=ids, attention_mask=attn, do_sample=False, max_new_tokens=48,
+                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+            out += [boxed_int(t) for t in tok.batch_decode(gen[:, ids.shape[1]:], skip_special_tokens=True)]
+    return out
+
+
 def intervene(model: str, kind: str, limit: int | None = None) -> tuple[dict[str, int], int, int]:
     """How often `model` (kind "student" or "teacher") follows a corrupted first step, over
     the multi-step toy-text test items (of the first `limit`) where following and not
     following give different answers: counts by `chains.follow_kind`, then how many it gets
     right from the same prefix with the step written right, of how many."""
-    import torch
-
     from vold_bench.toy import world
-    from vold_train.common import load_model, load_tokenizer, pad_left, student_prompt, teacher_prompt
-    from vold_train.toy.check import boxed_int
+    from vold_train.common import load_model, load_tokenizer, student_prompt, teacher_prompt
 
     tok, m = load_tokenizer(model), load_model(model, kind).eval()
     prompt = student_prompt if kind == "student" else teacher_prompt
-    rows = []  # (prompt ids, followed, gold, clean prompt ids)
-    for p in world.problems("test")[:limit]:
-        cut = chains.corrupted_prefix(p.steps, p.transcription())
-        if cut is None:
-            continue
-        q = prompt(tok, p.text_question())
-        enc = lambda text: tok(text, add_special_tokens=False)["input_ids"]  # noqa: E731
-        rows.append((q + enc(cut[0]), cut[1], cut[2], q + enc(chains.chain_prefix(p.steps, p.transcription()))))
-    kinds: dict[str, int] = dict.fromkeys(("follows", "gold", "other"), 0)
-    clean_right = clean_n = 0
-    with torch.no_grad():
-        for i in range(0, len(rows), 32):
-            batch = rows[i:i + 32]
-            for ids_list, tag in (([r[0] for r in batch], "cut"), ([r[3] for r in batch], "clean")):
-                ids, attn = pad_left(ids_list, tok.pad_token_id)
-                out = m.generate(input_ids=ids, attention_mask=attn, do_sample=False, max_new_tokens=48,
-                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
-                texts = tok.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
-                for r, t in zip(batch, texts):
-                    if tag == "cut":
-                        kinds[chains.follow_kind(boxed_int(t), r[1], r[2])] += 1
-                    else:
-                        clean_n += 1
-                        clean_right += boxed_int(t) == r[2]
-    return dict(kinds), clean_right, clean_n
+    enc = lambda text: tok(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    cases = [(p, cut) for p in world.problems("test")[:limit] if (cut := chains.corrupted_prefix(p))]
+    questions = [prompt(tok, p.text_question()) for p, _ in cases]
+    cut_answers = _greedy_boxed(m, tok, [q + enc(cut[0]) for q, (_, cut) in zip(questions, cases)])
+    clean_answers = _greedy_boxed(m, tok, [q + enc(chains.chain_prefix(p)) for q, (p, _) in zip(questions, cases)])
+    kinds = dict.fromkeys(("follows", "gold", "other"), 0)
+    for boxed, (_, (_, followed, gold)) in zip(cut_answers, cases):
+        kinds[chains.follow_kind(boxed, followed, gold)] += 1
+    clean_right = sum(boxed == p.answer for boxed, (p, _) in zip(clean_answers, cases))
+    return kinds, clean_right, len(cases)
 
 
 def intervene_line(model: str, kind: str) -> str:

@@ -25,7 +25,8 @@ def even_answer(response: str, item) -> float:
 
 
 def block_means(metrics: Path, block: int = 10) -> list[float]:
-    rewards = [json.loads(ln)["reward"] for ln in metrics.read_text().splitlines() if '"stage": "rl"' in ln]
+    recs = [json.loads(ln) for ln in metrics.read_text().splitlines() if ln.strip()]
+    rewards = [r["reward"] for r in recs if r.get("stage") == "rl"]
     return [statistics.mean(rewards[i:i + block]) for i in range(0, len(rewards), block)]
 
 

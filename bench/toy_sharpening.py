@@ -47,10 +47,7 @@ def answers(root: Path, variant: str, seeds: list[int], temperature: float) -> l
     runs = [root / f"{variant}-s{s}" for s in seeds]
     if temperature == 0:
         return [pc.answers(r / "eval-toy-text") for r in runs]
-    subs = [r / f"eval-toy-text-t{temperature:g}" for r in runs]
-    for r, sub in zip(runs, subs):
-        evaluate(final_model(r), sub, None, "toy-text", temperature)
-    return [pc.answers(sub) for sub in subs]
+    return [sampled_runs(r, 1, temperature)[0] for r in runs]
 
 
 def sampled_runs(run: Path, k: int, temperature: float) -> list[dict]:
@@ -63,17 +60,16 @@ def sampled_runs(run: Path, k: int, temperature: float) -> list[dict]:
 
 def per_item_lines(greedy: dict[str, dict], samples: list[dict[str, dict]]) -> list[str]:
     """Per level: the mean share of right samples on the items greedy gets wrong / right."""
-    from vold_bench.toy import world
-
-    level_of = {f"toy-{p.uid}": p.level for p in world.problems("test")}
     out = []
-    for level in sorted({level_of[i] for i in greedy}):
+    for level in sorted({pc.test_problem(i).level for i in greedy}):
         parts = []
         for right in (False, True):
-            ids = [i for i, g in greedy.items() if g["correct"] == right and level_of[i] == level]
-            share = statistics.mean(statistics.mean(s[i]["correct"] for s in samples) for i in ids) if ids else None
-            label = "greedy right" if right else "greedy wrong"
-            parts.append(f"{label} {len(ids)} items, sampled right {100 * share:.0f}%" if ids else f"{label} 0 items")
+            ids = [i for i, g in greedy.items() if g["correct"] == right and pc.test_problem(i).level == level]
+            part = f"greedy {'right' if right else 'wrong'} {len(ids)} items"
+            if ids:
+                share = statistics.mean(statistics.mean(s[i]["correct"] for s in samples) for i in ids)
+                part += f", sampled right {100 * share:.0f}%"
+            parts.append(part)
         out.append(f"L{level}: " + "; ".join(parts))
     return out
 

@@ -1,10 +1,17 @@
 """vold_train/toy/chains.py: the roles of an answer's numbers, carries, and the per-token
 teacher KL the chain probe (bench/toy_chain_probe.py) splits by role."""
+import sys
+from pathlib import Path
+
 import pytest
 from transformers import AutoTokenizer
 
+from vold_bench.toy import world
 from vold_train.toy import chains, resolve_model
 from vold_train.toy import preconditions as pc
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import toy_chain_probe  # noqa: E402
 
 # a cold-started student's answer to test-0002 (A = 8, B = 2, C = 2; A + B - C = 8): the
 # second line should start from 10, and starts from 7
@@ -70,39 +77,40 @@ def test_per_token_teacher_kl_covers_every_completion_token():
     assert mean > 0.5
 
 
-# A + B - C with A = 8, B = 2, C = 2: 8 + 2 = 10, 10 - 2 = 8
-STEPS = [(8, "+", 2, 10), (10, "-", 2, 8)]
+def _problem(steps, values):
+    return world.Problem("t", "cards", len(steps), values, steps, "What is it?")
+
+
+# test-0002: A + B - C with A = 8, B = 2, C = 2: 8 + 2 = 10, 10 - 2 = 8
+P = pc.test_problem("toy-test-0002")
 
 
 def test_corrupted_prefix_writes_the_first_result_off_and_says_where_carrying_it_leads():
-    prefix, followed, gold = chains.corrupted_prefix(STEPS, "A = 8, B = 2, C = 2.")
+    assert P.steps == [(8, "+", 2, 10), (10, "-", 2, 8)]
+    prefix, followed, gold = chains.corrupted_prefix(P)
     assert prefix == "<think>\nA = 8, B = 2, C = 2.\n8 + 2 = 11.\n"
     assert (followed, gold) == (9, 8)
-    assert chains.chain_prefix(STEPS, "A = 8, B = 2, C = 2.") == "<think>\nA = 8, B = 2, C = 2.\n8 + 2 = 10.\n"
-    # a teacher-style answer that carries 11 is what "follows" means
+    # the clean prefix is the start of the teacher's own trace
+    assert chains.chain_prefix(P) == "<think>\nA = 8, B = 2, C = 2.\n8 + 2 = 10.\n"
+    assert world.trace(P, "teacher").startswith(chains.chain_prefix(P))
     assert chains.follow_kind(9, followed, gold) == "follows"
     assert chains.follow_kind(8, followed, gold) == "gold"
     assert chains.follow_kind(None, followed, gold) == "other"
 
 
 def test_corrupted_prefix_refuses_what_the_answer_cannot_tell_apart():
-    times_zero = [(3, "+", 4, 7), (7, "*", 0, 0)]  # a later "* 0" erases the change
-    assert chains.corrupted_prefix(times_zero, "A = 3, B = 4, C = 0.") is None
-    assert chains.corrupted_prefix([(8, "-", 8, 0), (0, "*", 3, 0)], "A = 8, B = 8, C = 3.")[1:] == (3, 0)
-    assert chains.corrupted_prefix(STEPS[:1], "A = 8, B = 2.") is None               # no later step
-    assert chains.corrupted_prefix(STEPS, "A = 8, B = 2, C = 2.", delta=0) is None   # nothing corrupted
+    times_zero = _problem([(3, "+", 4, 7), (7, "*", 0, 0)], {"A": 3, "B": 4, "C": 0})  # "* 0" erases it
+    assert chains.corrupted_prefix(times_zero) is None
+    zero_first = _problem([(8, "-", 8, 0), (0, "*", 3, 0)], {"A": 8, "B": 8, "C": 3})
+    assert chains.corrupted_prefix(zero_first)[1:] == (3, 0)
+    assert chains.corrupted_prefix(_problem([(8, "+", 2, 10)], {"A": 8, "B": 2})) is None  # no later step
+    assert chains.corrupted_prefix(P, delta=0) is None                                    # nothing corrupted
 
 
 def test_the_shipped_teacher_carries_what_it_wrote():
     # The intervention the chain probe runs (--intervene): a first step written one off. The
     # teacher was trained on chains only, so it carries what is written; a model that
     # recomputed its carries would answer the true value instead and fail this.
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    import toy_chain_probe
-
     kinds, clean_right, clean_n = toy_chain_probe.intervene(resolve_model("toy-teacher"), "teacher", limit=60)
     n = sum(kinds.values())
     assert n >= 30 and clean_n == n
@@ -111,12 +119,6 @@ def test_the_shipped_teacher_carries_what_it_wrote():
 
 
 def test_chain_line_counts_right_answers_whose_chain_is_not_the_problems():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    import toy_chain_probe
-
     right = WRONG.replace("7 - 2 = 3.", "10 - 2 = 8.").replace("{3}", "{8}")
     unfaithful = ("<think>\nwidth = 7, height = 9.\n7 + 9 = 15.\n16 * 2 = 32.\n</think>\n"
                   "The answer is \\boxed{32}.")  # test-0003, 2 * (7 + 9): a wrong line, a right answer

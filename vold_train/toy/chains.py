@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from vold_bench.toy import world
 from vold_bench.toy.world import OPS
 from vold_train.toy.check import boxed_int
 
@@ -103,30 +104,29 @@ def chain_counts(responses_and_quantities) -> Counter:
     return c
 
 
-def chain_prefix(steps_: list[tuple[int, str, int, int]], transcription: str, upto: int = 0,
-                 delta: int = 0) -> str:
-    """The teacher-style start of an answer: the think tag, the restated quantities and the
-    step lines 0..`upto`, the last of them with its result written `delta` off."""
-    lines = [f"{a} {op} {b} = {c + (delta if i == upto else 0)}." for i, (a, op, b, c) in enumerate(steps_[:upto + 1])]
-    return "<think>\n" + transcription + "\n" + "\n".join(lines) + "\n"
+def chain_prefix(p: world.Problem, upto: int = 0, delta: int = 0) -> str:
+    """The start of the teacher's trace of `p` (`world.trace`): the think tag, the restated
+    quantities and the step lines 0..`upto`, the last of them with its result written `delta`
+    off."""
+    steps_ = [(a, op, b, c + delta if i == upto else c) for i, (a, op, b, c) in enumerate(p.steps)]
+    lines = world.trace(replace(p, steps=steps_), "teacher").split("\n")
+    return "\n".join(lines[:upto + 3]) + "\n"  # "<think>", the quantities, steps 0..upto
 
 
-def corrupted_prefix(steps_: list[tuple[int, str, int, int]], transcription: str, delta: int = 1,
-                     at: int = 0) -> tuple[str, int, int] | None:
+def corrupted_prefix(p: world.Problem, delta: int = 1, at: int = 0) -> tuple[str, int, int] | None:
     """An intervention on a chain: `chain_prefix` with step `at`'s result written `delta` off.
     Returns (prefix, followed, gold): `followed` is the answer a model reaches if it carries
     what is written and does the remaining steps right, `gold` the true answer. None when the
     two are equal (a later "* 0" can erase the change, so the answer would not tell them apart)
     or there is no later step to carry into."""
-    if delta == 0 or at >= len(steps_) - 1:
+    if delta == 0 or at >= len(p.steps) - 1:
         return None
-    value = steps_[at][3] + delta
-    for _, op, b, _ in steps_[at + 1:]:
+    value = p.steps[at][3] + delta
+    for _, op, b, _ in p.steps[at + 1:]:
         value = OPS[op](value, b)
-    gold = steps_[-1][3]
-    if value == gold:
+    if value == p.answer:
         return None
-    return chain_prefix(steps_, transcription, at, delta), value, gold
+    return chain_prefix(p, at, delta), value, p.answer
 
 
 def follow_kind(boxed: int | None, followed: int, gold: int) -> str:
