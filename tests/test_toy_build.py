@@ -150,3 +150,35 @@ def test_mixed_drills_are_half_chains_half_facts():
     assert [r for _, r, _ in mixed[10:]] == [r for _, r, _ in _drills(3, 11, style="facts")]
     carried = [all(c.a == p.c for p, c in zip(st, st[1:])) for st in (chains.steps(r) for _, r, _ in mixed)]
     assert all(carried[:10]) and not all(carried[10:])
+
+
+def test_build_config_takes_key_value_overrides_and_names_a_bad_key():
+    from vold_train.toy.build import build_config
+
+    cfg = build_config(["student_drill_style=chains", "student_drills=0.1", "student_steps=7"])
+    assert (cfg.student_drill_style, cfg.student_drills, cfg.student_steps) == ("chains", 0.1, 7)
+    assert cfg.teacher_steps == BuildConfig().teacher_steps  # the rest keep their defaults
+    for bad, named in (("student_drill=chains", "student_drill="), ("student_steps=1.5", "student_steps"),
+                       ("student_drill_style=loops", "student_drill_style"), ("seed", "seed")):
+        with pytest.raises(VoldError, match=named):
+            build_config([bad])
+
+
+def test_toy_build_set_needs_out_and_only_names_a_model():
+    runner = CliRunner()
+    r = runner.invoke(app, ["toy", "build", "--set", "student_drills=0.1"])
+    assert r.exit_code == 2 and "--out" in r.output
+    r = runner.invoke(app, ["toy", "build", "--out", "x", "--only", "vteacher"])
+    assert r.exit_code == 2 and "student or teacher" in r.output
+
+
+@pytest.mark.slow
+def test_toy_build_only_student_with_overrides_writes_its_config(tmp_path):
+    sets = ["student_steps=2", "student_refine_steps=1", "student_refine_cycles=1", "student_batch=4",
+            "student_layers=1", "warmup=1", "student_drill_style=chains"]
+    r = CliRunner().invoke(app, ["toy", "build", "--out", str(tmp_path), "--only", "student",
+                                 *[a for s in sets for a in ("--set", s)]])
+    assert r.exit_code == 0, r.output
+    report = json.loads((tmp_path / "build-student.json").read_text())
+    assert report["config"]["student_drill_style"] == "chains" and report["config"]["student_layers"] == 1
+    assert (tmp_path / "student" / "config.json").exists() and not (tmp_path / "teacher").exists()

@@ -146,16 +146,28 @@ def toy_build_cmd(
     out: Path | None = typer.Option(None, help="Where to put the toy models (default: the package's)."),
     vteacher: bool = typer.Option(False, "--vteacher", help="Build toy-vteacher (VA-OPD's image-seeing "
                                   "teacher) instead of the teacher and student."),
+    only: str | None = typer.Option(None, help="Build one model: student or teacher."),
+    set_: list[str] = typer.Option([], "--set", help="Override a BuildConfig key (a candidate world): "
+                                   "--set student_drill_style=chains. Needs --out."),
 ):
     """Build the toy tokenizer, teacher and student (minutes on 2 cores)."""
+    from vold_bench.errors import VoldError
     from vold_train.toy import models_dir
-    from vold_train.toy.build import build
+    from vold_train.toy.build import build, build_config
     from vold_train.toy.vteacher import build_vteacher
 
     if vteacher:
         typer.echo(f"[toy build] toy-vteacher in {build_vteacher((out or models_dir()) / 'vteacher', force=force)}")
-    else:
-        build(out=out, force=force)
+        return
+    try:
+        if set_ and out is None:
+            raise VoldError("toy build --set: give --out, the shipped models are built with the defaults")
+        if only not in (None, "student", "teacher"):
+            raise VoldError(f"toy build --only: student or teacher, got {only!r}")
+        cfg = build_config(set_)
+    except VoldError as e:
+        _fail(str(e))
+    build(out=out, force=force, cfg=cfg, parts=(only,) if only else ("teacher", "student"))
 
 
 # ---------------------------------------------------------------- vold train / vold traces

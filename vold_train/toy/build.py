@@ -16,6 +16,7 @@ import math
 import random
 import shutil
 import time
+import typing
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -79,6 +80,32 @@ class BuildConfig:
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
+
+
+def build_config(overrides: list[str]) -> BuildConfig:
+    """BuildConfig with `key=value` overrides (`vold toy build --set`): a candidate world is one
+    command, e.g. `student_drill_style=chains student_drills=0.1`. Unknown keys, values of the
+    wrong type and choices outside a Literal fail with one line naming the key."""
+    from vold_bench.errors import VoldError
+
+    hints = typing.get_type_hints(BuildConfig)
+    kw: dict = {}
+    for ov in overrides:
+        key, sep, raw = ov.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or key not in hints:
+            raise VoldError(f"toy build --set {ov!r}: expected key=value with a key of BuildConfig "
+                            f"({', '.join(hints)})")
+        typ = hints[key]
+        choices = typing.get_args(typ) if typing.get_origin(typ) is Literal else None
+        try:
+            value = raw if choices else typ(raw)
+        except ValueError:
+            raise VoldError(f"toy build --set {key}: needs a {typ.__name__}, got {raw!r}") from None
+        if choices and value not in choices:
+            raise VoldError(f"toy build --set {key}: one of {', '.join(choices)}, got {raw!r}")
+        kw[key] = value
+    return BuildConfig(**kw)
 
 
 def _lr_lambda(warmup: int, total: int):
