@@ -24,10 +24,11 @@ def even_answer(response: str, item) -> float:
     return float(b is not None and b % 2 == 0)
 
 
-def block_means(metrics: Path, block: int = 10) -> list[float]:
+def block_means(metrics: Path, block: int = 10, key: str = "reward") -> list[float]:
+    """Means of one RL metric over consecutive blocks of `block` steps (rows without it skipped)."""
     recs = [json.loads(ln) for ln in metrics.read_text().splitlines() if ln.strip()]
-    rewards = [r["reward"] for r in recs if r.get("stage") == "rl"]
-    return [statistics.mean(rewards[i:i + block]) for i in range(0, len(rewards), block)]
+    vals = [r[key] for r in recs if r.get("stage") == "rl" and key in r]
+    return [statistics.mean(vals[i:i + block]) for i in range(0, len(vals), block)]
 
 
 def main() -> None:

@@ -10,7 +10,9 @@ once more, one sampled answer per item at --temperature (the RL rollouts' temper
 <run>/eval-toy-text-t<T> (reused on a re-run). The cold start is sft-only at the same seed.
 RL that only sharpens the cold start's answer distribution raises the sampled accuracy (which
 is what its training reward measures) and leaves the greedy one where it was; RL that teaches
-raises both. Items are paired within a seed and pooled over seeds (bootstrap CI, exact McNemar);
+raises both. It also prints each variant's training reward and pass@G (groups with a right
+rollout), first and last 20 RL steps: a reward climbing to a flat pass@G is sharpening.
+Items are paired within a seed and pooled over seeds (bootstrap CI, exact McNemar);
 "gained" and "lost" count the items the variant answers right and its cold start wrong, and the
 reverse: many of both and a small difference is an update that moves answers without direction.
 
@@ -28,6 +30,7 @@ import statistics
 from pathlib import Path
 
 from toy_ablation import evaluate
+from toy_grpo_sanity import block_means
 
 from vold_train.toy import preconditions as pc
 
@@ -74,6 +77,20 @@ def per_item_lines(greedy: dict[str, dict], samples: list[dict[str, dict]]) -> l
     return out
 
 
+def training_line(root: Path, variant: str, seeds: list[int], block: int = 20) -> str | None:
+    """The RL runs' training reward (a sampled accuracy) and pass@G (the share of groups with a
+    right rollout), first and last `block` steps, seed mean. A reward that climbs to a flat
+    pass@G is sharpening: probability moves onto answers the student already samples."""
+    parts = []
+    for key, label in (("reward", "reward"), ("pass_at_g", "pass@G")):
+        ends = [(b[0], b[-1]) for s in seeds
+                if (m := root / f"{variant}-s{s}" / "metrics.jsonl").exists() and (b := block_means(m, block, key))]
+        if len(ends) == len(seeds):
+            first, last = (statistics.mean(e[j] for e in ends) for j in (0, 1))
+            parts.append(f"{label} {first:.3f} -> {last:.3f}")
+    return f"{variant}: " + ", ".join(parts) if parts else None
+
+
 def row(name: str, ref: list[dict], mine: list[dict]) -> str:
     acc = statistics.mean(100 * sum(a["correct"] for a in run.values()) / len(run) for run in mine)
     if mine is ref:
@@ -104,6 +121,9 @@ def main() -> None:
         print("  " + row(REF, ref, ref))
         for v in args.variants:
             print("  " + row(v, ref, answers(root, v, args.seeds, temp)))
+    print("training, first -> last 20 RL steps (seed mean)")
+    for line in filter(None, (training_line(root, v, args.seeds) for v in args.variants)):
+        print("  " + line)
     for s in (args.seeds if args.per_item > 0 else []):
         run = root / f"{REF}-s{s}"
         print(f"{REF} seed {s}: {args.per_item} samples per item at temperature {args.temperature:g}")

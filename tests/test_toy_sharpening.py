@@ -74,3 +74,15 @@ def test_k_sampled_runs_use_one_folder_and_seed_each(tmp_path, monkeypatch):
     got = sh.sampled_runs(run, 3, 1.0)
     assert calls == [("eval-toy-text-t1", 1.0, 0), ("eval-toy-text-t1-s1", 1.0, 1), ("eval-toy-text-t1-s2", 1.0, 2)]
     assert [r["toy-test-0000"]["correct"] for r in got] == [True, False, False]
+
+
+def test_training_line_reads_first_and_last_blocks_of_reward_and_pass_at_g(tmp_path):
+    for s, (r0, r1) in ((5, (0.4, 0.6)), (6, (0.2, 0.4))):
+        run = tmp_path / f"grpo-only-s{s}"
+        run.mkdir()
+        rows = [{"stage": "sft", "loss": 1.0}]
+        rows += [{"stage": "rl", "reward": r0, "pass_at_g": 0.7} for _ in range(20)]
+        rows += [{"stage": "rl", "reward": r1, "pass_at_g": 0.7} for _ in range(20)]
+        (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert sh.training_line(tmp_path, "grpo-only", [5, 6]) == "grpo-only: reward 0.300 -> 0.500, pass@G 0.700 -> 0.700"
+    assert sh.training_line(tmp_path, "grpo-only", [5, 7]) is None  # a seed without its run: no mean of part
