@@ -88,11 +88,9 @@ def build_config(overrides: list[str]) -> BuildConfig:
     wrong type and choices outside a Literal fail with one line naming the key."""
     from vold_bench.errors import VoldError
 
-    hints = typing.get_type_hints(BuildConfig)
-    kw: dict = {}
+    hints, kw = typing.get_type_hints(BuildConfig), {}
     for ov in overrides:
-        key, sep, raw = ov.partition("=")
-        key, raw = key.strip(), raw.strip()
+        key, sep, raw = (x.strip() for x in ov.partition("="))
         if not sep or key not in hints:
             raise VoldError(f"toy build --set {ov!r}: expected key=value with a key of BuildConfig "
                             f"({', '.join(hints)})")
