@@ -13,6 +13,9 @@ test items (vold_train/toy/chains.py):
   boxed=last answers whose boxed value is their last step's result
   right, other chain   right answers to multi-step items whose step lines are not the
              problem's own steps (a wrong line the answer did not depend on, or a lucky one)
+  first wrong step     wrong multi-step answers by skill and level, by where each first
+             leaves the problem's chain (short, operand<k>, carry<k>, sum<k>, boxed): a slip
+             many items share shows up as one large class
 
 With --intervene, an intervention instead of an observation: on each multi-step test item
 the model continues (greedy) an answer that restates the quantities and writes the first step
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from vold_bench.errors import VoldError
@@ -61,6 +64,18 @@ def chain_line(samples: dict[str, dict]) -> str:
             f"sums right {pct('sum_ok', 'steps'):.0f}% of {c['steps']} steps  "
             f"boxed=last {pct('boxed_is_last', 'boxed_seen'):.0f}%  "
             f"right, other chain {100.0 * other / max(len(deep), 1):.0f}% of {len(deep)}")
+
+
+def first_wrong_line(samples: dict[str, dict]) -> str:
+    """Wrong multi-step answers by skill and level, each by where it first leaves the problem's
+    chain (chains.first_wrong_step), the three largest classes."""
+    by: dict[tuple[str, int], Counter] = {}
+    for i, s in samples.items():
+        p = pc.test_problem(i)
+        if p.level > 1 and not s["correct"]:
+            by.setdefault((p.skill, p.level), Counter())[chains.first_wrong_step(s["response"], p)] += 1
+    return "; ".join(f"{skill} L{lv}: " + ", ".join(f"{k} {n}" for k, n in c.most_common(3))
+                     + f" (of {sum(c.values())})" for (skill, lv), c in sorted(by.items()))
 
 
 def kl_lines(model: str, teacher: str, samples: dict[str, dict]) -> list[str]:
@@ -139,6 +154,7 @@ def main() -> None:
         model, evals = _pair(run)
         samples = pc.answers(evals)
         print(f"{run}: {chain_line(samples)}")
+        print(f"  first wrong step: {first_wrong_line(samples)}")
         if args.intervene:
             print(f"  {intervene_line(model, 'student')}")
         if args.kl:

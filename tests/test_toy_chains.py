@@ -127,3 +127,23 @@ def test_chain_line_counts_right_answers_whose_chain_is_not_the_problems():
                "toy-test-0000": {"response": "A = 8, B = 5.\n8 + 5 = 13.\nAnswer: \\boxed{13}", "correct": True}}
     line = toy_chain_probe.chain_line(samples)
     assert line.endswith("right, other chain 50% of 2"), line  # the L1 item does not count
+
+
+def test_first_wrong_step_names_where_an_answer_leaves_the_problems_chain():
+    p = pc.test_problem("toy-test-0002")  # A = 8, B = 2, C = 2: 8 + 2 = 10, 10 - 2 = 8
+    right = WRONG.replace("7 - 2 = 3.", "10 - 2 = 8.").replace("{3}", "{8}")
+    assert chains.first_wrong_step(right, p) == "right"
+    assert chains.first_wrong_step(WRONG, p) == "carry2"  # starts from 7, not the written 10
+    cases = {"short": right.replace("10 - 2 = 8.\n", ""),
+             "operand1": right.replace("8 + 2 = 10.", "8 + 3 = 11.").replace("10 - 2", "11 - 2"),
+             "operand2": right.replace("10 - 2 = 8.", "10 + 2 = 12."),
+             "sum1": right.replace("8 + 2 = 10.", "8 + 2 = 11.").replace("10 - 2 = 8.", "11 - 2 = 9."),
+             "boxed": right.replace("{8}", "{26}")}
+    for kind, response in cases.items():
+        assert chains.first_wrong_step(response, p) == kind, (kind, response)
+
+
+def test_first_wrong_line_groups_wrong_multi_step_answers_by_skill_and_level():
+    samples = {"toy-test-0002": {"response": WRONG, "correct": False},
+               "toy-test-0000": {"response": "A = 8, B = 5.\n8 + 5 = 12.\nAnswer: \\boxed{12}", "correct": False}}
+    assert toy_chain_probe.first_wrong_line(samples) == "cards L2: carry2 1 (of 1)"  # L1 items do not count
