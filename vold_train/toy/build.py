@@ -84,26 +84,25 @@ class BuildConfig:
 
 def build_config(overrides: list[str]) -> BuildConfig:
     """BuildConfig with `key=value` overrides (`vold toy build --set`): a candidate world is one
-    command, e.g. `student_drill_style=chains student_drills=0.1`. Unknown keys, values of the
-    wrong type and choices outside a Literal fail with one line naming the key."""
+    command, e.g. `student_drill_style=chains student_drills=0.1`. Values are read and checked as
+    `vold train --set` reads a recipe's (config._coerce, config.check_choices); an unknown key, a
+    value of the wrong type or a choice outside a Literal fails with one line naming the key."""
+    import yaml
+
     from vold_bench.errors import VoldError
+    from vold_train.config import _coerce, check_choices
 
     hints, kw = typing.get_type_hints(BuildConfig), {}
+    where = "toy build --set"
     for ov in overrides:
         key, sep, raw = (x.strip() for x in ov.partition("="))
         if not sep or key not in hints:
-            raise VoldError(f"toy build --set {ov!r}: expected key=value with a key of BuildConfig "
-                            f"({', '.join(hints)})")
-        typ = hints[key]
-        choices = typing.get_args(typ) if typing.get_origin(typ) is Literal else None
-        try:
-            value = raw if choices else typ(raw)
-        except ValueError:
-            raise VoldError(f"toy build --set {key}: needs a {typ.__name__}, got {raw!r}") from None
-        if choices and value not in choices:
-            raise VoldError(f"toy build --set {key}: one of {', '.join(choices)}, got {raw!r}")
-        kw[key] = value
-    return BuildConfig(**kw)
+            raise VoldError(f"{where} {ov!r}: expected key=value with a key of BuildConfig ({', '.join(hints)})")
+        kw[key] = _coerce(yaml.safe_load(raw), hints[key], key, where)
+    cfg = BuildConfig(**kw)
+    if errs := check_choices(cfg, "BuildConfig"):
+        raise VoldError(f"{where}: {errs[0]}")
+    return cfg
 
 
 def _lr_lambda(warmup: int, total: int):

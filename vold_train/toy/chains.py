@@ -141,8 +141,8 @@ def first_wrong_step(response: str, p: world.Problem) -> str:
     """Where an answer first leaves `p`'s own chain: "short" (fewer step lines than `p` has
     steps), "operand<k>" (step k's operator or right operand is not the problem's, or step 1's
     left one), "carry<k>" (step k does not start from step k-1's written result), "sum<k>" (step
-    k's arithmetic is wrong), "boxed" (every line right, the boxed value not the last result)
-    or "right". k counts from 1. Slips many items share show up as one large class."""
+    k's arithmetic is wrong), "boxed" (every line right, the boxed value not `p`'s answer) or
+    "right". k counts from 1. Slips many items share show up as one large class."""
     sts = steps(response)
     if len(sts) < len(p.steps):
         return "short"
@@ -153,4 +153,4 @@ def first_wrong_step(response: str, p: world.Problem) -> str:
             return f"operand{k}"
         if not st.sum_ok:
             return f"sum{k}"
-    return "right" if boxed_int(response) == sts[len(p.steps) - 1].c else "boxed"
+    return "right" if boxed_int(response) == p.answer else "boxed"
