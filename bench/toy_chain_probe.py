@@ -24,6 +24,18 @@ answer comes from its written chain carries 11 and answers what 11 leads to ("fo
 that computes the answer beside its chain answers the true one ("gold"). On-policy RL can only
 credit a chain that the answer depends on. `--intervene` also runs the teacher.
 
+With --margin, at each wrong multi-step answer's first wrong number (chains.first_slip: a
+carry, an operand, a sum or the box), the probability the student gives the number its chain
+needs there and the one it wrote, given its own answer up to that point, and the same two for
+the teacher (its own prompt, the same text). Per class of slip with at least 5 answers: the
+median student probability of the right number (at temperature 1, the rollouts' sampling), the
+share of slips where it is at least 0.1, and the teacher's median probability of the right
+number and of the student's. A slip the student samples right often is one GRPO can credit;
+one it almost never samples is left to the teacher's signal, which is large where the teacher
+rules out what the student wrote. With --slips-from RUN the slips are RUN's (its answers,
+its first wrong numbers) and each listed run's model scores them: how far an RL stage moved
+the probability of the right number at its own cold start's slips.
+
 With --kl, the teacher's exact reverse KL(student || teacher) at each completion token of the
 same answers (nats per token), split by the role of the token: restated quantity, step operand,
 carry, step result, boxed answer, other (format and words). A role's share is its part of the
@@ -93,6 +105,81 @@ def kl_lines(model: str, teacher: str, samples: dict[str, dict]) -> list[str]:
     return out
 
 
+def _number_logps(model, tok, prompts: list[list[int]], cases: list[tuple[str, list[str], str]],
+                  batch: int = 32) -> list[list[float]]:
+    """log p of each candidate number after its prompt and `head` (an answer up to a number),
+    over the tokens from the first that differs between candidates to the last that overlaps
+    the number; `rest` (what follows the number) is there only so each text tokenizes as it
+    does in a whole answer. cases: (head, candidates, rest)."""
+    import torch
+
+    rows, spans = [], []
+    for prompt, (head, numbers, rest) in zip(prompts, cases):
+        encs = [tok(head + n + rest, add_special_tokens=False, return_offsets_mapping=True) for n in numbers]
+        ids = [prompt + e["input_ids"] for e in encs]
+        common = min(next((k for k, col in enumerate(zip(*ids)) if len(set(col)) > 1), len(ids[0])),
+                     *(len(r) for r in ids))
+        for n, e, r in zip(numbers, encs, ids):
+            end = len(prompt) + sum(a < len(head) + len(n) for a, _ in e["offset_mapping"])
+            rows.append(r)
+            spans.append((common, end))
+    flat = []
+    with torch.no_grad():
+        for i in range(0, len(rows), batch):
+            chunk = rows[i:i + batch]
+            width = max(map(len, chunk))
+            ids = torch.tensor([r + [tok.pad_token_id] * (width - len(r)) for r in chunk])
+            attn = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in chunk])
+            logp = torch.log_softmax(model(input_ids=ids, attention_mask=attn).logits.float(), -1)
+            for k, r in enumerate(chunk):
+                a, z = spans[i + k]
+                flat.append(sum(logp[k, t - 1, r[t]].item() for t in range(a, z)))
+    out, pos = [], 0
+    for _, numbers, _ in cases:
+        out.append(flat[pos:pos + len(numbers)])
+        pos += len(numbers)
+    return out
+
+
+def margins(model: str, teacher: str, samples: dict[str, dict]) -> dict[str, list[tuple[float, float, float, float]]]:
+    """{slip class with skill and level: [(student p right, student p written, teacher p right,
+    teacher p written)]} over the wrong multi-step answers whose first slip is a number."""
+    import math
+
+    from vold_train.common import load_model, load_tokenizer, student_prompt, teacher_prompt
+
+    cases = []
+    for i, s in samples.items():
+        p = pc.test_problem(i)
+        if p.level > 1 and not s["correct"]:
+            kind, span, value = chains.first_slip(s["response"], p)
+            if span is not None:
+                r = s["response"]
+                cases.append((f"{p.skill} L{p.level} {kind}", p.text_question(),
+                              (r[:span[0]], [str(value), r[span[0]:span[1]]], r[span[1]:])))
+    probs = []
+    for name, kind, prompt in ((model, "student", student_prompt), (teacher, "teacher", teacher_prompt)):
+        tok, m = load_tokenizer(name), load_model(name, kind).eval()
+        probs.append(_number_logps(m, tok, [prompt(tok, q) for _, q, _ in cases], [c for *_, c in cases]))
+    out: dict[str, list] = defaultdict(list)
+    for (label, _, _), (s_right, s_wrote), (t_right, t_wrote) in zip(cases, *probs):
+        out[label].append(tuple(map(math.exp, (s_right, s_wrote, t_right, t_wrote))))
+    return dict(out)
+
+
+def margin_lines(model: str, teacher: str, samples: dict[str, dict], least: int = 5) -> list[str]:
+    import statistics as st
+
+    out = []
+    for label, rows in sorted(margins(model, teacher, samples).items(), key=lambda kv: -len(kv[1])):
+        if len(rows) >= least:
+            sr, sw, tr, tw = zip(*rows)
+            out.append(f"    {label:18s} n {len(rows):3d}  student p(right) median {st.median(sr):.3f}, "
+                       f">= 0.1 in {100.0 * sum(x >= 0.1 for x in sr) / len(sr):3.0f}%, p(written) {st.median(sw):.3f}"
+                       f"  teacher p(right) {st.median(tr):.3f}, p(written) {st.median(tw):.2g}")
+    return out or [f"    no class of slip with {least} or more answers"]
+
+
 def _greedy_boxed(model, tok, rows: list[list[int]], batch: int = 32) -> list[int | None]:
     """The boxed answer of a greedy continuation of each row of prompt ids (None: no answer)."""
     import torch
@@ -144,6 +231,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--kl", action="store_true", help="the teacher's exact KL per token, by role")
+    ap.add_argument("--margin", action="store_true", help="student and teacher probabilities at each first slip")
+    ap.add_argument("--slips-from", metavar="RUN", help="--margin at this run's slips (e.g. the cold start)")
     ap.add_argument("--teacher", default="toy-teacher")
     ap.add_argument("--intervene", action="store_true", help="does the answer follow a corrupted first step?")
     args = ap.parse_args()
@@ -159,6 +248,10 @@ def main() -> None:
             print(f"  {intervene_line(model, 'student')}")
         if args.kl:
             print("\n".join(kl_lines(model, resolve_model(args.teacher), samples)))
+        if args.margin:
+            at = pc.answers(_pair(args.slips_from)[1]) if args.slips_from else samples
+            print(f"  at the first slip of {args.slips_from or 'its own answers'} (median probabilities):")
+            print("\n".join(margin_lines(model, resolve_model(args.teacher), at)))
 
 
 if __name__ == "__main__":

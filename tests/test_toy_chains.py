@@ -1,5 +1,6 @@
 """vold_train/toy/chains.py: the roles of an answer's numbers, carries, and the per-token
 teacher KL the chain probe (bench/toy_chain_probe.py) splits by role."""
+import math
 import sys
 from pathlib import Path
 
@@ -143,7 +144,57 @@ def test_first_wrong_step_names_where_an_answer_leaves_the_problems_chain():
         assert chains.first_wrong_step(response, p) == kind, (kind, response)
 
 
+def test_first_slip_points_at_the_first_wrong_number_and_the_value_the_chain_needs():
+    p = pc.test_problem("toy-test-0002")  # A = 8, B = 2, C = 2: 8 + 2 = 10, 10 - 2 = 8
+    right = WRONG.replace("7 - 2 = 3.", "10 - 2 = 8.").replace("{3}", "{8}")
+
+    def slip(response):
+        kind, span, value = chains.first_slip(response, p)
+        return kind, span and response[span[0]:span[1]], value
+
+    assert slip(WRONG) == ("carry2", "7", 10)
+    assert slip(right.replace("8 + 2 = 10.", "8 + 3 = 11.").replace("10 - 2", "11 - 2")) == ("operand1", "3", 2)
+    assert slip(right.replace("8 + 2 = 10.", "9 + 2 = 11.").replace("10 - 2", "11 - 2")) == ("operand1", "9", 8)
+    assert slip(right.replace("10 - 2 = 8.", "10 + 2 = 12.")) == ("operand2", None, None)  # an operator
+    assert slip(right.replace("10 - 2 = 8.", "10 - 2 = 9.")) == ("sum2", "9", 8)
+    assert slip(right.replace("8 + 2 = 10.", "8 + 2 = 11.").replace("10 - 2 = 8.", "11 - 2 = 9.")) == ("sum1", "11", 10)
+    assert slip(right.replace("{8}", "{26}")) == ("boxed", "26", 8)
+    assert slip(right.replace("\\boxed{8}", "8")) == ("boxed", None, 8)
+    assert slip(right) == ("right", None, None)
+    assert slip(right.replace("10 - 2 = 8.\n", "")) == ("short", None, None)
+
+
 def test_first_wrong_line_groups_wrong_multi_step_answers_by_skill_and_level():
     samples = {"toy-test-0002": {"response": WRONG, "correct": False},
                "toy-test-0000": {"response": "A = 8, B = 5.\n8 + 5 = 12.\nAnswer: \\boxed{12}", "correct": False}}
     assert toy_chain_probe.first_wrong_line(samples) == "cards L2: carry2 1 (of 1)"  # L1 items do not count
+
+
+def test_number_logps_score_the_whole_number_and_only_it():
+    # the shipped teacher at the carry of WRONG ("8 + 2 = 10.\n" then the next line's start):
+    # over every number 0..99 the probabilities sum to ~1, so each candidate is scored on
+    # exactly its own tokens, and the teacher carries the written 10
+    from vold_train.common import load_model, load_tokenizer, teacher_prompt
+
+    name = resolve_model("toy-teacher")
+    tok, model = load_tokenizer(name), load_model(name, "teacher").eval()
+    p = pc.test_problem("toy-test-0002")
+    head, rest = WRONG[:WRONG.index("7 - 2")], WRONG[WRONG.index("7 - 2") + 1:]
+    numbers = [str(n) for n in range(100)]
+    [logps] = toy_chain_probe._number_logps(model, tok, [teacher_prompt(tok, p.text_question())],
+                                            [(head, numbers, rest)])
+    probs = dict(zip(numbers, map(math.exp, logps)))
+    assert 0.95 < sum(probs.values()) <= 1.0 + 1e-6
+    assert max(probs, key=probs.get) == "10"
+
+
+def test_margins_read_both_models_at_the_first_slip():
+    samples = {"toy-test-0002": {"response": WRONG, "correct": False},
+               "toy-test-0000": {"response": "A = 8, B = 5.\n8 + 5 = 12.\nAnswer: \\boxed{12}", "correct": False}}
+    out = toy_chain_probe.margins(resolve_model("toy-student"), resolve_model("toy-teacher"), samples)
+    assert list(out) == ["cards L2 carry2"]  # the L1 item does not count
+    [(s_right, s_wrote, t_right, t_wrote)] = out["cards L2 carry2"]
+    assert all(0.0 < x <= 1.0 for x in (s_right, s_wrote, t_right, t_wrote))
+    assert t_right > 0.9 and t_wrote < 0.01  # the teacher carries 10, not 7
+    lines = toy_chain_probe.margin_lines(resolve_model("toy-student"), resolve_model("toy-teacher"), samples, least=1)
+    assert lines[0].lstrip().startswith("cards L2 carry2") and "n   1" in lines[0]

@@ -137,20 +137,36 @@ def follow_kind(boxed: int | None, followed: int, gold: int) -> str:
     return "gold" if boxed == gold else "other"
 
 
+def first_slip(response: str, p: world.Problem) -> tuple[str, tuple[int, int] | None, int | None]:
+    """Where an answer first leaves `p`'s own chain, and the number that should stand there:
+    (class, character span of the first wrong number, the value the chain needs there).
+    Classes as `first_wrong_step`. The span and value are None for "right", "short", a wrong
+    operator and a missing box. The value is what the answer's own lines call for: at a carry
+    the previous line's written result, at a sum the written operands' result."""
+    sts = steps(response)
+    if len(sts) < len(p.steps):
+        return "short", None, None
+    for k, (st, (a, op, b, _)) in enumerate(zip(sts, p.steps), start=1):
+        if k > 1 and st.a != sts[k - 2].c:
+            return f"carry{k}", st.spans["a"], sts[k - 2].c
+        if k == 1 and st.a != a:
+            return "operand1", st.spans["a"], a
+        if st.op != op:
+            return f"operand{k}", None, None
+        if st.b != b:
+            return f"operand{k}", st.spans["b"], b
+        if not st.sum_ok:
+            return f"sum{k}", st.spans["c"], OPS[st.op](st.a, st.b)
+    if boxed_int(response) == p.answer:
+        return "right", None, None
+    m = _BOXED.search(response)
+    return "boxed", (m.start(1), m.end(1)) if m else None, p.answer
+
+
 def first_wrong_step(response: str, p: world.Problem) -> str:
     """Where an answer first leaves `p`'s own chain: "short" (fewer step lines than `p` has
     steps), "operand<k>" (step k's operator or right operand is not the problem's, or step 1's
     left one), "carry<k>" (step k does not start from step k-1's written result), "sum<k>" (step
     k's arithmetic is wrong), "boxed" (every line right, the boxed value not `p`'s answer) or
     "right". k counts from 1. Slips many items share show up as one large class."""
-    sts = steps(response)
-    if len(sts) < len(p.steps):
-        return "short"
-    for k, (st, (a, op, b, _)) in enumerate(zip(sts, p.steps), start=1):
-        if k > 1 and st.a != sts[k - 2].c:
-            return f"carry{k}"
-        if (st.op, st.b) != (op, b) or (k == 1 and st.a != a):
-            return f"operand{k}"
-        if not st.sum_ok:
-            return f"sum{k}"
-    return "right" if boxed_int(response) == p.answer else "boxed"
+    return first_slip(response, p)[0]
