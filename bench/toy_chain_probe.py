@@ -34,7 +34,8 @@ number and of the student's. A slip the student samples right often is one GRPO 
 one it almost never samples is left to the teacher's signal, which is large where the teacher
 rules out what the student wrote. With --slips-from RUN the slips are RUN's (its answers,
 its first wrong numbers) and each listed run's model scores them: how far an RL stage moved
-the probability of the right number at its own cold start's slips.
+the probability of the right number at its own cold start's slips. It also prints the items
+each run gets right and RUN wrong, by RUN's first wrong step, and how many it loses.
 
 With --kl, the teacher's exact reverse KL(student || teacher) at each completion token of the
 same answers (nats per token), split by the role of the token: restated quantity, step operand,
@@ -88,6 +89,20 @@ def first_wrong_line(samples: dict[str, dict]) -> str:
             by.setdefault((p.skill, p.level), Counter())[chains.first_wrong_step(s["response"], p)] += 1
     return "; ".join(f"{skill} L{lv}: " + ", ".join(f"{k} {n}" for k, n in c.most_common(3))
                      + f" (of {sum(c.values())})" for (skill, lv), c in sorted(by.items()))
+
+
+def gained_line(before: dict[str, dict], after: dict[str, dict]) -> str:
+    """The items `after` gets right and `before` wrong, by `before`'s first wrong step (L1 items
+    as one class per skill), the six largest classes; then how many `after` loses."""
+    gained: Counter = Counter()
+    for i, s in before.items():
+        if after[i]["correct"] and not s["correct"]:
+            p = pc.test_problem(i)
+            slip = chains.first_wrong_step(s["response"], p) if p.level > 1 else "one step"
+            gained[f"{p.skill} L{p.level} {slip}"] += 1
+    lost = sum(s["correct"] and not after[i]["correct"] for i, s in before.items())
+    return (f"gained {sum(gained.values())}: " + ", ".join(f"{k} {n}" for k, n in gained.most_common(6))
+            + f"; lost {lost}")
 
 
 def kl_lines(model: str, teacher: str, samples: dict[str, dict]) -> list[str]:
@@ -250,6 +265,8 @@ def main() -> None:
             print("\n".join(kl_lines(model, resolve_model(args.teacher), samples)))
         if args.margin:
             at = pc.answers(_pair(args.slips_from)[1]) if args.slips_from else samples
+            if args.slips_from:
+                print(f"  against {args.slips_from}: {gained_line(at, samples)}")
             print(f"  at the first slip of {args.slips_from or 'its own answers'} (median probabilities):")
             print("\n".join(margin_lines(model, resolve_model(args.teacher), at)))
 

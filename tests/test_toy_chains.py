@@ -198,3 +198,15 @@ def test_margins_read_both_models_at_the_first_slip():
     assert t_right > 0.9 and t_wrote < 0.01  # the teacher carries 10, not 7
     lines = toy_chain_probe.margin_lines(resolve_model("toy-student"), resolve_model("toy-teacher"), samples, least=1)
     assert lines[0].lstrip().startswith("cards L2 carry2") and "n   1" in lines[0]
+
+
+def test_gained_line_counts_repairs_by_the_earlier_runs_first_slip():
+    right2 = WRONG.replace("7 - 2 = 3.", "10 - 2 = 8.").replace("{3}", "{8}")
+    before = {"toy-test-0002": {"response": WRONG, "correct": False},
+              "toy-test-0000": {"response": "A = 8, B = 5.\n8 + 5 = 12.\nAnswer: \\boxed{12}", "correct": False},
+              "toy-test-0001": {"response": "x", "correct": True}}
+    after = {"toy-test-0002": {"response": right2, "correct": True},
+             "toy-test-0000": {"response": "", "correct": True},
+             "toy-test-0001": {"response": "", "correct": False}}
+    line = toy_chain_probe.gained_line(before, after)
+    assert line == "gained 2: cards L2 carry2 1, cards L1 one step 1; lost 1", line
