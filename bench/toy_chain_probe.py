@@ -254,6 +254,7 @@ def main() -> None:
     if args.intervene:
         teacher = resolve_model(args.teacher)
         print(f"{args.teacher} (teacher): {intervene_line(teacher, 'teacher')}")
+    slips = pc.answers(_pair(args.slips_from)[1]) if args.slips_from else None  # read once for every run
     for run in args.runs:
         model, evals = _pair(run)
         samples = pc.answers(evals)
@@ -264,11 +265,10 @@ def main() -> None:
         if args.kl:
             print("\n".join(kl_lines(model, resolve_model(args.teacher), samples)))
         if args.margin:
-            at = pc.answers(_pair(args.slips_from)[1]) if args.slips_from else samples
-            if args.slips_from:
-                print(f"  against {args.slips_from}: {gained_line(at, samples)}")
+            if slips is not None:
+                print(f"  against {args.slips_from}: {gained_line(slips, samples)}")
             print(f"  at the first slip of {args.slips_from or 'its own answers'} (median probabilities):")
-            print("\n".join(margin_lines(model, resolve_model(args.teacher), at)))
+            print("\n".join(margin_lines(model, resolve_model(args.teacher), samples if slips is None else slips)))
 
 
 if __name__ == "__main__":
