@@ -17,6 +17,8 @@ import json
 import statistics
 from pathlib import Path
 
+from vold_bench.errors import VoldError
+
 VARIANTS = ["vold", "grpo-only", "no-mask", "no-cold-start", "mismatched-cold-start", "sft-only", "opd-only"]
 # the paired columns compare each variant with REF; a second table with LOW_REF (GRPO at a lower
 # lr, stop 18's second reference) when --variants names it
@@ -38,6 +40,9 @@ def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy", tempe
 
     res_path = out / "results.json"
     if res_path.exists():
+        done = json.loads((out / "run_key.json").read_text()).get("model")
+        if done != model:
+            raise VoldError(f"{out}: holds an evaluation of {done}, not of {model}; use another --root or remove it")
         return json.loads(res_path.read_text())["accuracy"]
     res = run_eval(EvalOptions(bench=bench, model=model, out=out, limit=limit, max_new_tokens=96,
                                temperature=temperature, seed=seed, batch_size=32))
@@ -140,7 +145,7 @@ def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
              "| image vs grpo-only: diff [95% CI], McNemar p | text vs grpo-only | RL reward, first -> last 5 steps "
              "| teacher rKL/token (exact) | k2/token (not a KL) |",
              "|---|---|---|---|---|---|---|---|---|---|",
-             f"| base toy-student | {base['toy']:.1f} | - | {base['toy-text']:.1f} | {base['reading']} | | | | | |"]
+             f"| base {base.get('name', 'toy-student')} | {base['toy']:.1f} | - | {base['toy-text']:.1f} | {base['reading']} | | | | | |"]
     for v in variants:
         img, txt = per[v]["toy"], per[v]["toy-text"]
         accs = [100.0 * sum(x["correct"] for x in r.values()) / len(r) for r in img]
@@ -177,16 +182,20 @@ def main() -> None:
 
     import torch
 
+    from vold_train.config import load_recipe
     from vold_train.toy import preconditions as pc
     from vold_train.toy import resolve_model
 
     torch.set_num_threads(1)
     root = Path(a.root)
-    student = resolve_model("toy-student")
-    base = {b: evaluate(student, root / "base-student" / f"eval-{b}", a.eval_limit, b) for b in ("toy", "toy-text")}
+    # the base row is the student the cold start trains: the shipped one, or an `sft.model` override
+    name = load_recipe("sft-only", [o for o in a.overrides if _applies("sft-only", o, load_recipe)]).sft.model
+    base = {b: evaluate(resolve_model(name), root / "base-student" / f"eval-{b}", a.eval_limit, b)
+            for b in ("toy", "toy-text")}
+    base["name"] = name
     base_reading = pc.reading(pc.answers(root / "base-student" / "eval-toy"))
     base["reading"] = "/".join(f"{x:.0f}" for x in base_reading.values())
-    print(f"base toy-student: image {base['toy']:.1f}%, text {base['toy-text']:.1f}%, reading {base['reading']}")
+    print(f"base {name}: image {base['toy']:.1f}%, text {base['toy-text']:.1f}%, reading {base['reading']}")
     args = [(s, a.variants, a.overrides, a.root, a.eval_limit) for s in a.seeds]
     if a.jobs > 1:
         with mp.get_context("spawn").Pool(a.jobs) as pool:
@@ -216,4 +225,7 @@ def _applies(variant: str, override: str, load_recipe) -> bool:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except VoldError as e:  # one line naming the folder or key, not a traceback
+        raise SystemExit(f"error: {e}") from None
