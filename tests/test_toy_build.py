@@ -141,15 +141,19 @@ def test_chain_drills_carry_each_result_to_the_next_line():
         _drills(2, 1, style="chained")
 
 
-def test_mixed_drills_are_half_chains_half_facts():
+def test_mixed_drills_are_half_chains_half_facts_unless_told():
     from vold_train.toy import chains
-    from vold_train.toy.build import _drills
+    from vold_train.toy.build import _drills, build_config
 
     mixed = _drills(2, 21, style="mixed")
     assert [r for _, r, _ in mixed[:10]] == [r for _, r, _ in _drills(2, 10, style="chains")]
     assert [r for _, r, _ in mixed[10:]] == [r for _, r, _ in _drills(3, 11, style="facts")]
     carried = [all(c.a == p.c for p, c in zip(st, st[1:])) for st in (chains.steps(r) for _, r, _ in mixed)]
     assert all(carried[:10]) and not all(carried[10:])
+    # student_drill_chains sets the share: a batch's 5 drills at 0.2 are 1 chain and 4 facts
+    few = _drills(2, 5, style="mixed", chains=0.2)
+    assert [r for _, r, _ in few] == [r for _, r, _ in _drills(2, 1, style="chains") + _drills(3, 4, style="facts")]
+    assert build_config(["student_drill_chains=0.2"]).student_drill_chains == 0.2
 
 
 def test_build_config_takes_key_value_overrides_and_names_a_bad_key():

@@ -73,10 +73,10 @@ class BuildConfig:
     # the student only ever computes a problem's first step, and its teacher's chains are made
     # of arithmetic it never learnt (docs/toy-world.md, "What the teacher's signal is made of")
     student_drills: float = 0.25
-    # "facts": each drill line on its own; "chains": a drill is the step lines of one L2/L3
-    # solution, each line starting from the one before (carrying a result, without the question);
-    # "mixed": half of each (a stop-21 candidate, docs/toy-world.md)
+    # "facts": each drill line on its own; "chains": the step lines of one L2/L3 solution, each
+    # starting from the one before; "mixed": a share student_drill_chains of "chains" (docs/toy-world.md)
     student_drill_style: Literal["facts", "chains", "mixed"] = "facts"
+    student_drill_chains: float = 0.5
     warmup: int = 50
     eval_n: int = 300                # test problems per check (the whole test split)
     threads: int = 1             # 1 measured faster than 2 on 2 busy cores
@@ -155,15 +155,16 @@ def transcriptions(seed: int, n: int) -> list[tuple]:
 DRILL_QUESTION = "Work out each line."
 
 
-def _drills(seed: int, n: int, lines: int = 4, style: str = "facts") -> list[tuple]:
+def _drills(seed: int, n: int, lines: int = 4, style: str = "facts", chains: float = 0.5) -> list[tuple]:
     """Arithmetic drills. "facts": `lines` steps of random problems of every level, one per
     line, each computed from its own operands (no line starts from the one before): the facts
     a solution of any level uses, known the way a pretrained model knows arithmetic, without
     the habit of chaining them. "chains": the step lines of one L2 or L3 solution, each line
     starting from the previous result, with no question to plan them from. "mixed": the first
-    half "chains", the rest "facts" (drawn with the next seed)."""
+    int(n * chains) "chains", the rest "facts" (drawn with the next seed)."""
     if style == "mixed":
-        return _drills(seed, n // 2, lines, "chains") + _drills(seed + 1, n - n // 2, lines, "facts")
+        k = int(n * chains + 1e-9)
+        return _drills(seed, k, lines, "chains") + _drills(seed + 1, n - k, lines, "facts")
     if style == "chains":
         chains_ = [p.steps for p in world.problems("train", n=n, seed=seed + 9_000_000, levels=(2, 3))]
     elif style == "facts":
@@ -177,7 +178,7 @@ def _drills(seed: int, n: int, lines: int = 4, style: str = "facts") -> list[tup
 
 
 def _student_examples(seed: int, n: int, mixed: float = 0.0, paired: bool = False,
-                      drills: float = 0.0, drill_style: str = "facts") -> list[tuple]:
+                      drills: float = 0.0, drill_style: str = "facts", chains: float = 0.5) -> list[tuple]:
     """(question, response, pictures[, problem shown]): half transcriptions of pictures of any level
     (uniform quantities), the rest problems of every level in the student's own style
     (`world.trace(p, "student")`: state the quantities, one step, answer), 3 in 4 in image
@@ -195,7 +196,7 @@ def _student_examples(seed: int, n: int, mixed: float = 0.0, paired: bool = Fals
             out.append((q.text_question(), world.trace(q, "student"), [], q))
         return out
     n_drill = round((n - half) * drills)
-    out += _drills(seed, n_drill, style=drill_style)
+    out += _drills(seed, n_drill, style=drill_style, chains=chains)
     for i, q in enumerate(world.problems("train", n=n - half - n_drill, seed=seed + 7_000_000)):
         if i % 4:
             out.append((q.image_question(), world.trace(q, "student"), q.pictures(), q))
@@ -404,7 +405,8 @@ def train_student(processor, cfg: BuildConfig, log: list):
 def _student_pretrain_batch(processor, cfg: BuildConfig, seed: int) -> dict:
     paired = cfg.student_consistency > 0
     return _student_batch(processor, _student_examples(seed, cfg.student_batch, cfg.student_mixed, paired,
-                                                     cfg.student_drills, cfg.student_drill_style),
+                                                     cfg.student_drills, cfg.student_drill_style,
+                                                     cfg.student_drill_chains),
                           align=cfg.student_align > 0, pairs=paired)
 
 
