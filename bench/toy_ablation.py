@@ -41,12 +41,25 @@ def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy", tempe
     res_path = out / "results.json"
     if res_path.exists():
         done = json.loads((out / "run_key.json").read_text()).get("model")
-        if done != model:
+        if not _same_model(done, model, out):
             raise VoldError(f"{out}: holds an evaluation of {done}, not of {model}; use another --root or remove it")
         return json.loads(res_path.read_text())["accuracy"]
     res = run_eval(EvalOptions(bench=bench, model=model, out=out, limit=limit, max_new_tokens=96,
                                temperature=temperature, seed=seed, batch_size=32))
     return res["accuracy"]
+
+
+def _same_model(done: str | None, model: str, out: Path) -> bool:
+    """Whether the evaluation in `out` is of `model`. A run's own model (<run>/sft/final) counts
+    as the same after the run folder was copied to another root (reusing cold starts)."""
+    if done == model:
+        return True
+    run = out.parent
+    try:
+        rel = Path(model).resolve().relative_to(run.resolve())
+    except ValueError:
+        return False
+    return done is not None and Path(done).parts[-len(rel.parts) - 1:] == (run.name, *rel.parts)
 
 
 def early_late(dirs: list[Path], key: str, fmt: str, w: int = 5) -> str:

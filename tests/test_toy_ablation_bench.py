@@ -1,0 +1,38 @@
+"""bench/toy_ablation.py reuses the evaluations it finds under --root: only when they are of the
+model it would evaluate (a copied run folder's own model counts as the same)."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import toy_ablation as ab  # noqa: E402
+
+from vold_bench.errors import VoldError  # noqa: E402
+
+
+def _done(out: Path, model: str, accuracy: float = 0.5) -> Path:
+    out.mkdir(parents=True)
+    (out / "run_key.json").write_text(json.dumps({"model": model}))
+    (out / "results.json").write_text(json.dumps({"accuracy": accuracy}))
+    return out
+
+
+def test_a_copied_runs_own_model_is_the_same_model(tmp_path):
+    out = _done(tmp_path / "new-root" / "sft-only-s5" / "eval-toy", "old-root/sft-only-s5/sft/final")
+    here = str(tmp_path / "new-root" / "sft-only-s5" / "sft" / "final")
+    assert ab._same_model("old-root/sft-only-s5/sft/final", here, out)
+    assert ab.evaluate(here, out, None) == 0.5  # reused, nothing re-run
+    # another run's model, or the same path under another run name, is not
+    assert not ab._same_model("old-root/sft-only-s6/sft/final", here, out)
+    assert not ab._same_model("old-root/sft-only-s5/rl/final", here, out)
+    assert not ab._same_model(None, here, out)
+
+
+def test_a_reused_evaluation_of_another_model_is_a_one_line_error(tmp_path):
+    out = _done(tmp_path / "root" / "base-student" / "eval-toy", "/pkg/toy/models/student")
+    assert ab.evaluate("/pkg/toy/models/student", out, None) == 0.5
+    with pytest.raises(VoldError, match=r"base-student/eval-toy: holds an evaluation of /pkg/toy/models/student, "
+                                        r"not of results/cand/student"):
+        ab.evaluate("results/cand/student", out, None)
