@@ -158,7 +158,8 @@ def table(root: Path, variants: list[str], seeds: list[int], base: dict) -> str:
              "| image vs grpo-only: diff [95% CI], McNemar p | text vs grpo-only | RL reward, first -> last 5 steps "
              "| teacher rKL/token (exact) | k2/token (not a KL) |",
              "|---|---|---|---|---|---|---|---|---|---|",
-             f"| base {base.get('name', 'toy-student')} | {base['toy']:.1f} | - | {base['toy-text']:.1f} | {base['reading']} | | | | | |"]
+             f"| base {base.get('name', 'toy-student')} | {base['toy']:.1f} | - | {base['toy-text']:.1f} "
+             f"| {base['reading']} | | | | | |"]
     for v in variants:
         img, txt = per[v]["toy"], per[v]["toy-text"]
         accs = [100.0 * sum(x["correct"] for x in r.values()) / len(r) for r in img]

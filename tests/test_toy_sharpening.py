@@ -25,8 +25,9 @@ def test_row_pairs_with_the_cold_start_and_counts_gains_and_losses():
     assert sh.row("sft-only", ref, ref) == "sft-only: 50.0"
 
 
-def _write_eval(folder: Path, correct) -> None:
+def _write_eval(folder: Path, correct, model: str | None = None) -> None:
     folder.mkdir(parents=True)
+    (folder / "run_key.json").write_text(json.dumps({"model": model}))  # as the harness records it
     (folder / "results.json").write_text(json.dumps({"accuracy": 100 * sum(correct) / len(correct)}))
     (folder / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in _run(correct).values()))
 
@@ -35,8 +36,9 @@ def test_sampled_answers_are_read_from_their_own_folder_and_reused(tmp_path):
     run = tmp_path / "grpo-only-s3"
     (run / "rl" / "final").mkdir(parents=True)
     (run / "rl" / "final" / "config.json").write_text("{}")
-    _write_eval(run / "eval-toy-text", [True, True, True, True])       # greedy, the ablation's
-    _write_eval(run / "eval-toy-text-t1", [False, True, False, False])  # sampled at temperature 1
+    model = sh.final_model(run)
+    _write_eval(run / "eval-toy-text", [True, True, True, True], model)       # greedy, the ablation's
+    _write_eval(run / "eval-toy-text-t1", [False, True, False, False], model)  # sampled at temperature 1
     greedy = sh.answers(tmp_path, "grpo-only", [3], 0.0)
     sampled = sh.answers(tmp_path, "grpo-only", [3], 1.0)  # results.json exists: nothing is evaluated
     assert [sum(a["correct"] for a in r.values()) for r in (greedy[0], sampled[0])] == [4, 1]
