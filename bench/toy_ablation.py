@@ -40,9 +40,11 @@ def evaluate(model: str, out: Path, limit: int | None, bench: str = "toy", tempe
 
     res_path = out / "results.json"
     if res_path.exists():
-        done = json.loads((out / "run_key.json").read_text()).get("model")
+        key = out / "run_key.json"
+        done = json.loads(key.read_text()).get("model") if key.exists() else None
         if not _same_model(done, model, out):
-            raise VoldError(f"{out}: holds an evaluation of {done}, not of {model}; use another --root or remove it")
+            what = f"an evaluation of {done}" if done else "results with no record of their model (run_key.json)"
+            raise VoldError(f"{out}: holds {what}, not an evaluation of {model}; use another --root or remove it")
         return json.loads(res_path.read_text())["accuracy"]
     res = run_eval(EvalOptions(bench=bench, model=model, out=out, limit=limit, max_new_tokens=96,
                                temperature=temperature, seed=seed, batch_size=32))

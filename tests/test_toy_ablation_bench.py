@@ -34,5 +34,9 @@ def test_a_reused_evaluation_of_another_model_is_a_one_line_error(tmp_path):
     out = _done(tmp_path / "root" / "base-student" / "eval-toy", "/pkg/toy/models/student")
     assert ab.evaluate("/pkg/toy/models/student", out, None) == 0.5
     with pytest.raises(VoldError, match=r"base-student/eval-toy: holds an evaluation of /pkg/toy/models/student, "
-                                        r"not of results/cand/student"):
+                                        r"not an evaluation of results/cand/student"):
         ab.evaluate("results/cand/student", out, None)
+    # results without the harness's record of the model are not reused either
+    (out / "run_key.json").unlink()
+    with pytest.raises(VoldError, match=r"holds results with no record of their model \(run_key.json\)"):
+        ab.evaluate("/pkg/toy/models/student", out, None)

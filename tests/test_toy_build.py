@@ -154,6 +154,8 @@ def test_mixed_drills_are_half_chains_half_facts_unless_told():
     few = _drills(2, 5, style="mixed", chains=0.2)
     assert [r for _, r, _ in few] == [r for _, r, _ in _drills(2, 1, style="chains") + _drills(3, 4, style="facts")]
     assert build_config(["student_drill_chains=0.2"]).student_drill_chains == 0.2
+    with pytest.raises(ValueError, match="student_drill_chains must be between 0 and 1, got 1.5"):
+        _drills(2, 5, style="mixed", chains=1.5)
 
 
 def test_build_config_takes_key_value_overrides_and_names_a_bad_key():

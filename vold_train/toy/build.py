@@ -68,10 +68,9 @@ class BuildConfig:
     # picture's token onto its number's): one computation for both forms, as a VLM's language
     # model reads an image through the representation its text training built
     student_consistency: float = 0.0
-    # share of the own-style problems replaced by arithmetic drills (_drills): lines of the
-    # steps every level's solutions need ("14 - 1 = 13."). 0.25 since stop 18: without drills
-    # the student only ever computes a problem's first step, and its teacher's chains are made
-    # of arithmetic it never learnt (docs/toy-world.md, "What the teacher's signal is made of")
+    # share of the own-style problems replaced by arithmetic drills (_drills): step lines every level needs
+    # ("14 - 1 = 13."). 0.25 since stop 18: without drills the student only computes a first step, and its
+    # teacher's chains are arithmetic it never learnt (docs/toy-world.md, "What the teacher's signal is made of")
     student_drills: float = 0.25
     # "facts": each drill line on its own; "chains": the step lines of one L2/L3 solution, each
     # starting from the one before; "mixed": a share student_drill_chains of "chains" (docs/toy-world.md)
@@ -163,6 +162,8 @@ def _drills(seed: int, n: int, lines: int = 4, style: str = "facts", chains: flo
     starting from the previous result, with no question to plan them from. "mixed": the first
     int(n * chains) "chains", the rest "facts" (drawn with the next seed)."""
     if style == "mixed":
+        if not 0 <= chains <= 1:
+            raise ValueError(f"student_drill_chains must be between 0 and 1, got {chains}")
         k = int(n * chains + 1e-9)
         return _drills(seed, k, lines, "chains") + _drills(seed + 1, n - k, lines, "facts")
     if style == "chains":
@@ -404,10 +405,9 @@ def train_student(processor, cfg: BuildConfig, log: list):
 
 def _student_pretrain_batch(processor, cfg: BuildConfig, seed: int) -> dict:
     paired = cfg.student_consistency > 0
-    return _student_batch(processor, _student_examples(seed, cfg.student_batch, cfg.student_mixed, paired,
-                                                     cfg.student_drills, cfg.student_drill_style,
-                                                     cfg.student_drill_chains),
-                          align=cfg.student_align > 0, pairs=paired)
+    exs = _student_examples(seed, cfg.student_batch, cfg.student_mixed, paired, cfg.student_drills,
+                            cfg.student_drill_style, cfg.student_drill_chains)
+    return _student_batch(processor, exs, align=cfg.student_align > 0, pairs=paired)
 
 
 def _student_groups(model, cfg: BuildConfig, lr: float) -> list[dict]:
