@@ -156,6 +156,8 @@ def test_mixed_drills_are_half_chains_half_facts_unless_told():
     assert build_config(["student_drill_chains=0.2"]).student_drill_chains == 0.2
     with pytest.raises(ValueError, match="student_drill_chains must be between 0 and 1, got 1.5"):
         _drills(2, 5, style="mixed", chains=1.5)
+    with pytest.raises(VoldError, match="toy build --set student_drill_chains: between 0 and 1, got -0.1"):
+        build_config(["student_drill_chains=-0.1"])  # on the command line, before anything trains
 
 
 def test_build_config_takes_key_value_overrides_and_names_a_bad_key():

@@ -101,6 +101,8 @@ def build_config(overrides: list[str]) -> BuildConfig:
     cfg = BuildConfig(**kw)
     if errs := check_choices(cfg, "BuildConfig"):
         raise VoldError(f"{where}: {errs[0]}")
+    if not 0 <= cfg.student_drill_chains <= 1:  # here, before any model trains (_drills checks it again)
+        raise VoldError(f"{where} student_drill_chains: between 0 and 1, got {cfg.student_drill_chains}")
     return cfg
 
 
@@ -364,8 +366,7 @@ def train_teacher(tokenizer, cfg: BuildConfig, log: list):
 
     torch.manual_seed(cfg.seed)
     model = Qwen3ForCausalLM(tm.tiny_teacher_config(
-        tokenizer, hidden=cfg.teacher_hidden, layers=cfg.teacher_layers,
-        heads=cfg.teacher_hidden // 64))
+        tokenizer, hidden=cfg.teacher_hidden, layers=cfg.teacher_layers, heads=cfg.teacher_hidden // 64))
 
     def batches(step):
         ids, attn, labels = _teacher_batch(tokenizer, None, cfg.teacher_batch, seed=1_000 + step)
@@ -392,8 +393,7 @@ def train_student(processor, cfg: BuildConfig, log: list):
 
     torch.manual_seed(cfg.seed + 1)
     model = Qwen2_5_VLForConditionalGeneration(tm.tiny_student_config(
-        processor.tokenizer, hidden=cfg.student_hidden, layers=cfg.student_layers,
-        heads=cfg.student_hidden // 64))
+        processor.tokenizer, hidden=cfg.student_hidden, layers=cfg.student_layers, heads=cfg.student_hidden // 64))
 
     def batches(step):
         return _student_pretrain_batch(processor, cfg, 2_000_000 + step)
