@@ -21,7 +21,9 @@ sampled answers per item (sampling seeds 0..K-1; seed 0 is the folder above, the
 <run>/eval-toy-text-t<T>-s<j>), and per level it prints the mean share of samples that are
 right on the items its greedy answer gets wrong, and on those it gets right. RL that sharpens
 moves items whose right answer is already sampled often; an item sampled right 1 time in 8
-needs the answer's probability to rise several-fold before greedy decoding picks it.
+needs the answer's probability to rise several-fold before greedy decoding picks it. Then, per
+class of the greedy answers' first wrong step (bench/toy_chain_probe.py names them), how many
+samples get past that step and how many of those are right: the rollouts GRPO credits there.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from pathlib import Path
 from toy_ablation import evaluate
 from toy_grpo_sanity import block_means
 
+from vold_train.toy import chains
 from vold_train.toy import preconditions as pc
 
 REF = "sft-only"
@@ -74,6 +77,31 @@ def per_item_lines(greedy: dict[str, dict], samples: list[dict[str, dict]]) -> l
                 part += f", sampled right {100 * share:.0f}%"
             parts.append(part)
         out.append(f"L{level}: " + "; ".join(parts))
+    return out
+
+
+def per_slip_lines(greedy: dict[str, dict], samples: list[dict[str, dict]], least: int = 5) -> list[str]:
+    """Per class of the greedy answers' first wrong step (skill, level, class; `least` items or
+    more, largest first): how many samples get past that step (their own first wrong step lies
+    later, chains.past_slip) and how many of those are right. GRPO can credit the right number
+    at a slip only through samples that get past it and are rewarded."""
+    by_class: dict[str, list[str]] = {}
+    for i, g in greedy.items():
+        p = pc.test_problem(i)
+        cls = chains.first_wrong_step(g["response"], p)
+        if not g["correct"] and cls != "right":
+            by_class.setdefault(f"{p.skill} L{p.level} {cls}", []).append(i)
+    out = []
+    for name, ids in sorted(by_class.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        if len(ids) < least:
+            continue
+        slip = name.rsplit(" ", 1)[1]
+        past = [[chains.past_slip(chains.first_wrong_step(s[i]["response"], pc.test_problem(i)), slip)
+                 for s in samples] for i in ids]
+        n, n_past = len(ids) * len(samples), sum(map(sum, past))
+        right = sum(s[i]["correct"] for i, row in zip(ids, past) for s, ok in zip(samples, row) if ok)
+        out.append(f"{name}: {len(ids)} items; samples past it {n_past}/{n} ({100 * n_past / n:.1f}%), "
+                   f"{right} of them right; items past it in at least 1 of {len(samples)}: {sum(map(any, past))}")
     return out
 
 
@@ -128,7 +156,8 @@ def main() -> None:
         run = root / f"{REF}-s{s}"
         print(f"{REF} seed {s}: {args.per_item} samples per item at temperature {args.temperature:g}")
         greedy = pc.answers(run / "eval-toy-text")
-        for line in per_item_lines(greedy, sampled_runs(run, args.per_item, args.temperature)):
+        samples = sampled_runs(run, args.per_item, args.temperature)
+        for line in per_item_lines(greedy, samples) + per_slip_lines(greedy, samples):
             print("  " + line)
 
 

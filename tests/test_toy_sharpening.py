@@ -88,3 +88,34 @@ def test_training_line_reads_first_and_last_blocks_of_reward_and_pass_at_g(tmp_p
         (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert sh.training_line(tmp_path, "grpo-only", [5, 6]) == "grpo-only: reward 0.300 -> 0.500, pass@G 0.700 -> 0.700"
     assert sh.training_line(tmp_path, "grpo-only", [5, 7]) is None  # a seed without its run: no mean of part
+
+
+def _answer(step1: str, step2: str, boxed: int) -> str:
+    return f"<think>\nA = 8, B = 2, C = 2.\n{step1}\n{step2}\n</think>\nThe answer is \\boxed{{{boxed}}}."
+
+
+def test_per_slip_counts_the_samples_that_get_past_the_greedy_answers_first_wrong_step():
+    # toy-test-0002: A = 8, B = 2, C = 2, A + B - C = 8 (cards L2); greedy subtracts 1, not C
+    item = "toy-test-0002"
+    greedy = {item: {"id": item, "correct": False, "response": _answer("8 + 2 = 10.", "10 - 1 = 9.", 9)}}
+    right = {"id": item, "correct": True, "response": _answer("8 + 2 = 10.", "10 - 2 = 8.", 8)}
+    bad_sum2 = {"id": item, "correct": False, "response": _answer("8 + 2 = 10.", "10 - 2 = 7.", 7)}
+    same = {"id": item, "correct": False, "response": _answer("8 + 2 = 10.", "10 - 1 = 9.", 9)}
+    bad_sum1 = {"id": item, "correct": False, "response": _answer("8 + 2 = 11.", "11 - 2 = 9.", 9)}
+    samples = [{item: a} for a in (right, bad_sum2, same, bad_sum1)]
+    assert sh.per_slip_lines(greedy, samples, least=1) == [
+        "cards L2 operand2: 1 items; samples past it 2/4 (50.0%), 1 of them right; items past it in at least 1 of 4: 1"]
+    assert sh.per_slip_lines(greedy, samples) == []  # fewer items than `least`: no line
+    greedy[item] = right  # a right greedy answer has no slip
+    assert sh.per_slip_lines(greedy, samples, least=1) == []
+
+
+def test_a_slip_later_in_the_chain_is_past_an_earlier_one():
+    from vold_train.toy import chains
+
+    assert chains.past_slip("sum2", "operand2") and chains.past_slip("right", "boxed")
+    assert chains.past_slip("boxed", "sum3") and chains.past_slip("carry3", "sum2")
+    assert not chains.past_slip("carry2", "operand2")  # step 2's carry is checked before its operand
+    assert not chains.past_slip("operand2", "operand2") and not chains.past_slip("short", "operand1")
+    with pytest.raises(ValueError, match="not a first_wrong_step class"):
+        chains.slip_rank("nonsense")

@@ -170,3 +170,26 @@ def first_wrong_step(response: str, p: world.Problem) -> str:
     k's arithmetic is wrong), "boxed" (every line right, the boxed value not `p`'s answer) or
     "right". k counts from 1. Slips many items share show up as one large class."""
     return first_slip(response, p)[0]
+
+
+_STEP_CLASS = re.compile(r"(carry|operand|sum)(\d+)")
+_WITHIN_STEP = {"carry": 0, "operand": 1, "sum": 2}  # the order first_slip checks a step in
+
+
+def slip_rank(cls: str) -> tuple[int, int]:
+    """How far along the chain a `first_wrong_step` class lies, in the order `first_slip` checks:
+    "short" first, then each step's carry, operands and sum, then "boxed", then "right"."""
+    if cls in ("right", "boxed"):
+        return (10**6 + (cls == "right"), 0)
+    if cls == "short":
+        return (-1, 0)
+    m = _STEP_CLASS.fullmatch(cls)
+    if m is None:
+        raise ValueError(f"not a first_wrong_step class: {cls!r}")
+    return (int(m.group(2)), _WITHIN_STEP[m.group(1)])
+
+
+def past_slip(sampled: str, slip: str) -> bool:
+    """Whether an answer whose first wrong step is `sampled` got past a slip of class `slip`:
+    its own first wrong step lies later in the chain (or it is right)."""
+    return slip_rank(sampled) > slip_rank(slip)
