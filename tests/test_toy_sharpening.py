@@ -9,6 +9,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import toy_sharpening as sh  # noqa: E402
 
+from vold_train.toy import chains  # noqa: E402
+
 IDS = ["toy-test-0000", "toy-test-0001", "toy-test-0002", "toy-test-0003"]
 
 
@@ -111,8 +113,6 @@ def test_per_slip_counts_the_samples_that_get_past_the_greedy_answers_first_wron
 
 
 def test_a_slip_later_in_the_chain_is_past_an_earlier_one():
-    from vold_train.toy import chains
-
     assert chains.past_slip("sum2", "operand2") and chains.past_slip("right", "boxed")
     assert chains.past_slip("boxed", "sum3") and chains.past_slip("carry3", "sum2")
     assert not chains.past_slip("carry2", "operand2")  # step 2's carry is checked before its operand
