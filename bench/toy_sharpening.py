@@ -85,23 +85,25 @@ def per_slip_lines(greedy: dict[str, dict], samples: list[dict[str, dict]], leas
     more, largest first): how many samples get past that step (their own first wrong step lies
     later, chains.past_slip) and how many of those are right. GRPO can credit the right number
     at a slip only through samples that get past it and are rewarded."""
-    by_class: dict[str, list[str]] = {}
+    by_class: dict[tuple[str, int, str], list[str]] = {}
     for i, g in greedy.items():
+        if g["correct"]:
+            continue
         p = pc.test_problem(i)
-        cls = chains.first_wrong_step(g["response"], p)
-        if not g["correct"] and cls != "right":
-            by_class.setdefault(f"{p.skill} L{p.level} {cls}", []).append(i)
+        slip = chains.first_wrong_step(g["response"], p)
+        if slip != "right":  # wrong only in how it is scored: no slip in the chain
+            by_class.setdefault((p.skill, p.level, slip), []).append(i)
     out = []
-    for name, ids in sorted(by_class.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    for (skill, level, slip), ids in sorted(by_class.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         if len(ids) < least:
             continue
-        slip = name.rsplit(" ", 1)[1]
         past = [[chains.past_slip(chains.first_wrong_step(s[i]["response"], pc.test_problem(i)), slip)
                  for s in samples] for i in ids]
         n, n_past = len(ids) * len(samples), sum(map(sum, past))
         right = sum(s[i]["correct"] for i, row in zip(ids, past) for s, ok in zip(samples, row) if ok)
-        out.append(f"{name}: {len(ids)} items; samples past it {n_past}/{n} ({100 * n_past / n:.1f}%), "
-                   f"{right} of them right; items past it in at least 1 of {len(samples)}: {sum(map(any, past))}")
+        out.append(f"{skill} L{level} {slip}: {len(ids)} items; samples past it {n_past}/{n} "
+                   f"({100 * n_past / n:.1f}%), {right} of them right; "
+                   f"items past it in at least 1 of {len(samples)}: {sum(map(any, past))}")
     return out
 
 
