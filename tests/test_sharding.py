@@ -82,6 +82,63 @@ def test_logprob_model_is_the_chunked_head_in_one_forward(tiny_pair):
     assert lp16.dtype == torch.float32 and 0 < (lp16 - ref).abs().max() < 0.1
 
 
+def test_logprob_model_at_a_temperature_is_the_tempered_distribution(tiny_pair):
+    """RL differentiates the policy it sampled from: logits / T for the log-probs, the entropy and
+    the student's side of the exact KL (the teacher stays at T = 1)."""
+    import torch.nn.functional as F
+
+    from vold_train.common import load_model
+    from vold_train.logprobs import LogprobModel, completion_hidden
+    from vold_train.losses import kd_full_reverse_kl
+
+    model = load_model(tiny_pair[0], "student")
+    ids, attn, target = _batch()
+    h = completion_hidden(model, ids, attn, target.shape[1])
+    logits = model.get_output_embeddings()(h)[..., :400].float()  # (B, Tc, 400)
+    policy = LogprobModel(model, 400, 4)
+    # the student's own head as the "teacher": KL 0 at T = 1, not at T = 0.5
+    _, _, kl1 = policy(ids, attn, target, h.detach(), model.get_output_embeddings())
+    assert kl1.abs().max() < 1e-5
+    logp, ent, kl = policy(ids, attn, target, h.detach(), model.get_output_embeddings(), temperature=0.5)
+    ref = F.log_softmax(logits / 0.5, -1)
+    assert torch.allclose(logp, ref.gather(-1, target.unsqueeze(-1)).squeeze(-1), atol=1e-5)
+    assert torch.allclose(ent, -(ref.exp() * ref).sum(-1), atol=1e-5)
+    assert torch.allclose(kl, kd_full_reverse_kl(logits / 0.5, logits), atol=1e-5) and kl.min() > 1e-4
+
+
+def test_policy_update_differentiates_at_the_sampling_temperature(tiny_pair):
+    """Every policy forward of an RL update, the frozen old log-probs included (update_epochs 2),
+    is at rl.sampling.temperature; temperature 0 (no sampling) falls back to 1."""
+    import dataclasses
+
+    from vold_train.common import load_model, make_optimizer
+    from vold_train.config import EngineConfig, RLConfig, SamplingConfig
+    from vold_train.rl import Batch, policy_temperature, policy_update
+    from vold_train.rollout import Rollouts
+    from vold_train.teachers import Signal
+
+    ids, attn, target = _batch()
+    n = ids.shape[0]
+    ro = Rollouts(completion=target, mask=torch.ones(target.shape), texts=[""] * n,
+                  finished=torch.ones(n, dtype=torch.bool))
+    b = Batch(ids, attn, ro, torch.tensor([1.0, -1.0, 0.0]), torch.tensor([1.0, 0.0, 0.0]),
+              Signal(logp=-torch.rand(target.shape)))
+    cfg = RLConfig(lr=1e-3, group_size=3, beta=0.05, update_epochs=2, warmup_steps=0, steps=2,
+                   sampling=SamplingConfig(temperature=0.5), engine=EngineConfig(micro_batch=3, logprob_chunk=4))
+    assert policy_temperature(cfg) == 0.5
+    assert policy_temperature(dataclasses.replace(cfg, sampling=SamplingConfig(temperature=0.0))) == 1.0
+    model = load_model(tiny_pair[0], "student")
+    policy, opt = sharding.prepare(model, 400, 4, lambda m: make_optimizer(m, 1e-3, 0.0))
+    seen = []
+    forward = policy.forward
+    policy.forward = lambda *a, **k: (seen.append(k.get("temperature")), forward(*a, **k))[1]
+    agg, _ = policy_update(policy, opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0), b, cfg)
+    assert seen == [0.5, 0.5, 0.5]  # old log-probs, then one forward per epoch
+    with torch.no_grad():
+        _, ent, _ = forward(ids, attn, target, temperature=1.0)
+    assert agg["entropy"] < float(ent.mean())  # the logged entropy is the sharper T = 0.5 one
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

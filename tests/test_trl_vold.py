@@ -59,7 +59,7 @@ def student():
 def config(cls, tmp_path, prompts: int, steps: int = 1, tokens: int = TOKENS, **kw):
     return cls(output_dir=str(tmp_path / "trl"), use_cpu=True, per_device_train_batch_size=prompts * G,
                num_generations=G, max_completion_length=tokens, beta=0.0, epsilon=0.2, epsilon_high=0.3,
-               temperature=1.0, top_k=0, learning_rate=1e-5, max_steps=steps, logging_steps=1,
+               temperature=kw.pop("temperature", 1.0), top_k=0, learning_rate=1e-5, max_steps=steps, logging_steps=1,
                save_strategy="no", report_to=[], shuffle_dataset=False, seed=0, bf16=False, **kw)
 
 
@@ -99,7 +99,7 @@ def reference_vold_loss(tr, items, inputs, kd: str):
     attn = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
     policy = LogprobModel(tr.model, V)
     t_hidden, t_head = (sc["hidden"], teacher.get_output_embeddings()) if kd == "full" else (None, None)
-    logp, _, kl_full = policy(ids, attn, comp, t_hidden, t_head)
+    logp, _, kl_full = policy(ids, attn, comp, t_hidden, t_head, temperature=tr.args.temperature)
     kl = kl_full * mask if kd == "full" else losses.kd_k2(logp, sc["logp"], mask)[0]
     loss, stats = losses.vold_loss(logp, logp.detach(), inputs["advantages"], mask, kl, rewards, BETA,
                                    "reward", clip_low=0.2, clip_high=0.3, agg="token")
@@ -130,10 +130,11 @@ def test_trl_grpo_trainer_step_with_vold_reward(tmp_path):
     assert sum(got) / len(got) == pytest.approx(rec["rewards/vold_toy/mean"])
 
 
-@pytest.mark.parametrize("kd", ["k2", "full"])
-def test_vold_loss_and_grad_through_trl_match_vold_loss(tmp_path, kd):
+@pytest.mark.parametrize("kd,temperature", [("k2", 1.0), ("full", 1.0), ("full", 0.7)])
+def test_vold_loss_and_grad_through_trl_match_vold_loss(tmp_path, kd, temperature):
+    """At T != 1 both halves are of logits / T: TRL's GRPO term and vold's distillation term."""
     items = toy_items(4, wrong_gold_every=2)
-    tr = vold_trainer(tmp_path, items, vold_beta=BETA, vold_kd=kd, loss_type="dapo")
+    tr = vold_trainer(tmp_path, items, vold_beta=BETA, vold_kd=kd, loss_type="dapo", temperature=temperature)
     inputs = rollouts(tr, items)
     # The shipped toy student answers a problem the same way in every rollout, so TRL's group
     # advantages come out 0 and the GRPO half of the comparison would be vacuous: give both

@@ -37,8 +37,11 @@ def final_hidden(model, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
     return model.model(**kwargs).last_hidden_state
 
 
-def _chunk_logp(h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor, vocab: int):
+def _chunk_logp(h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor, vocab: int,
+                temperature: float = 1.0):
     logits = F.linear(h, weight[:vocab], None if bias is None else bias[:vocab]).float()  # (N, V)
+    if temperature != 1.0:
+        logits = logits / temperature
     lse = torch.logsumexp(logits, dim=-1)  # (N,)
     logp = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - lse  # (N,)
     with torch.no_grad():
@@ -48,11 +51,13 @@ def _chunk_logp(h: Tensor, weight: Tensor, bias: Tensor | None, targets: Tensor,
 
 
 def token_logprobs(hidden: Tensor, head: torch.nn.Linear, targets: Tensor, shared_vocab: int,
-                   chunk: int = 1024) -> tuple[Tensor, Tensor]:
+                   chunk: int = 1024, temperature: float = 1.0) -> tuple[Tensor, Tensor]:
     """log p(targets) and the entropy of each position's distribution, both (B, T).
 
     `hidden` (B, T, H) is aligned with `targets` (B, T): hidden[:, t] predicts targets[:, t].
     Only ids below `shared_vocab` form the distribution (the rows past it are never sampled).
+    `temperature` divides the logits first: the distribution a sampler at that temperature
+    draws from (top-p aside).
     """
     B, T, H = hidden.shape
     h, y = hidden.reshape(B * T, H), targets.reshape(B * T)
@@ -60,7 +65,7 @@ def token_logprobs(hidden: Tensor, head: torch.nn.Linear, targets: Tensor, share
     grad = torch.is_grad_enabled() and (hidden.requires_grad or head.weight.requires_grad)
     logps, ents = [], []
     for s in range(0, B * T, chunk):
-        args = (h[s:s + chunk], head.weight, head.bias, y[s:s + chunk], shared_vocab)
+        args = (h[s:s + chunk], head.weight, head.bias, y[s:s + chunk], shared_vocab, temperature)
         if grad:
             lp, ent = checkpoint(_chunk_logp, *args, use_reentrant=False)
         else:
@@ -70,21 +75,27 @@ def token_logprobs(hidden: Tensor, head: torch.nn.Linear, targets: Tensor, share
     return torch.cat(logps).view(B, T), torch.cat(ents).view(B, T)
 
 
-def _chunk_kl(h: Tensor, th: Tensor, weight: Tensor, tweight: Tensor, vocab: int) -> Tensor:
-    return kd_full_reverse_kl(F.linear(h, weight[:vocab]), F.linear(th, tweight[:vocab]), vocab)  # (N,)
+def _chunk_kl(h: Tensor, th: Tensor, weight: Tensor, tweight: Tensor, vocab: int,
+              temperature: float = 1.0) -> Tensor:
+    logits = F.linear(h, weight[:vocab])
+    if temperature != 1.0:
+        logits = logits.float() / temperature
+    return kd_full_reverse_kl(logits, F.linear(th, tweight[:vocab]), vocab)  # (N,)
 
 
 def full_reverse_kl(hidden: Tensor, head: torch.nn.Linear, teacher_hidden: Tensor,
-                    teacher_head: torch.nn.Linear, shared_vocab: int, chunk: int = 512) -> Tensor:
+                    teacher_head: torch.nn.Linear, shared_vocab: int, chunk: int = 512,
+                    temperature: float = 1.0) -> Tensor:
     """Exact KL(student || teacher) per position (B, T), chunked like `token_logprobs`:
     losses.kd_full_reverse_kl on each chunk's logits over the first `shared_vocab` rows of
-    both heads (heads without bias: Qwen's)."""
+    both heads (heads without bias: Qwen's). `temperature` divides the student's logits only:
+    the student is the policy sampled at that temperature, the teacher stays as it is."""
     B, T, H = hidden.shape
     h, th = hidden.reshape(B * T, H), teacher_hidden.detach().reshape(B * T, -1)
     tw = teacher_head.weight.detach()
     out = []
     for s in range(0, B * T, chunk):
-        args = (h[s:s + chunk], th[s:s + chunk], head.weight, tw, shared_vocab)
+        args = (h[s:s + chunk], th[s:s + chunk], head.weight, tw, shared_vocab, temperature)
         out.append(checkpoint(_chunk_kl, *args, use_reentrant=False) if torch.is_grad_enabled()
                    else _chunk_kl(*args))
     return torch.cat(out).view(B, T)
@@ -124,17 +135,19 @@ class LogprobModel(torch.nn.Module):
         return torch.autocast(device_type=device, dtype=self.autocast_dtype)
 
     def forward(self, input_ids: Tensor, attention_mask: Tensor, targets: Tensor,
-                teacher_hidden: Tensor | None = None, teacher_head=None):
+                teacher_hidden: Tensor | None = None, teacher_head=None, temperature: float = 1.0):
         """log p(targets) and entropy, both (B, Tc), where `targets` are the last Tc columns of
         `input_ids`; with the teacher's hidden states (B, Tc, H') and head, also the exact
-        KL(student || teacher) per position (else None)."""
+        KL(student || teacher) per position (else None). All three are of the student's logits
+        divided by `temperature` (RL passes its sampling temperature; SFT leaves it at 1)."""
         with self._autocast():
             h = completion_hidden(self.model, input_ids, attention_mask, targets.shape[1])  # (B, Tc, H)
             head = self.model.get_output_embeddings()
-            logp, ent = token_logprobs(h, head, targets, self.shared_vocab, self.chunk)  # (B, Tc)
+            logp, ent = token_logprobs(h, head, targets, self.shared_vocab, self.chunk, temperature)  # (B, Tc)
             kl = None
             if teacher_hidden is not None:
-                kl = full_reverse_kl(h, head, teacher_hidden, teacher_head, self.shared_vocab, self.chunk)
+                kl = full_reverse_kl(h, head, teacher_hidden, teacher_head, self.shared_vocab, self.chunk,
+                                     temperature)
         # copies, not views of the chunk concatenation: FSDP2 hooks backward onto a module's
         # outputs, and an in-place op on a view would bypass that hook
         return logp.clone(), ent.clone(), None if kl is None else kl.clone()

@@ -92,6 +92,15 @@ def _kd_term(cfg: RLConfig, logp, t_logp, kl_full, mask):
     return torch.zeros_like(logp)
 
 
+def policy_temperature(cfg: RLConfig) -> float:
+    """The temperature of the policy the loss differentiates: the rollouts' sampling temperature,
+    so that the gradient and the importance ratio are those of the distribution that drew the
+    rollouts (as verl and TRL divide the logits by it). It applies to the student's log-probs,
+    entropy and its side of the exact KL; the teacher is scored at temperature 1."""
+    t = cfg.sampling.temperature
+    return t if t > 0 else 1.0
+
+
 def policy_update(policy, opt, sched, b: Batch, cfg: RLConfig) -> tuple[dict, float]:
     """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches, with the loss
     of cfg.objective; `policy` is the student as sharding.prepare returned it (shared vocabulary
@@ -103,15 +112,18 @@ def policy_update(policy, opt, sched, b: Batch, cfg: RLConfig) -> tuple[dict, fl
     loss_fn = objectives.get(cfg.objective).loss
     N, mb = b.ids.shape[0], max(1, cfg.engine.micro_batch)
     parts = [slice(s, s + mb) for s in range(0, N, mb)]
+    T = policy_temperature(cfg)
     old_logp = None
     if cfg.update_epochs > 1:  # the sampling policy, frozen before the first update
         with torch.no_grad():
-            old_logp = torch.cat([policy(b.ids[sl], b.attn[sl], b.ro.completion[sl])[0] for sl in parts])
+            old_logp = torch.cat([policy(b.ids[sl], b.attn[sl], b.ro.completion[sl], temperature=T)[0]
+                                  for sl in parts])
     agg: dict[str, float] = {}
     for _ in range(cfg.update_epochs):
         for sl in parts:
             mask, sig = b.ro.mask[sl], b.signal.rows(sl)
-            logp, ent, kl_full = policy(b.ids[sl], b.attn[sl], b.ro.completion[sl], sig.hidden, sig.head)  # (n, Tc)
+            logp, ent, kl_full = policy(b.ids[sl], b.attn[sl], b.ro.completion[sl], sig.hidden, sig.head,
+                                        temperature=T)  # (n, Tc)
             kl_full = kl_full * mask if kl_full is not None else None
             old = old_logp[sl] if old_logp is not None else logp.detach()  # on-policy: ratio = 1
             terms = objectives.Terms(logp, old, b.adv[sl], mask, _kd_term(cfg, logp, sig.logp, kl_full, mask),

@@ -17,8 +17,9 @@ Where each piece comes from, and why:
     student's completion ids, so its batch is a different one.
   * The student's log-probs for the distillation term come from the hidden states of TRL's own
     policy forward (a hook on the backbone; no second forward), projected with vold's chunked
-    head over the shared vocabulary (logprobs.token_logprobs) at temperature 1, exactly as
-    `vold train` computes them. TRL's GRPO term keeps TRL's log-probs (its temperature, the
+    head over the shared vocabulary (logprobs.token_logprobs) at TRL's sampling temperature
+    (`args.temperature`, which TRL's own log-probs divide by too), exactly as `vold train`
+    computes them at rl.sampling.temperature. TRL's GRPO term keeps TRL's log-probs (the
     head's full rows); on the toy pair the two agree to ~1e-6.
   * The term itself is losses.kd_k2 / logprobs.full_reverse_kl and losses.vold_loss(pg=False):
     the same functions `vold train` uses, so the maths cannot drift between the two trainers.
@@ -202,11 +203,11 @@ class VOLDGRPOTrainer(GRPOTrainer):
         T, L = completion.shape[1], hidden.shape[1]
         h = hidden[:, L - T - 1:L - 1]  # (B, T, H): position t-1 predicts completion token t
         head = self.accelerator.unwrap_model(model).get_output_embeddings()
-        V, chunk = self.vold_V, self.args.vold_logprob_chunk
-        logp, _ = token_logprobs(h, head, completion, V, chunk)  # (B, T)
+        V, chunk, temp = self.vold_V, self.args.vold_logprob_chunk, self.args.temperature
+        logp, _ = token_logprobs(h, head, completion, V, chunk, temp)  # (B, T)
         if self.args.vold_kd == "full":
             kl = full_reverse_kl(h, head, inputs["teacher_hidden"], self.teacher.get_output_embeddings(),
-                                 V, chunk) * mask  # (B, T)
+                                 V, chunk, temp) * mask  # (B, T)
             name = "vold/teacher_reverse_kl"  # exact KL(student || teacher) per token
         else:
             kl, _ = losses.kd_k2(logp, inputs["teacher_logps"], mask)  # (B, T)

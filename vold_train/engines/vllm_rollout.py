@@ -8,8 +8,9 @@
 
 `logprobs` are vLLM's *raw* log-probs of each sampled token (log_softmax of the unprocessed
 logits, i.e. temperature 1, over the model's full logit rows) - the same quantity as the HF
-forward pass the trainer computes `logp` with, so they can serve as `old_logp` without a second
-forward. Pass logprobs_mode="processed_logprobs" for log-probs after temperature/top-p.
+forward pass at temperature 1. The trainer does not use them: its loss is at the sampling
+temperature (rl.policy_temperature) and it computes its own `old_logp`. Pass
+logprobs_mode="processed_logprobs" for log-probs after temperature/top-p.
 
 Weight sync hands CPU tensors to the engine's worker through `collective_rpc`. That needs the
 engine core in this process (VLLM_ENABLE_V1_MULTIPROCESSING=0, which the engine sets unless you
