@@ -133,7 +133,7 @@ def run_seed(seed: int, variants: list[str], overrides: list[str], root: str, li
     first = None
     for v in variants:
         out = Path(root) / f"{v}-s{seed}"
-        ov = [f"seed={seed}", *[o for o in overrides if _applies(v, o, load_recipe)]]
+        ov = [f"seed={seed}", *variant_overrides(v, overrides, load_recipe)]
         if first is not None:  # same traces + SFT as the first variant at this seed: reuse them
             share_cold_start(v, ov, out, first)
         run = train_recipe(v, ov, out=out)
@@ -238,6 +238,20 @@ def _applies(variant: str, override: str, load_recipe) -> bool:
     key = override.split("=", 1)[0]
     stage = key.split(".", 1)[0] if "." in key else None
     return stage is None or stage in load_recipe(variant).stages
+
+
+def variant_overrides(variant: str, overrides: list[str], load_recipe) -> list[str]:
+    """The overrides that apply to `variant`. `sft.model=X` names the base student of the
+    whole ablation: a variant without a cold start (no-cold-start) starts its RL from that
+    student too, so for it the override becomes `rl.model=X` when its RL starts from the
+    default base student (an explicit `rl.model=` among the overrides is kept as given)."""
+    out = [o for o in overrides if _applies(variant, o, load_recipe)]
+    base = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == "sft.model"]
+    r = load_recipe(variant)
+    if base and "sft" not in r.stages and "rl" in r.stages and r.rl.model == load_recipe("sft-only").sft.model \
+            and not any(o.split("=", 1)[0] == "rl.model" for o in out):
+        out.append(f"rl.model={base[-1]}")
+    return out
 
 
 if __name__ == "__main__":

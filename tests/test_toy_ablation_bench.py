@@ -40,3 +40,21 @@ def test_a_reused_evaluation_of_another_model_is_a_one_line_error(tmp_path):
     (out / "run_key.json").unlink()
     with pytest.raises(VoldError, match=r"holds results with no record of their model \(run_key.json\)"):
         ab.evaluate("/pkg/toy/models/student", out, None)
+
+
+def test_a_base_student_override_reaches_the_variant_without_a_cold_start():
+    """--set sft.model=X swaps the ablation's base student: no-cold-start's RL starts from X too,
+    the cold-started variants keep RL on their SFT model, and stage keys skip variants without
+    that stage."""
+    from vold_train.config import load_recipe
+
+    ov = ["sft.model=results/cand/student", "sft.steps=300", "rl.sampling.temperature=0.7"]
+    assert ab.variant_overrides("no-cold-start", ov, load_recipe) == ["rl.sampling.temperature=0.7",
+                                                                       "rl.model=results/cand/student"]
+    assert load_recipe("no-cold-start", ab.variant_overrides("no-cold-start", ov, load_recipe)).rl.model \
+        == "results/cand/student"
+    assert ab.variant_overrides("vold", ov, load_recipe) == ov
+    assert ab.variant_overrides("sft-only", ov, load_recipe) == ov[:2]  # no RL stage: no rl.* key
+    assert ab.variant_overrides("no-cold-start", ["rl.steps=10"], load_recipe) == ["rl.steps=10"]
+    mine = ov + ["rl.model=elsewhere"]
+    assert ab.variant_overrides("no-cold-start", mine, load_recipe)[-1] == "rl.model=elsewhere"
