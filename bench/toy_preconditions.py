@@ -1,11 +1,12 @@
 """The paper's preconditions on the toy world, each printed with its number and PASS/FAIL.
 
-    python bench/toy_preconditions.py [--root results/runs] [--seeds 0 1 2 3 4]
+    python bench/toy_preconditions.py [--root results/runs] [--seeds 0 1 2 3 4] [--student toy-student]
 
 Reads what `python bench/toy_ablation.py` left under --root (greedy answers to all 300 test
 items per form, `samples.jsonl`), evaluating the base student and the teacher there first if
 they are missing. The cold start is the sft-only run of each seed (the same traces + SFT every
-cold-started variant starts from). Definitions: vold_train/toy/preconditions.py.
+cold-started variant starts from). --student names the base student when the ablation ran with
+`--set sft.model=X` (give the same X). Definitions: vold_train/toy/preconditions.py.
 """
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ def _mean_levels(runs: list[dict], fn) -> dict[int, float]:
     return {lv: statistics.mean(d[lv] for d in per) for lv in per[0]}
 
 
-def checks(root: Path, seeds: list[int]) -> list[pc.Check]:
-    student, teacher = resolve_model("toy-student"), resolve_model("toy-teacher")
+def checks(root: Path, seeds: list[int], student_name: str = "toy-student") -> list[pc.Check]:
+    student, teacher = resolve_model(student_name), resolve_model("toy-teacher")
     for name, model, bench in (("base-student", student, "toy"), ("base-student", student, "toy-text"),
                                ("base-teacher", teacher, "toy-text")):
         evaluate(model, root / name / f"eval-{bench}", None, bench)
@@ -110,11 +111,13 @@ def main() -> None:
     ap.add_argument("--root", default="results/runs")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     ap.add_argument("--out", default="", help="also write the lines to this file")
+    ap.add_argument("--student", default="toy-student",
+                    help="the base student: the ablation's sft.model (a toy name or a model folder)")
     a = ap.parse_args()
     import torch
 
     torch.set_num_threads(1)
-    lines = [c.line() for c in checks(Path(a.root), a.seeds)]
+    lines = [c.line() for c in checks(Path(a.root), a.seeds, a.student)]
     print("\n".join(lines))
     if a.out:
         Path(a.out).write_text("\n".join(lines) + "\n")

@@ -84,3 +84,23 @@ def test_restated_share_counts_every_level_at_once():
     s = _samples([f"toy-{p.uid}" for p in ps], [True] * 4,
                  [ps[0].transcription(), ps[1].transcription(), "", "A = 99."])
     assert pc.restated_share(s) == pytest.approx(50.0)
+
+
+def test_the_bench_scores_the_base_student_it_is_given(tmp_path, monkeypatch):
+    """--student X (the ablation's sft.model): P0-P2 read X's answers, not the shipped student's."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import toy_preconditions as tp
+
+    seen = []
+
+    def fake_evaluate(model, out, limit, bench="toy"):
+        seen.append((model, out.parent.name, bench))
+        raise RuntimeError("stop after the evaluations")
+
+    monkeypatch.setattr(tp, "evaluate", fake_evaluate)
+    with pytest.raises(RuntimeError, match="stop after"):
+        tp.checks(tmp_path, [0], str(tmp_path / "cand" / "student"))
+    assert seen == [(str(tmp_path / "cand" / "student"), "base-student", "toy")]
