@@ -58,3 +58,16 @@ def test_a_base_student_override_reaches_the_variant_without_a_cold_start():
     assert ab.variant_overrides("no-cold-start", ["rl.steps=10"], load_recipe) == ["rl.steps=10"]
     mine = ov + ["rl.model=elsewhere"]
     assert ab.variant_overrides("no-cold-start", mine, load_recipe)[-1] == "rl.model=elsewhere"
+
+
+def test_positive_only_advantages_keep_the_positive_half():
+    import torch
+
+    import toy_positive_only as po
+    from vold_train.losses import grpo_advantages
+
+    r = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    full, _ = grpo_advantages(r, 4)
+    adv, st = po.positive_only(r, 4)
+    assert (full < 0).any() and torch.equal(adv, full.clamp(min=0)) and st["adv_positive_only"] == 1.0
+    assert torch.equal(adv[4:], torch.zeros(4))  # an all-wrong group stays without signal
