@@ -62,8 +62,8 @@ def test_a_base_student_override_reaches_the_variant_without_a_cold_start():
 
 def test_positive_only_advantages_keep_the_positive_half():
     import torch
-
     import toy_positive_only as po
+
     from vold_train.losses import grpo_advantages
 
     r = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
