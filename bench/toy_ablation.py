@@ -205,7 +205,7 @@ def main() -> None:
     torch.set_num_threads(1)
     root = Path(a.root)
     # the base row is the student the cold start trains: the shipped one, or an `sft.model` override
-    name = load_recipe("sft-only", [o for o in a.overrides if _applies("sft-only", o, load_recipe)]).sft.model
+    name = load_recipe("sft-only", variant_overrides("sft-only", a.overrides, load_recipe)).sft.model
     base = {b: evaluate(resolve_model(name), root / "base-student" / f"eval-{b}", a.eval_limit, b)
             for b in ("toy", "toy-text")}
     base["name"] = name
@@ -233,9 +233,13 @@ def main() -> None:
         curves(with_rl, docs / f"toy_curves{a.tag}.png")
 
 
+def _key(override: str) -> str:
+    return override.split("=", 1)[0]
+
+
 def _applies(variant: str, override: str, load_recipe) -> bool:
     """Budget overrides name stage keys; skip those for stages a variant does not run."""
-    key = override.split("=", 1)[0]
+    key = _key(override)
     stage = key.split(".", 1)[0] if "." in key else None
     return stage is None or stage in load_recipe(variant).stages
 
@@ -246,13 +250,12 @@ def variant_overrides(variant: str, overrides: list[str], load_recipe) -> list[s
     student too, so for it the override becomes `rl.model=X` when its RL starts from the
     default base student (an explicit `rl.model=` among the overrides is kept as given)."""
     out = [o for o in overrides if _applies(variant, o, load_recipe)]
-    base = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == "sft.model"]
+    base = [o.split("=", 1)[1] for o in overrides if _key(o) == "sft.model"]
     r = load_recipe(variant)
-    if base and "sft" not in r.stages and "rl" in r.stages and r.rl.model == load_recipe("sft-only").sft.model \
-            and not any(o.split("=", 1)[0] == "rl.model" for o in out):
+    from_base = "sft" not in r.stages and "rl" in r.stages and r.rl.model == load_recipe("sft-only").sft.model
+    if base and from_base and "rl.model" not in map(_key, out):
         out.append(f"rl.model={base[-1]}")
     return out
-
 
 if __name__ == "__main__":
     try:

@@ -69,5 +69,8 @@ def test_positive_only_advantages_keep_the_positive_half():
     r = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
     full, _ = grpo_advantages(r, 4)
     adv, st = po.positive_only(r, 4)
-    assert (full < 0).any() and torch.equal(adv, full.clamp(min=0)) and st["adv_positive_only"] == 1.0
+    assert st["adv_positive_only"] == 1.0
+    # the right rollouts keep GRPO's advantage, the wrong ones lose their push down
+    assert (full[:4][r[:4] == 0] < 0).all() and (adv[:4][r[:4] == 0] == 0).all()
+    assert torch.equal(adv[:4][r[:4] == 1], full[:4][r[:4] == 1]) and (adv[:4][r[:4] == 1] > 0).all()
     assert torch.equal(adv[4:], torch.zeros(4))  # an all-wrong group stays without signal
