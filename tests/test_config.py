@@ -29,12 +29,16 @@ def test_every_recipe_loads_with_its_variant(name):
 
 
 def test_toy_protocol_lr_and_the_distilling_recipes_use_the_exact_kl():
-    # docs/toy-world.md, "Stop 19": one lr for every variant but the low-lr reference, and
-    # the 1,200-step cold start
+    # docs/toy-world.md, "Stop 27": one lr for every variant but the low-lr reference, the
+    # 300-step cold start, rollouts (and the loss) at T 0.7; the paper recipes sample at 1.0
     for name in EXPECTED:
         r = load_recipe(name)
         assert r.rl.lr == (5e-5 if name == "grpo-only-low-lr" else 1e-4), name
-        assert r.sft.steps == 1200, name
+        assert r.sft.steps == 300, name
+        assert r.rl.sampling.temperature == (0.7 if "rl" in r.stages else 1.0), name
+    for path in sorted((RECIPES_DIR / "paper").glob("*.yaml")):
+        r = load_recipe(str(path))
+        assert "rl" not in r.stages or r.rl.sampling.temperature == 1.0, path.name
     for name in ("vold", "no-mask", "no-cold-start", "mismatched-cold-start", "opd-only", "vold-rdiverse"):
         assert load_recipe(name).rl.kd == "full", name
 

@@ -64,9 +64,10 @@ class SFTConfig:
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     warmup_steps: int = 10            # paper: 150 of 4,000
-    # 1,200 steps (~19 passes over the toy's 1,024 traces) since stop 19: at 400 the toy cold
-    # start stopped far short of what the traces teach (docs/toy-world.md, "Stop 19")
-    steps: int = 1200                 # paper: 4,000
+    # 300 steps (~5 passes over the toy's 1,024 traces) since stop 27, with the "mixed" toy
+    # student, which learns its teacher's traces in a quarter of the stop-19 student's 1,200
+    # (docs/toy-world.md, "Stop 27")
+    steps: int = 300                  # paper: 4,000
     batch_size: int = 16              # sequences per optimizer step (paper: 256)
     micro_batch: int = 16             # sequences per forward pass (gradient accumulation)
     max_grad_norm: float = 1.0
@@ -90,7 +91,7 @@ class SamplingConfig:
     """rl.sampling: how the student samples each rollout."""
     max_new_tokens: int = 64
     min_new_tokens: int = 0           # >0 forces fixed-length rollouts (benchmarks only)
-    temperature: float = 1.0
+    temperature: float = 1.0          # the paper's; the toy recipes sample at 0.7 (stop 27)
     top_p: float = 1.0
 
 
@@ -147,6 +148,7 @@ class RLConfig:
     # lr and steps: the toy protocol since stop 19 (docs/toy-world.md, "Stop 19"). 120 steps as
     # since stop 16; lr 1e-4, the largest of 5e-5 / 1e-4 / 2e-4 / 5e-4 at which GRPO alone kept
     # the 1,200-step cold start's accuracy and reading on seeds 5-6 (2e-4 and 5e-4 damaged it).
+    # Kept by the stop-27 protocol (300-step cold start of the "mixed" student, rollouts at T 0.7).
     lr: float = 1e-4                  # paper: 6e-6 at 3B; toy models are ~1000x smaller
     weight_decay: float = 0.0
     warmup_steps: int = 2             # paper: 5 of 60
