@@ -139,6 +139,68 @@ def test_policy_update_differentiates_at_the_sampling_temperature(tiny_pair):
     assert agg["entropy"] < float(ent.mean())  # the logged entropy is the sharper T = 0.5 one
 
 
+def test_mini_batches_step_once_per_whole_prompt_groups_and_the_schedule_once(tiny_pair, monkeypatch):
+    """rl.mini_batches 2 on 2 prompts x 2 rollouts: two optimizer steps, the first on prompt 0's
+    rollouts alone with the gradient of their loss alone, the second on prompt 1's against the
+    log-probs frozen before the first; the lr schedule moves once for the RL step."""
+    import copy
+    import dataclasses
+
+    from vold_train import objectives
+    from vold_train.common import load_model, make_optimizer
+    from vold_train.config import EngineConfig, RLConfig
+    from vold_train.rl import Batch, policy_update
+    from vold_train.rollout import Rollouts
+    from vold_train.teachers import Signal
+
+    ids, attn, target = _batch(B=4)
+    ro = Rollouts(completion=target, mask=torch.ones(target.shape), texts=[""] * 4,
+                  finished=torch.ones(4, dtype=torch.bool))
+    adv, rewards = torch.tensor([1.0, -1.0, -1.0, 1.0]), torch.tensor([1.0, 0.0, 0.0, 1.0])
+    b = Batch(ids, attn, ro, adv, rewards, Signal(logp=-torch.rand(target.shape)))
+    cfg = RLConfig(lr=1e-2, group_size=2, prompts_per_step=2, mini_batches=2, beta=0.0, warmup_steps=0,
+                   steps=5, max_grad_norm=1e9,  # no clipping: opt.step sees the raw gradient
+                   engine=EngineConfig(micro_batch=1, logprob_chunk=4))
+    model = load_model(tiny_pair[0], "student")
+    policy, opt = sharding.prepare(model, 400, 4, lambda m: make_optimizer(m, cfg.lr, 0.0))
+    twin = copy.deepcopy(policy)
+    params = [p for p in policy.parameters() if p.requires_grad]
+    grads, ratios = [], []
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (1 + s))
+    real_step = opt.step
+    opt.step = lambda *a, **k: (grads.append([None if p.grad is None else p.grad.clone() for p in params]),
+                                      real_step(*a, **k))[1]
+    loss_fn = objectives.get("vold").loss
+
+    def spy(c, t):
+        ratios.append((t.logp - t.old_logp).exp().detach())
+        return loss_fn(c, t)
+
+    monkeypatch.setitem(objectives.OBJECTIVES, "vold", dataclasses.replace(objectives.OBJECTIVES["vold"], loss=spy))
+    policy_update(policy, opt, sched, b, cfg)
+    assert len(grads) == 2 and sched.last_epoch == 1  # two optimizer steps, one schedule step
+    # the first step's gradient is that of prompt 0's two rollouts alone
+    logp = twin(ids[:2], attn[:2], target[:2])[0]
+    terms = objectives.Terms(logp, logp.detach(), adv[:2], ro.mask[:2], torch.zeros_like(logp), rewards[:2])
+    loss_fn(cfg, terms)[0].backward()
+    pairs = [(g, p.grad) for g, p in zip(grads[0], [p for p in twin.parameters() if p.requires_grad])
+             if p.grad is not None]
+    assert len(pairs) > 10 and all(g is not None and torch.allclose(g, r, atol=1e-6) for g, r in pairs)
+    # prompt 0 is on-policy; prompt 1 meets a policy one step away from the one that sampled it
+    assert all(torch.allclose(r, torch.ones_like(r)) for r in ratios[:2])
+    assert any(not torch.allclose(r, torch.ones_like(r), atol=1e-4) for r in ratios[2:])
+
+
+def test_mini_batches_must_take_whole_prompt_groups():
+    from vold_train.config import load_recipe
+
+    assert load_recipe("grpo-only", ["rl.mini_batches=4"]).rl.mini_batches == 4
+    with pytest.raises(VoldError, match="rl.mini_batches must be >= 1 and divide rl.prompts_per_step"):
+        load_recipe("grpo-only", ["rl.mini_batches=3"])
+    with pytest.raises(VoldError, match="rl.update_epochs must be >= 1"):
+        load_recipe("grpo-only", ["rl.update_epochs=0"])
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -169,7 +169,11 @@ class RLConfig:
     beta: float = 1e-3
     kd: Literal["k2", "full"] = "k2"  # "k2" (paper: sampled-token estimator) | "full" (exact, shared vocab)
     kd_mask: Literal["reward", "none"] = "reward"  # "reward" (KD only on reward-0 rollouts) | "none"
-    update_epochs: int = 1            # optimizer passes per rollout batch (1: old_logp == logp)
+    update_epochs: int = 1            # passes over each rollout batch (1 with mini_batches 1: old_logp == logp)
+    # optimizer steps per pass, each on prompts_per_step / mini_batches whole prompt groups
+    # (EasyR1's rollout_batch_size / global_batch_size, 512 / 128 by default; verl's
+    # train_batch_size / ppo_mini_batch_size). 1: one step on the whole batch
+    mini_batches: int = 1
     max_grad_norm: float = 1.0
     replay: float = 0.0               # toy deviation, as sft.replay (replay.py)
     replay_batch: int = 8
@@ -386,6 +390,9 @@ def _checks(r: Recipe) -> list[tuple[bool, str]]:
     return [
         (rl.group_size >= 2 or not rl.pg, "rl.group_size must be >= 2 for GRPO advantages"),
         (rl.beta >= 0, "rl.beta must be >= 0"),
+        (rl.update_epochs >= 1, "rl.update_epochs must be >= 1"),
+        (rl.mini_batches >= 1 and rl.prompts_per_step % rl.mini_batches == 0,
+         "rl.mini_batches must be >= 1 and divide rl.prompts_per_step (each step takes whole prompt groups)"),
         (rl.pg or rl.beta > 0, "rl.pg=false with rl.beta=0 trains nothing"),
         (rl.model != "sft" or "sft" in r.stages, "rl.model is 'sft' but the recipe has no sft stage"),
         (r.sft.data != "traces" or "traces" in r.stages or "sft" not in r.stages,
@@ -421,6 +428,9 @@ def _launch_checks(r: Recipe) -> list[tuple[bool, str]]:
             # equal shares: the same number of (collective) forwards on every rank
             (rl.prompts_per_step % world == 0,
              f"rl.prompts_per_step {rl.prompts_per_step} must be a multiple of the {world} processes"),
+            ((rl.prompts_per_step // world) % rl.mini_batches == 0,
+             f"rl.mini_batches {rl.mini_batches} must divide each of the {world} processes' "
+             f"{rl.prompts_per_step // world} prompts"),
             (rl.engine.rollout != "vllm" or world == 1 or sharding.strategy() not in sharding.SHARDED,
              "rl.engine.rollout=vllm syncs whole weights from each rank; it is not wired to FSDP2 / "
              "ZeRO-3 shards yet (use rl.engine.rollout=hf or a ddp launch)"),

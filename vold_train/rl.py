@@ -102,39 +102,48 @@ def policy_temperature(cfg: RLConfig) -> float:
 
 
 def policy_update(policy, opt, sched, b: Batch, cfg: RLConfig) -> tuple[dict, float]:
-    """`update_epochs` optimizer steps on one batch of rollouts, in micro-batches, with the loss
-    of cfg.objective; `policy` is the student as sharding.prepare returned it (shared vocabulary
-    and chunk inside).
+    """`update_epochs` passes over one batch of rollouts, each pass `mini_batches` optimizer
+    steps on consecutive whole prompt groups (EasyR1's and verl's mini-batches), each step
+    accumulated over micro-batches, with the loss of cfg.objective; `policy` is the student as
+    sharding.prepare returned it (shared vocabulary and chunk inside). The lr schedule moves
+    once per RL step, as in verl, however many optimizer steps the batch gives.
 
-    Each micro-batch loss is weighted by its share of the rollouts; with agg="token" that is
-    the exact batch mean only when micro-batches hold equally many tokens (the default
-    micro_batch covers the whole toy batch)."""
+    Each micro-batch loss is weighted by its share of its mini-batch's rollouts; with
+    agg="token" that is the exact mini-batch mean only when micro-batches hold equally many
+    tokens (the default micro_batch covers the whole toy batch). Returns the terms averaged
+    over every forward and the gradient norm of the last optimizer step."""
     loss_fn = objectives.get(cfg.objective).loss
     N, mb = b.ids.shape[0], max(1, cfg.engine.micro_batch)
-    parts = [slice(s, s + mb) for s in range(0, N, mb)]
+    n_mini = max(1, min(cfg.mini_batches, N))
+    bounds = [round(i * N / n_mini) for i in range(n_mini + 1)]
+    minis = [[slice(s, min(s + mb, hi)) for s in range(lo, hi, mb)] for lo, hi in zip(bounds, bounds[1:])]
     T = policy_temperature(cfg)
     old_logp = None
-    if cfg.update_epochs > 1:  # the sampling policy, frozen before the first update
+    if cfg.update_epochs > 1 or n_mini > 1:  # the sampling policy, frozen before the first update
         with torch.no_grad():
             old_logp = torch.cat([policy(b.ids[sl], b.attn[sl], b.ro.completion[sl], temperature=T)[0]
-                                  for sl in parts])
+                                  for parts in minis for sl in parts])
     agg: dict[str, float] = {}
+    n_steps, done = cfg.update_epochs * n_mini, 0
     for _ in range(cfg.update_epochs):
-        for sl in parts:
-            mask, sig = b.ro.mask[sl], b.signal.rows(sl)
-            logp, ent, kl_full = policy(b.ids[sl], b.attn[sl], b.ro.completion[sl], sig.hidden, sig.head,
-                                        temperature=T)  # (n, Tc)
-            kl_full = kl_full * mask if kl_full is not None else None
-            old = old_logp[sl] if old_logp is not None else logp.detach()  # on-policy: ratio = 1
-            terms = objectives.Terms(logp, old, b.adv[sl], mask, _kd_term(cfg, logp, sig.logp, kl_full, mask),
-                                     b.rewards[sl], sig.entropy, sig.va)
-            loss, st = loss_fn(cfg, terms)
-            sharding.backward(policy, loss * mask.shape[0] / N, last=sl.stop >= N)
-            st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
-            st.update(teacher_divergences(logp, sig.logp, kl_full, mask))
-            for k, v in st.items():
-                agg[k] = agg.get(k, 0.0) + v * mask.shape[0] / N / cfg.update_epochs
-        gnorm = sharding.step(policy, opt, sched, cfg.max_grad_norm)  # averages over ranks first
+        for parts in minis:
+            size = parts[-1].stop - parts[0].start
+            for sl in parts:
+                mask, sig = b.ro.mask[sl], b.signal.rows(sl)
+                logp, ent, kl_full = policy(b.ids[sl], b.attn[sl], b.ro.completion[sl], sig.hidden, sig.head,
+                                            temperature=T)  # (n, Tc)
+                kl_full = kl_full * mask if kl_full is not None else None
+                old = old_logp[sl] if old_logp is not None else logp.detach()  # on-policy: ratio = 1
+                terms = objectives.Terms(logp, old, b.adv[sl], mask, _kd_term(cfg, logp, sig.logp, kl_full, mask),
+                                         b.rewards[sl], sig.entropy, sig.va)
+                loss, st = loss_fn(cfg, terms)
+                sharding.backward(policy, loss * mask.shape[0] / size, last=sl is parts[-1])
+                st["entropy"] = float((ent * mask).sum() / mask.sum().clamp(min=1))
+                st.update(teacher_divergences(logp, sig.logp, kl_full, mask))
+                for k, v in st.items():
+                    agg[k] = agg.get(k, 0.0) + v * mask.shape[0] / N / cfg.update_epochs
+            done += 1  # the schedule steps with the last optimizer step only
+            gnorm = sharding.step(policy, opt, sched if done == n_steps else None, cfg.max_grad_norm)
     return agg, gnorm
 
 

@@ -159,13 +159,14 @@ def backward(policy, loss, last: bool = True) -> None:
 
 
 def step(policy, opt, sched, max_grad_norm: float) -> float:
-    """Average gradients across ranks where needed, clip, step optimizer and schedule; the
-    pre-clip gradient norm over the whole model."""
+    """Average gradients across ranks where needed, clip, step optimizer and schedule (none
+    when `sched` is None); the pre-clip gradient norm over the whole model."""
     kind = strategy()
     if kind == "zero3":
         policy.step()  # clips (gradient_clipping), steps the AdamW, zeroes the gradients
         gnorm = policy.get_global_grad_norm()
-        sched.step()
+        if sched is not None:
+            sched.step()
         return float(gnorm)
     if kind == "ddp":
         dist.average_gradients(policy)
@@ -173,7 +174,8 @@ def step(policy, opt, sched, max_grad_norm: float) -> float:
     if hasattr(gnorm, "full_tensor"):  # FSDP2: a DTensor over the shards
         gnorm = gnorm.full_tensor()
     opt.step()
-    sched.step()
+    if sched is not None:
+        sched.step()
     opt.zero_grad(set_to_none=True)
     return float(gnorm)
 
