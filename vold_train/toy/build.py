@@ -72,9 +72,8 @@ class BuildConfig:
     # ("14 - 1 = 13."). 0.25 since stop 18: without drills the student only computes a first step, and its
     # teacher's chains are arithmetic it never learnt (docs/toy-world.md, "What the teacher's signal is made of")
     student_drills: float = 0.25
-    # "facts": each drill line on its own; "chains": the step lines of one L2/L3 solution, each
-    # starting from the one before; "mixed": a share student_drill_chains of "chains". "mixed"
-    # since stop 27 (stop 21's candidate; the protocol of docs/toy-world.md, "Stop 27")
+    # "facts": each drill line on its own; "chains": the step lines of one L2/L3 solution, each starting
+    # from the one before; "mixed": a share student_drill_chains of "chains" (shipped since stop 27)
     student_drill_style: Literal["facts", "chains", "mixed"] = "mixed"
     student_drill_chains: float = 0.5
     warmup: int = 50
