@@ -8,6 +8,7 @@ from vold_bench.schema import Item
 from vold_bench.toy import world
 from vold_train.curation import (
     Curator,
+    Stream,
     bag_of_words,
     cosine,
     make_curator,
@@ -103,3 +104,23 @@ def test_toy_curator_end_to_end(tmp_path):
     with pytest.raises(VoldError, match="curation_embed"):
         make_curator("toy", "nope", tmp_path / "x.jsonl", seed=0)
     assert cosine(bag_of_words(batch[0]), bag_of_words(batch[0])) > 0.999
+
+
+def test_stream_counts_prompts_an_earlier_prompt_already_asked():
+    qs = ["a", "b", "a", "c", "b", "b", "d"]
+    s = Stream([Item(id=str(i), question=q, gold="1", answer_type="integer") for i, q in enumerate(qs)])
+    batches = [s.next_batch(3, k) for k in range(3)]
+    assert [[it.question for it in b] for b, _ in batches] == [["a", "b", "a"], ["c", "b", "b"], ["d"]]
+    assert [st["prompt_revisit_frac"] for _, st in batches] == [pytest.approx(1 / 3), pytest.approx(2 / 3), 0.0]
+
+
+def test_the_toy_stream_revisits_its_small_cells():
+    # rect problems have 64 (width, height) pairs per level and the test set takes about half:
+    # a run's stream asks most of them again; cards L3 problems are almost all new
+    items = world.toy_problems("train", n=1920, seed=9, form="text")
+    s = Stream(items)
+    cell = [(it.meta["skill"], it.meta["level"]) for it in items]
+    by = {c: [r for r, k in zip(s.revisit, cell) if k == c] for c in set(cell)}
+    assert sum(by[("rect", 3)]) / len(by[("rect", 3)]) > 0.8
+    assert sum(by[("cards", 3)]) / len(by[("cards", 3)]) < 0.05
+    assert 0.3 < sum(s.revisit) / len(items) < 0.6

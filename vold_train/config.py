@@ -141,7 +141,7 @@ class RLConfig:
     teacher: str = "toy-teacher"      # the teacher that scores the student's tokens (text-only for vold)
     data: str = "toy"                 # "toy" (toy-world text problems) or a .jsonl with question/gold
     split: str = "train"
-    pool: int = 0                     # toy data: 0 = a fresh stream (every problem new); N = N problems revisited
+    pool: int = 0                     # toy: 0 = the seeded train stream (small cells repeat); N = N problems revisited
     # objective: which record of objectives.OBJECTIVES trains the student: "vold" (arXiv
     # 2510.23497), "srpo" (arXiv 2604.02288) or "va-opd" (arXiv 2605.21924)
     objective: Literal["vold", "srpo", "va-opd"] = "vold"

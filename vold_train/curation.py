@@ -177,11 +177,22 @@ def make_curator(data: str, embedder: str, path: Path, seed: int, split: str = "
 
 @dataclass
 class Stream:
-    """The prompts of a run without curation: the loaded problems, P at a time, in order."""
+    """The prompts of a run without curation: the loaded problems, P at a time, in order.
+
+    `prompt_revisit_frac` (logged every step) is the share of the step's prompts whose question
+    an earlier prompt of the run already asked. A "fresh" toy stream is not all fresh: the toy
+    world's small cells (rect problems, cards L1) hold few problems outside the test set, and
+    the stream draws them again and again (docs/toy-world.md, "Stop 27")."""
     problems: list[Item]
 
+    def __post_init__(self):
+        first: dict[str, int] = {}
+        self.revisit = [first.setdefault(p.question, i) < i for i, p in enumerate(self.problems)]
+
     def next_batch(self, n: int, step: int) -> tuple[list[Item], dict]:
-        return self.problems[step * n:(step + 1) * n], {}
+        lo, hi = step * n, min((step + 1) * n, len(self.problems))
+        frac = sum(self.revisit[lo:hi]) / (hi - lo) if hi > lo else 0.0
+        return self.problems[lo:hi], {"prompt_revisit_frac": frac}
 
     def after_step(self, batch: list[Item], rewards, group_size: int, step: int) -> dict:
         return {}

@@ -52,11 +52,14 @@ def pooled(items: list, n: int, seed: int) -> list:
 def load_problems(source: str, split: str, n: int, seed: int, pool: int = 0, form: str = "text") -> list[Item]:
     """`n` text problems (question + gold) in training order; the same seed gives the same list.
 
-    Toy: pool=0 (the default) is a fresh stream, each problem seen once, so a rising reward is
-    learning, not memorising; pool=N revisits N problems each epoch (toy-v2 needed one: its
-    student could not learn from a stream, and its rising reward on a pool of 64 was
-    indistinguishable from memorisation). form="image": the same problems, in the same order,
-    as pictures (VA-OPD's teacher reads them); toy only."""
+    Toy: pool=0 (the default) is the world's seeded train stream. It never asks a test problem,
+    and most of its problems are new, but not all: cells with few problems outside the test set
+    (rect: 64 width-height pairs per level; cards L1) come back again and again, so 42-46% of the
+    prompts of a 1,920-prompt run ask a question it asked before (logged per step as
+    prompt_revisit_frac; docs/toy-world.md, "Stop 27"). pool=N revisits N problems each epoch
+    (toy-v2 needed one: its student could not learn from a stream, and its rising reward on a
+    pool of 64 was indistinguishable from memorisation). form="image": the same problems, in
+    the same order, as pictures (VA-OPD's teacher reads them); toy only."""
     if form != "text" and source != "toy":
         raise VoldError(f"{source}: problems in {form} form exist for the toy world only")
     if source == "toy":
