@@ -20,13 +20,13 @@ new ones, cell by cell (diagnosis; stop 27's section of docs/toy-world.md).
 from __future__ import annotations
 
 import argparse
-import json
-from collections import Counter
 from pathlib import Path
 
 from toy_ablation import evaluate
+from toy_sharpening import final_model
 
 from vold_bench.toy import world
+from vold_train.curation import Stream
 from vold_train.toy import preconditions as pc
 
 REF = "sft-only"
@@ -44,18 +44,20 @@ def cell(p: world.Problem) -> tuple[str, int]:
 
 
 def composition_lines(seeds: list[int]) -> list[str]:
+    """Per seed and cell: prompts, distinct questions, and the share asked before in the run,
+    flagged as the run flags them (curation.Stream, from the question's text)."""
     out = []
     for s in seeds:
-        probs, seen, per = stream(s), set(), {}
-        for p in probs:  # per cell: [prompts, distinct, asked before]
-            c = per.setdefault(cell(p), [0, 0, 0])
+        probs = stream(s)
+        revisit = Stream([world.to_item(p, "text") for p in probs]).revisit
+        per: dict[tuple[str, int], list[int]] = {}  # cell: [prompts, asked before]
+        for p, again in zip(probs, revisit):
+            c = per.setdefault(cell(p), [0, 0])
             c[0] += 1
-            c[1] += p.key() not in seen
-            c[2] += p.key() in seen
-            seen.add(p.key())
-        again = sum(c[2] for c in per.values())
-        cells = "; ".join(f"{k[0]} L{k[1]} {c[0]} prompts, {c[1]} distinct, {100 * c[2] / c[0]:.0f}% again"
-                          for k, c in sorted(per.items()))
+            c[1] += again
+        again = sum(revisit)
+        cells = "; ".join(f"{k[0]} L{k[1]} {n} prompts, {n - a} distinct, {100 * a / n:.0f}% again"
+                          for k, (n, a) in sorted(per.items()))
         out.append(f"seed {s}: {len(probs)} prompts, {100 * again / len(probs):.1f}% asked before in the run. {cells}")
     return out
 
@@ -87,10 +89,6 @@ def split_lines(runs: dict[str, list[dict]], seeds: list[int], group) -> list[st
     return out
 
 
-def final_model(run: Path) -> str:
-    return json.loads((run / "run.json").read_text())["final_model"]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, nargs="+", default=[9, 10, 11, 12])
@@ -115,11 +113,11 @@ def main() -> None:
 
     train = {v: [_eval(d, "train", a) for d in ds] for v, ds in dirs.items()}
     by_uid = {p.uid: p for p in world.problems("train", n=a.n, seed=0)}
-    asked = {s: Counter(p.key() for p in stream(s)) for s in a.seeds}
+    asked = {s: {p.key() for p in stream(s)} for s in a.seeds}
 
     def group(s: int, i: str, per_cell: bool = False) -> str:
         p = by_uid[i.removeprefix("toy-")]  # the harness's id is "toy-" + the problem's uid
-        where = "asked in the run" if asked[s][p.key()] else "new to the run"
+        where = "asked in the run" if p.key() in asked[s] else "new to the run"
         return f"{p.skill} L{p.level}, {where}" if per_cell else where
 
     print(f"3. {a.n} train-stream problems (stream seed 0), {tag}, each variant minus its cold start")

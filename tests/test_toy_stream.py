@@ -15,10 +15,15 @@ def test_composition_counts_what_the_run_logs_as_revisited():
     line = ts.composition_lines([9])[0]
     n, again = re.match(r"seed 9: (\d+) prompts, ([\d.]+)% asked before", line).groups()
     items = world.toy_problems("train", n=int(n), seed=9, form="text")
-    st = Stream(items)  # what rl.py logs, step by step, from the questions' text
+    st = Stream(items)  # what rl.py logs, step by step
     logged = [st.next_batch(16, k)[1]["prompt_revisit_frac"] for k in range(int(n) // 16)]
     assert float(again) == round(100 * sum(logged) / len(logged), 1)
-    assert "rect L1 " in line and "cards L3 " in line
+    # the same count by problem (skill, level, quantities, question), not by the question's text
+    keys = [p.key() for p in world.problems("train", n=int(n), seed=9)]
+    assert float(again) == round(100 * (len(keys) - len(set(keys))) / len(keys), 1)
+    # per cell: distinct problems, e.g. rect L3's
+    rect3 = [k for k in keys if k[:2] == ("rect", 3)]
+    assert f"rect L3 {len(rect3)} prompts, {len(set(rect3))} distinct" in line
 
 
 def _answers(correct):

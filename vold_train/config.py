@@ -65,8 +65,7 @@ class SFTConfig:
     adam_beta2: float = 0.999
     warmup_steps: int = 10            # paper: 150 of 4,000
     # 300 steps (~5 passes over the toy's 1,024 traces) since stop 27, with the "mixed" toy
-    # student, which learns its teacher's traces in a quarter of the stop-19 student's 1,200
-    # (docs/toy-world.md, "Stop 27")
+    # student; chosen on held-out seeds at stop 26 (docs/toy-world.md, "Stop 26")
     steps: int = 300                  # paper: 4,000
     batch_size: int = 16              # sequences per optimizer step (paper: 256)
     micro_batch: int = 16             # sequences per forward pass (gradient accumulation)
